@@ -1,0 +1,4 @@
+using SdTune.Runtime;
+
+Console.WriteLine(TorchRuntime.Describe());
+return 0;
