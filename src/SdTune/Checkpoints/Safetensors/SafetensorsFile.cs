@@ -45,8 +45,7 @@ public sealed class SafetensorsFile : IDisposable
         var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.RandomAccess);
         try
         {
-            using var stream = new FileStream(handle, FileAccess.Read, 0);
-            var header = SafetensorsHeader.Read(path, stream);
+            var header = SafetensorsHeader.Read(path, handle);
             return new SafetensorsFile(path, handle, header);
         }
         catch

@@ -36,22 +36,20 @@ public sealed class SafetensorsHeader
     /// <summary>File offset of the first data byte.</summary>
     public long DataStart => 8 + HeaderLength;
 
-    /// <summary>Reads and validates the header of <paramref name="stream"/>.</summary>
+    /// <summary>Reads and validates the header of an open file.</summary>
     /// <param name="path">The file name used in error messages.</param>
-    /// <param name="stream">A seekable stream positioned anywhere; it is read from the start.</param>
+    /// <param name="handle">A readable handle to the file.</param>
     /// <exception cref="CheckpointFormatException">Anything about the header is wrong.</exception>
-    public static SafetensorsHeader Read(string path, Stream stream)
+    public static SafetensorsHeader Read(string path, Microsoft.Win32.SafeHandles.SafeFileHandle handle)
     {
-        ArgumentNullException.ThrowIfNull(stream);
-        var fileLength = stream.Length;
+        var fileLength = RandomAccess.GetLength(handle);
         if (fileLength < 8)
         {
             throw new CheckpointFormatException(path, $"not a safetensors file: {fileLength} bytes, too short for the 8-byte header length.");
         }
 
         Span<byte> prefix = stackalloc byte[8];
-        stream.Position = 0;
-        stream.ReadExactly(prefix);
+        RandomAccess.Read(handle, prefix, 0);
         var headerLength = BitConverter.ToUInt64(prefix);
         if (headerLength > MaxHeaderBytes)
         {
@@ -64,7 +62,12 @@ public sealed class SafetensorsHeader
         }
 
         var json = new byte[headerLength];
-        stream.ReadExactly(json);
+        for (var done = 0; done < json.Length;)
+        {
+            var read = RandomAccess.Read(handle, json.AsSpan(done), 8 + done);
+            done += read > 0 ? read : throw new CheckpointFormatException(path, "file ended inside the header.");
+        }
+
         return Parse(path, json, fileLength - 8 - (long)headerLength);
     }
 
@@ -75,6 +78,11 @@ public sealed class SafetensorsHeader
         if (json.Length == 0 || json[0] != (byte)'{')
         {
             throw new CheckpointFormatException(path, "header is not a JSON object (does not start with '{').");
+        }
+
+        if (!System.Text.Unicode.Utf8.IsValid(json))
+        {
+            throw new CheckpointFormatException(path, "header is not valid UTF-8 text.");
         }
 
         JsonDocument document;
