@@ -25,6 +25,7 @@ public sealed record InspectionReport
     public long ParameterCount { get; init; }
 
     /// <summary>How many tensors of each element type.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("dtypes")]
     public IReadOnlyDictionary<string, int> DTypes { get; init; } = new Dictionary<string, int>();
 
     /// <summary>String metadata stored with the weights (safetensors <c>__metadata__</c>, embedding fields, ...).</summary>
