@@ -72,6 +72,26 @@ public static class ModuleWeights
             file.Path);
     }
 
+    /// <summary>Loads <paramref name="module"/> from any tensor source (a file, shards, a pickle checkpoint), tensor by tensor.</summary>
+    /// <param name="module">The module whose parameters and persistent buffers are overwritten.</param>
+    /// <param name="source">The open source.</param>
+    /// <param name="strict">Fail when a module tensor has no value or the source has unexpected names.</param>
+    /// <param name="ignore">Source names (prefix removed) to skip silently when they match no module tensor.</param>
+    /// <param name="prefix">Only source names starting with this are considered; it is removed before matching.</param>
+    /// <returns>What was loaded, missing, unexpected and ignored.</returns>
+    /// <exception cref="CheckpointFormatException">A shape differs, or (strict) names are missing or unexpected; the message names the source.</exception>
+    public static WeightLoadReport Load(
+        nn.Module module,
+        ITensorSource source,
+        bool strict = true,
+        Func<string, bool>? ignore = null,
+        string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        var shapes = source.Entries.ToDictionary(e => e.Name, e => e.Shape.ToArray(), StringComparer.Ordinal);
+        return Load(module, shapes.Keys, name => shapes[name], source.ReadInto, strict, ignore, prefix, source.Path);
+    }
+
     /// <summary>The tensors a state dict of <paramref name="module"/> holds: parameters and persistent buffers.</summary>
     internal static Dictionary<string, Tensor> Targets(nn.Module module)
     {
