@@ -82,7 +82,7 @@ internal static class TransformersTokenizerFolder
             using var addedJson = ParseJson(addedPath);
             foreach (var entry in RequireObject(addedJson.RootElement, addedPath).EnumerateObject())
             {
-                if (!entry.Value.TryGetInt32(out var id))
+                if (!TryGetId(entry.Value, out var id))
                 {
                     throw new InvalidDataException($"{addedPath}: entry \"{entry.Name}\" has value {entry.Value.GetRawText()}; expected an integer id.");
                 }
@@ -201,7 +201,7 @@ internal static class TransformersTokenizerFolder
         var tokens = new string?[count];
         foreach (var entry in root.EnumerateObject())
         {
-            if (!entry.Value.TryGetInt32(out var id))
+            if (!TryGetId(entry.Value, out var id))
             {
                 throw new InvalidDataException($"{path}: entry \"{entry.Name}\" has value {entry.Value.GetRawText()}; expected an integer id.");
             }
@@ -265,6 +265,12 @@ internal static class TransformersTokenizerFolder
                 special[key] = (content, path);
             }
         }
+    }
+
+    private static bool TryGetId(JsonElement value, out int id)
+    {
+        id = 0;
+        return value.ValueKind == JsonValueKind.Number && value.TryGetInt32(out id);
     }
 
     // A token is written either as a plain string or as an AddedToken object {"content": ..., "lstrip": ...}.
