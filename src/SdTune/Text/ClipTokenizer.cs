@@ -187,7 +187,8 @@ public sealed class ClipTokenizer
     /// with one). Added tokens come out as themselves followed by a space.
     /// </summary>
     /// <param name="ids">Token ids.</param>
-    /// <param name="skipSpecialTokens">Leave out the start and end tokens (and so end-token padding).</param>
+    /// <param name="skipSpecialTokens">Leave out the start and end tokens (and so end-token padding; zero padding
+    /// is id 0, "!", and stays: decode only the first <see cref="TokenizedText.Length"/> ids of padded input).</param>
     /// <exception cref="ArgumentOutOfRangeException">An id is negative or not below <see cref="VocabSize"/>.</exception>
     public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
     {
