@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SdTune.Checkpoints.Safetensors;
 
 namespace SdTune.Checkpoints.SingleFile;
 
@@ -21,22 +20,22 @@ public static class SingleFileInspector
     private const string UnetProbe = OriginalPrefixes.Unet + "input_blocks.0.0.weight";
     private const string LabelEmbedding = OriginalPrefixes.Unet + "label_emb.0.0.weight";
 
-    /// <summary>Detects the family of an opened safetensors file (names, shapes and metadata; no tensor is read).</summary>
+    /// <summary>Detects the family of an opened checkpoint (names, shapes and metadata; no tensor is read).</summary>
     /// <exception cref="CheckpointFormatException">The file is not an original Stable Diffusion checkpoint.</exception>
-    public static SingleFileDetection Detect(SafetensorsFile file)
+    public static SingleFileDetection Detect(ITensorSource source)
     {
-        ArgumentNullException.ThrowIfNull(file);
-        return Detect(ShapesOf(file.Header), file.Metadata, file.Path);
+        ArgumentNullException.ThrowIfNull(source);
+        return Detect(ShapesOf(source), source.Metadata, source.Path);
     }
 
-    /// <summary>Name → shape of every tensor of a safetensors header, in file order.</summary>
-    public static IReadOnlyDictionary<string, long[]> ShapesOf(SafetensorsHeader header)
+    /// <summary>Name → shape of every tensor of a source, in stored order.</summary>
+    public static IReadOnlyDictionary<string, long[]> ShapesOf(ITensorSource source)
     {
-        ArgumentNullException.ThrowIfNull(header);
-        var shapes = new Dictionary<string, long[]>(header.Tensors.Count, StringComparer.Ordinal);
-        foreach (var info in header.Tensors)
+        ArgumentNullException.ThrowIfNull(source);
+        var shapes = new Dictionary<string, long[]>(source.Entries.Count, StringComparer.Ordinal);
+        foreach (var entry in source.Entries)
         {
-            shapes.Add(info.Name, info.ShapeArray);
+            shapes.Add(entry.Name, [.. entry.Shape]);
         }
 
         return shapes;
