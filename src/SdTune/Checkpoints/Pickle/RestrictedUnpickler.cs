@@ -436,7 +436,7 @@ internal sealed class RestrictedUnpickler
         }
 
         var value = BigInteger.Parse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
-        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
     }
 
     private long ParseMemoIndex(string text) =>
@@ -445,7 +445,7 @@ internal sealed class RestrictedUnpickler
     private static object DecodeLong(byte[] littleEndianTwosComplement)
     {
         var value = new BigInteger(littleEndianTwosComplement, isUnsigned: false, isBigEndian: false);
-        return value >= long.MinValue && value <= long.MaxValue ? (long)value : value;
+        return value >= long.MinValue && value <= long.MaxValue ? (object)(long)value : value;
     }
 
     private object ResolveGlobal(string module, string name) =>
