@@ -1,0 +1,83 @@
+using TorchSharp;
+
+namespace SdTune.Checkpoints.Pickle;
+
+/// <summary>
+/// An opened torch checkpoint: its unpickled object tree (tensors still lazy) and access to the storage bytes.
+/// Zip (torch ≥ 1.6) and the legacy stream format are supported.
+/// </summary>
+internal abstract class TorchCheckpointContainer : IDisposable
+{
+    // Storages are read straight into tensor memory in slices of this size: no second copy of the data.
+    private const int ReadChunkBytes = 64 << 20;
+
+    protected TorchCheckpointContainer(string path) => Path = path;
+
+    public string Path { get; }
+
+    /// <summary>The unpickled object; tensors are <see cref="DeferredTensor"/>s until materialised.</summary>
+    public object? Root { get; protected set; }
+
+    /// <summary>Opens a checkpoint, unpickles its object tree and checks it against the file's storages.</summary>
+    public static TorchCheckpointContainer Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+        try
+        {
+            Span<byte> magic = stackalloc byte[2];
+            var read = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+            stream.Position = 0;
+            return (read, magic[0], magic[1]) switch
+            {
+                (2, (byte)'P', (byte)'K') => CheckpointErrors.Guard(path, () => new ZipTorchCheckpoint(path, stream)),
+                (2, 0x80, _) => CheckpointErrors.Guard(path, () => new LegacyTorchCheckpoint(path, stream)),
+                _ => throw new CheckpointFormatException(path, "not a PyTorch checkpoint (neither a zip archive nor a legacy pickle stream)"),
+            };
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads a whole base storage (all of the key's elements) into a new flat tensor.</summary>
+    public abstract torch.Tensor ReadStorage(StorageReference storage);
+
+    public void Dispose()
+    {
+        Dispose(disposing: true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected abstract void Dispose(bool disposing);
+
+    protected CheckpointFormatException Error(string message) => new(Path, message);
+
+    /// <summary>Fills a new 1-D tensor from a stream, slice by slice, directly in the tensor's memory.</summary>
+    protected torch.Tensor ReadFlat(Stream stream, StorageReference storage, long elementCount)
+    {
+        var flat = torch.empty(elementCount, storage.Type.DType);
+        try
+        {
+            var chunkElements = Math.Max(1, ReadChunkBytes / storage.Type.ElementSize);
+            for (long start = 0; start < elementCount; start += chunkElements)
+            {
+                using var slice = flat.narrow(0, start, Math.Min(chunkElements, elementCount - start));
+                var bytes = slice.bytes;
+                if (stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) != bytes.Length)
+                {
+                    throw Error($"storage '{storage.Key}' is truncated");
+                }
+            }
+
+            return flat;
+        }
+        catch
+        {
+            flat.Dispose();
+            throw;
+        }
+    }
+}

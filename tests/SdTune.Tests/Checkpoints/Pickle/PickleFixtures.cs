@@ -1,0 +1,7 @@
+namespace SdTune.Tests.Checkpoints.Pickle;
+
+/// <summary>Golden files written by torch.save (tests/fixtures/pickle/generate.py documents how).</summary>
+internal static class PickleFixtures
+{
+    public static string Path(string name) => System.IO.Path.Combine(TestPaths.RepositoryRoot, "tests", "fixtures", "pickle", name);
+}
