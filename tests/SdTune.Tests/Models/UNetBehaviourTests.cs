@@ -116,6 +116,48 @@ public class UNetBehaviourTests
     }
 
     [Fact]
+    public void T2I_adapter_features_are_added_inside_the_down_blocks()
+    {
+        using var fixture = SafetensorsFile.Open(TestPaths.Fixture("unet_sd1_tiny.safetensors"));
+        using var unet = new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json")));
+        StateDictLoader.Load(unet, fixture, ignoreUnexpected: ModelTestUtil.IsFixtureData);
+        unet.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var sample = fixture.Read("input.sample");
+        var timestep = fixture.Read("input.timestep");
+        var context = fixture.Read("input.encoder_hidden_states");
+
+        var plain = unet.forward(sample, timestep, context);
+        var withZeros = unet.forward(sample, timestep, context, downIntrablockAdditionalResiduals: [zeros(2, 32, 16, 16), zeros(2, 64, 8, 8)]);
+        var withFeatures = unet.forward(sample, timestep, context, downIntrablockAdditionalResiduals: [full(2, 32, 16, 16, 0.5f), zeros(2, 64, 8, 8)]);
+
+        Assert.True((plain - withZeros).abs().max().item<float>() < 1e-6);
+        Assert.True((plain - withFeatures).abs().max().item<float>() > 1e-3);
+    }
+
+    [Fact]
+    public void Upcast_attention_runs_in_bfloat16()
+    {
+        const string Sd2Like = """{"block_out_channels": [16, 32], "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"], "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"], "attention_head_dim": [2, 4], "cross_attention_dim": 16, "norm_num_groups": 8, "layers_per_block": 1, "use_linear_projection": true, "upcast_attention": true}""";
+        manual_seed(3);
+        using var unet = new UNet2DConditionModel(UNet2DConditionConfig.Parse(Sd2Like, "tiny SD2 config"));
+        unet.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var sample = randn(1, 4, 8, 8);
+        var context = randn(1, 5, 16);
+        var reference = unet.forward(sample, 400.0, context);
+
+        unet.to(ScalarType.BFloat16);
+        var half = unet.forward(sample.to(ScalarType.BFloat16), 400.0, context.to(ScalarType.BFloat16));
+
+        Assert.Equal(ScalarType.BFloat16, half.dtype);
+        var error = (half.to(ScalarType.Float32) - reference).abs().max().item<float>();
+        Assert.True(error < 0.1 * reference.abs().max().item<float>(), $"bfloat16 differs from float32 by {error}");
+    }
+
+    [Fact]
     public void Repeated_forward_passes_leave_no_live_tensors_behind()
     {
         using var unet = TinySdxl();
