@@ -1,3 +1,4 @@
+using SdTune.Models;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Models.Layers;
 using SdTune.Models.Unet;
@@ -92,7 +93,7 @@ public class UNetBehaviourTests
     {
         using var fixture = SafetensorsFile.Open(TestPaths.Fixture("unet_sd1_tiny.safetensors"));
         using var unet = new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json")));
-        StateDictLoader.Load(unet, fixture, ignoreUnexpected: ModelTestUtil.IsFixtureData);
+        ModuleWeights.Load(unet, fixture, ignore: ModelTestUtil.IsFixtureData);
         unet.eval();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -120,7 +121,7 @@ public class UNetBehaviourTests
     {
         using var fixture = SafetensorsFile.Open(TestPaths.Fixture("unet_sd1_tiny.safetensors"));
         using var unet = new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json")));
-        StateDictLoader.Load(unet, fixture, ignoreUnexpected: ModelTestUtil.IsFixtureData);
+        ModuleWeights.Load(unet, fixture, ignore: ModelTestUtil.IsFixtureData);
         unet.eval();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();

@@ -1,3 +1,4 @@
+using SdTune.Models;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Models.Layers;
 using SdTune.Models.Unet;
@@ -15,7 +16,7 @@ public class UNetFixtureTests(ITestOutputHelper output)
         var config = UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json"));
         var unet = new UNet2DConditionModel(config);
         unet.eval();
-        StateDictLoader.Load(unet, fixture, ignoreUnexpected: ModelTestUtil.IsFixtureData);
+        ModuleWeights.Load(unet, fixture, ignore: ModelTestUtil.IsFixtureData);
         return unet;
     }
 

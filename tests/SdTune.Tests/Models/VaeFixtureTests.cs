@@ -1,3 +1,4 @@
+using SdTune.Models;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Models.Layers;
 using SdTune.Models.Vae;
@@ -14,7 +15,7 @@ public class VaeFixtureTests(ITestOutputHelper output)
     {
         var vae = new AutoencoderKL(AutoencoderKLConfig.Load(TestPaths.Fixture("vae_tiny.config.json")));
         vae.eval();
-        StateDictLoader.Load(vae, fixture, ignoreUnexpected: ModelTestUtil.IsFixtureData);
+        ModuleWeights.Load(vae, fixture, ignore: ModelTestUtil.IsFixtureData);
         return vae;
     }
 

@@ -99,7 +99,7 @@ public sealed class UNet2DConditionModel : nn.Module
     /// <summary>Loads diffusers-named weights, strictly: every model tensor must be in the file and nothing else may be.</summary>
     /// <param name="file">A diffusers UNet checkpoint (<c>diffusion_pytorch_model.safetensors</c>).</param>
     /// <exception cref="CheckpointFormatException">Missing, unexpected or mis-shaped tensors; the message lists them.</exception>
-    public void LoadWeights(SafetensorsFile file) => StateDictLoader.Load(this, file);
+    public WeightLoadReport LoadWeights(SafetensorsFile file) => ModuleWeights.Load(this, file);
 
     /// <summary>Predicts the noise (or v, or x0, depending on what the model was trained for).</summary>
     /// <param name="sample">Noisy latents (B, in_channels, H, W).</param>

@@ -45,7 +45,7 @@ public sealed class AutoencoderKL : nn.Module
 
     /// <summary>Loads diffusers-named weights, strictly: every model tensor must be in the file and nothing else may be.</summary>
     /// <exception cref="CheckpointFormatException">Missing, unexpected or mis-shaped tensors; the message lists them.</exception>
-    public void LoadWeights(SafetensorsFile file) => StateDictLoader.Load(this, file);
+    public WeightLoadReport LoadWeights(SafetensorsFile file) => ModuleWeights.Load(this, file);
 
     /// <summary>The encoder's raw output (B, 2 * latent, H/f, W/f), before <c>quant_conv</c>.</summary>
     public Tensor EncodeHidden(Tensor image)

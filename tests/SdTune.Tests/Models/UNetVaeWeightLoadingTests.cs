@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace SdTune.Tests.Models;
 
-public class StateDictLoaderTests
+public class UNetVaeWeightLoadingTests
 {
     private const string TinyVae = """{"block_out_channels": [8], "norm_num_groups": 4}""";
 
