@@ -1,6 +1,5 @@
 using System.CommandLine;
 using SdTune.Checkpoints;
-using Spectre.Console;
 
 namespace SdTune.Cli;
 
@@ -19,7 +18,6 @@ internal static class CliRunner
         }
         catch (Exception e) when (IsInputError(e))
         {
-            AnsiConsole.Console.Profile.Out = new AnsiConsoleOutput(Console.Error);
             Console.Error.WriteLine($"error: {e.Message}");
             return InputError;
         }
