@@ -56,6 +56,9 @@ internal static class PickleGlobalPolicy
         [("numpy.core.multiarray", "_reconstruct")] = AllowedGlobalKind.InertClass,
         [("numpy._core.multiarray", "_reconstruct")] = AllowedGlobalKind.InertClass,
         [("pytorch_lightning.callbacks.model_checkpoint", "ModelCheckpoint")] = AllowedGlobalKind.InertClass,
+        // Textual-inversion embeddings saved with torch 1.11 (and the original TI repository) pickle
+        // string_to_param as an nn.ParameterDict; its state (with "_parameters") is read as data.
+        [("torch.nn.modules.container", "ParameterDict")] = AllowedGlobalKind.InertClass,
         [("lightning.pytorch.callbacks.model_checkpoint", "ModelCheckpoint")] = AllowedGlobalKind.InertClass,
     };
 

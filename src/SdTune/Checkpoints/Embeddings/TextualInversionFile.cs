@@ -1,0 +1,117 @@
+using SdTune.Checkpoints.Inspection;
+using SdTune.Checkpoints.Pickle;
+using SdTune.Checkpoints.Safetensors;
+using static TorchSharp.torch;
+
+namespace SdTune.Checkpoints.Embeddings;
+
+/// <summary>
+/// Reads and writes textual-inversion embeddings in every layout AUTOMATIC1111 reads: A1111/original-TI
+/// <c>.pt</c> (<c>string_to_param</c>, also as a pickled <c>nn.ParameterDict</c>), kohya <c>emb_params</c>,
+/// diffusers <c>learned_embeds</c> (<c>{token: vectors}</c>) and SDXL <c>clip_l</c>/<c>clip_g</c>, in
+/// safetensors or pickle containers.
+/// </summary>
+public static class TextualInversionFile
+{
+    /// <summary>Loads an embedding; its name is the file name without extension.</summary>
+    /// <exception cref="CheckpointFormatException">The file is not an embedding in any known layout.</exception>
+    public static TextualInversionEmbedding Load(string path)
+    {
+        var name = Path.GetFileNameWithoutExtension(path);
+        return ContainerFormat.Detect(path) switch
+        {
+            ContainerKind.Safetensors => FromTensors(path, name, ReadSafetensors(path), "safetensors", null, null),
+            ContainerKind.TorchPickle => LoadPickle(path, name),
+            _ => throw new CheckpointFormatException(path, "not a safetensors or PyTorch file, so not a textual-inversion embedding."),
+        };
+    }
+
+    /// <summary>
+    /// Saves an embedding as safetensors in the layout A1111, ComfyUI and diffusers all read: <c>emb_params</c>
+    /// for a single encoder, <c>clip_l</c> + <c>clip_g</c> for SDXL. Written atomically.
+    /// </summary>
+    public static void Save(TextualInversionEmbedding embedding, string path)
+    {
+        ArgumentNullException.ThrowIfNull(embedding);
+        var tensors = embedding.Vectors.Count == 1
+            ? [new KeyValuePair<string, Tensor>("emb_params", embedding.Vectors.Values.First())]
+            : embedding.Vectors.OrderBy(v => v.Key, StringComparer.Ordinal).ToList();
+        var metadata = new Dictionary<string, string> { ["name"] = embedding.Name };
+        if (embedding.Step is { } step)
+        {
+            metadata["step"] = step.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        SafetensorsWriter.Save(path, tensors, metadata);
+    }
+
+    private static List<KeyValuePair<string, Tensor>> ReadSafetensors(string path)
+    {
+        using var file = SafetensorsFile.Open(path);
+        return [.. file.ReadAll()];
+    }
+
+    private static TextualInversionEmbedding LoadPickle(string path, string name)
+    {
+        if (TorchPickleFile.Load(path) is not PickleDictionary root)
+        {
+            throw new CheckpointFormatException(path, "not a textual-inversion embedding: the file does not hold a dictionary.");
+        }
+
+        if (root.TryGetValue("string_to_param", out var parameters))
+        {
+            // torch 1.11 / original TI files pickle an nn.ParameterDict: its tensors are in the state's "_parameters".
+            if (parameters is PickleObject module && module.State is PickleDictionary state && state.TryGetValue("_parameters", out var inner))
+            {
+                parameters = inner;
+            }
+
+            if (parameters is not PickleDictionary dict || dict.Count != 1 || dict.Values.First() is not Tensor vector)
+            {
+                throw new CheckpointFormatException(path, "string_to_param must hold exactly one tensor (A1111 layout).");
+            }
+
+            var step = root.TryGetValue("step", out var s) && s is long l ? l : (long?)null;
+            var checkpoint = root.TryGetValue("sd_checkpoint_name", out var c) ? c as string : null;
+            return FromTensors(path, name, [new("*", vector)], "A1111 string_to_param", step, checkpoint);
+        }
+
+        var tensors = root.Where(e => e.Key is string && e.Value is Tensor).Select(e => new KeyValuePair<string, Tensor>((string)e.Key, (Tensor)e.Value!)).ToList();
+        return FromTensors(path, name, tensors, "pickle", null, null);
+    }
+
+    private static TextualInversionEmbedding FromTensors(string path, string name, List<KeyValuePair<string, Tensor>> tensors, string container, long? step, string? checkpoint)
+    {
+        var byName = tensors.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
+        if (byName.TryGetValue("clip_l", out var clipL) && byName.TryGetValue("clip_g", out var clipG))
+        {
+            return new TextualInversionEmbedding(name, new Dictionary<string, Tensor> { ["clip_l"] = AsMatrix(path, "clip_l", clipL), ["clip_g"] = AsMatrix(path, "clip_g", clipG) }, "SDXL clip_l/clip_g", step, checkpoint);
+        }
+
+        if (tensors.Count != 1)
+        {
+            throw new CheckpointFormatException(path, $"not a textual-inversion embedding: expected string_to_param, emb_params, clip_l + clip_g or a single {{token: vectors}} entry, found {tensors.Count} tensors ({string.Join(", ", tensors.Take(5).Select(t => t.Key))}{(tensors.Count > 5 ? ", ..." : "")}).");
+        }
+
+        var (key, value) = tensors[0];
+        var format = key switch
+        {
+            "*" => container,
+            "emb_params" => "kohya emb_params",
+            "clip_l" => "clip_l only",
+            _ => $"diffusers learned_embeds ('{key}')",
+        };
+        return new TextualInversionEmbedding(name, new Dictionary<string, Tensor> { [TextualInversionEmbedding.DefaultEncoderKey] = AsMatrix(path, key, value) }, format, step, checkpoint);
+    }
+
+    private static Tensor AsMatrix(string path, string key, Tensor tensor)
+    {
+        var matrix = tensor.dim() switch
+        {
+            1 => tensor.unsqueeze(0),
+            2 => tensor,
+            _ => throw new CheckpointFormatException(path, $"embedding tensor '{key}' has shape [{string.Join(", ", tensor.shape)}]; expected [vectors, width]."),
+        };
+        return matrix.to(ScalarType.Float32).detach();
+    }
+}
