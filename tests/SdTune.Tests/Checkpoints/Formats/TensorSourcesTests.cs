@@ -57,6 +57,10 @@ public class TensorSourcesTests
             Assert.IsType<PickleTensorSource>(source);
             AssertReads(source, tensors);
         }
+
+        var report = SdTune.Checkpoints.Inspection.ModelInspector.Inspect(dir.File("wrapped.bin"));
+        Assert.Equal("pytorch-pickle", report.Format);
+        Assert.Equal(3, report.TensorCount);
     }
 
     [Fact]
