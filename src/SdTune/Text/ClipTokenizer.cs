@@ -73,6 +73,17 @@ public sealed class ClipTokenizer
     /// </summary>
     public static ClipTokenizer CreateDefault() => Create(EmbeddedVocabulary.Value);
 
+    /// <summary>
+    /// As <see cref="CreateDefault()"/>, padding with <paramref name="padding"/> by default: what a pipeline whose
+    /// tokenizer files are absent needs (SD 2.x and SDXL's second tokenizer pad with id 0).
+    /// </summary>
+    /// <param name="padding">The tokenizer's default padding.</param>
+    public static ClipTokenizer CreateDefault(ClipPadding padding)
+    {
+        var vocabulary = EmbeddedVocabulary.Value;
+        return new(vocabulary, vocabulary.StartOfTextId, vocabulary.EndOfTextId, padding, AddedTokenSet.Empty(vocabulary.Count));
+    }
+
     /// <summary>Loads a vocabulary in OpenAI CLIP's format (<c>bpe_simple_vocab_16e6.txt</c>, gzip-compressed or not).</summary>
     /// <param name="path">The vocabulary file.</param>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>

@@ -18,9 +18,16 @@ internal sealed class StateDictPickleWriter
     /// <summary>One tensor of the state dict as the pickle describes it.</summary>
     public sealed record Entry(string Name, string StorageKey, TorchStorageType StorageType, long ElementCount, long[] Shape);
 
-    public byte[] Write(IReadOnlyList<Entry> entries)
+    /// <summary>The pickle of the state dict, or of <c>{wrapperKey: state dict}</c> when a wrapper key is given.</summary>
+    public byte[] Write(IReadOnlyList<Entry> entries, string? wrapperKey = null)
     {
         _out.Write([0x80, 2]);
+        if (wrapperKey is not null)
+        {
+            Op(PickleOpcode.EmptyDict);
+            WriteString(wrapperKey);
+        }
+
         WriteGlobal("collections", "OrderedDict");
         Op(PickleOpcode.EmptyTuple);
         Op(PickleOpcode.Reduce);
@@ -34,6 +41,11 @@ internal sealed class StateDictPickleWriter
             }
 
             Op(PickleOpcode.SetItems);
+        }
+
+        if (wrapperKey is not null)
+        {
+            Op(PickleOpcode.SetItem);
         }
 
         Op(PickleOpcode.Stop);

@@ -19,7 +19,18 @@ public static class TorchCheckpointWriter
     /// <param name="stateDict">Name/tensor pairs, written in this order; names must be unique.</param>
     public static void Save(string path, IEnumerable<KeyValuePair<string, torch.Tensor>> stateDict) => Save(path, stateDict, forceZip64: false);
 
-    internal static void Save(string path, IEnumerable<KeyValuePair<string, torch.Tensor>> stateDict, bool forceZip64)
+    /// <summary>
+    /// As <see cref="Save(string, IEnumerable{KeyValuePair{string, torch.Tensor}})"/>, with the state dict stored
+    /// under one key of an outer dictionary, <c>{wrapperKey: state_dict}</c>: original Stable Diffusion checkpoints
+    /// keep their weights under <c>"state_dict"</c>.
+    /// </summary>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="stateDict">Name/tensor pairs, written in this order; names must be unique.</param>
+    /// <param name="wrapperKey">The outer dictionary's key, or null for a bare state dict.</param>
+    public static void Save(string path, IEnumerable<KeyValuePair<string, torch.Tensor>> stateDict, string? wrapperKey) =>
+        Save(path, stateDict, forceZip64: false, wrapperKey);
+
+    internal static void Save(string path, IEnumerable<KeyValuePair<string, torch.Tensor>> stateDict, bool forceZip64, string? wrapperKey = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(stateDict);
@@ -50,7 +61,7 @@ public static class TorchCheckpointWriter
                     item.Key, i.ToString(System.Globalization.CultureInfo.InvariantCulture), TorchStorageType.FromDType(tensors[i].dtype), tensors[i].numel(), tensors[i].shape)).ToList();
 
                 var zip = new StoredZipWriter(file, forceZip64);
-                zip.AddEntry($"{ArchiveName}/data.pkl", new StateDictPickleWriter().Write(entries));
+                zip.AddEntry($"{ArchiveName}/data.pkl", new StateDictPickleWriter().Write(entries, wrapperKey));
                 zip.AddEntry($"{ArchiveName}/byteorder", Encoding.ASCII.GetBytes("little"));
                 for (var i = 0; i < tensors.Count; i++)
                 {

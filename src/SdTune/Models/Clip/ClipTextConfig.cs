@@ -14,7 +14,7 @@ namespace SdTune.Models.Clip;
 /// placeholder ids <c>bos 0, eos 2, pad 1</c> rather than the tokenizer's 49406/49407, and the model
 /// handles that (see <see cref="ClipTextEncoder.PooledTokenIndex"/>).
 /// </remarks>
-public sealed record ClipTextConfig
+public sealed partial record ClipTextConfig
 {
     /// <summary>Size of the token vocabulary (<c>vocab_size</c>).</summary>
     public int VocabSize { get; init; } = 49408;

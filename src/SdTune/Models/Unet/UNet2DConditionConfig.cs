@@ -9,7 +9,7 @@ namespace SdTune.Models.Unet;
 /// Build one with <see cref="Load"/> or <see cref="Parse"/>: missing keys take diffusers' defaults (the SD 1.x
 /// values), and options this implementation does not support are rejected with an error naming the field.
 /// </summary>
-public sealed record UNet2DConditionConfig
+public sealed partial record UNet2DConditionConfig
 {
     /// <summary>Block type of a down block with resnets and spatial transformers.</summary>
     public const string CrossAttnDownBlock = "CrossAttnDownBlock2D";

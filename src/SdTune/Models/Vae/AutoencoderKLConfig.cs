@@ -7,7 +7,7 @@ namespace SdTune.Models.Vae;
 /// The architecture of an <see cref="AutoencoderKL"/>, as diffusers' <c>vae/config.json</c> describes it.
 /// Missing keys take diffusers' defaults; unsupported options are rejected with an error naming the field.
 /// </summary>
-public sealed record AutoencoderKLConfig
+public sealed partial record AutoencoderKLConfig
 {
     /// <summary>The only supported encoder block type.</summary>
     public const string DownEncoderBlock = "DownEncoderBlock2D";
