@@ -1,4 +1,34 @@
+using SdTune.Bench.Benchmarks;
 using SdTune.Runtime;
 
+// Benchmarks print tables with a baseline measured in the same run. They are not part of the test suite.
+//   dotnet run -c Release --project bench/SdTune.Bench -- load [--work DIR] [--repeats N]
+var work = Option("--work") ?? Path.Combine(Path.GetTempPath(), "sdtune-bench");
+var repeats = int.Parse(Option("--repeats") ?? "2", System.Globalization.CultureInfo.InvariantCulture);
+switch (args.FirstOrDefault())
+{
+    case "load":
+        return CheckpointLoadBenchmark.Run(work, repeats);
+    case "child" when args.Length >= 3:
+        switch (args[1])
+        {
+            case "raw":
+                CheckpointLoadBenchmark.ChildRaw(args[2]);
+                return 0;
+            case "load":
+                CheckpointLoadBenchmark.ChildLoad(args[2]);
+                return 0;
+        }
+
+        break;
+}
+
 Console.WriteLine(TorchRuntime.Describe());
-return 0;
+Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N]");
+return 2;
+
+string? Option(string name)
+{
+    var i = Array.IndexOf(args, name);
+    return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+}
