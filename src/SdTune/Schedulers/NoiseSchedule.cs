@@ -32,26 +32,24 @@ public sealed class NoiseSchedule
         config.Validate();
         Config = config;
 
-        using var scope = NewDisposeScope();
-        var betaTensor = ComputeBetas(config);
+        betas = ComputeBetas(config);
         if (config.RescaleBetasZeroSnr)
         {
-            betaTensor = RescaleToZeroTerminalSnr(betaTensor);
+            betas = RescaleToZeroTerminalSnr(betas);
         }
 
-        var cumprod = (1 - betaTensor).cumprod(0);
-        var snrTensor = (cumprod.sqrt() / (1 - cumprod).sqrt()).pow(2);
-        var sigmaSource = cumprod.clone();
-        if (config.RescaleBetasZeroSnr)
+        alphasCumprod = CumulativeAlphaProduct(betas);
+        snr = new float[alphasCumprod.Length];
+        sigmas = new float[alphasCumprod.Length];
+        for (var t = 0; t < alphasCumprod.Length; t++)
         {
-            sigmaSource[-1] = ZeroSnrAlphaCumprod;
-        }
+            var alphaBar = alphasCumprod[t];
+            var ratio = MathF.Sqrt(alphaBar) / MathF.Sqrt(1f - alphaBar);
+            snr[t] = ratio * ratio;
 
-        var sigmaTensor = ((1 - sigmaSource) / sigmaSource).pow(0.5);
-        betas = betaTensor.data<float>().ToArray();
-        alphasCumprod = cumprod.data<float>().ToArray();
-        snr = snrTensor.data<float>().ToArray();
-        sigmas = sigmaTensor.data<float>().ToArray();
+            var sigmaAlphaBar = config.RescaleBetasZeroSnr && t == alphasCumprod.Length - 1 ? ZeroSnrAlphaCumprod : alphaBar;
+            sigmas[t] = MathF.Sqrt((1f - sigmaAlphaBar) / sigmaAlphaBar);
+        }
     }
 
     /// <summary>The config the schedule was built from.</summary>
@@ -250,21 +248,36 @@ public sealed class NoiseSchedule
         }
     }
 
-    private static Tensor ComputeBetas(NoiseScheduleConfig config)
+    /// <summary>The betas in float32, as diffusers computes them (<c>torch.linspace(..., dtype=float32)</c>, squared for scaled_linear).</summary>
+    private static float[] ComputeBetas(NoiseScheduleConfig config)
     {
         var count = config.NumTrainTimesteps;
         if (config.TrainedBetas is { } trained)
         {
-            return torch.tensor(trained.ToArray(), dtype: ScalarType.Float32);
+            return [.. trained.Select(b => (float)b)];
         }
 
         return config.BetaSchedule switch
         {
-            BetaSchedule.Linear => torch.linspace(config.BetaStart, config.BetaEnd, count, dtype: ScalarType.Float32),
-            BetaSchedule.ScaledLinear => torch.linspace(Math.Sqrt(config.BetaStart), Math.Sqrt(config.BetaEnd), count, dtype: ScalarType.Float32).pow(2),
-            BetaSchedule.SquaredCosCapV2 => torch.tensor(CosineBetas(count), dtype: ScalarType.Float32),
+            BetaSchedule.Linear => ScheduleMath.TorchLinspaceFloat32(config.BetaStart, config.BetaEnd, count),
+            BetaSchedule.ScaledLinear => [.. ScheduleMath.TorchLinspaceFloat32(Math.Sqrt(config.BetaStart), Math.Sqrt(config.BetaEnd), count).Select(r => r * r)],
+            BetaSchedule.SquaredCosCapV2 => [.. CosineBetas(count).Select(b => (float)b)],
             var other => throw new ArgumentOutOfRangeException(nameof(config), other, "Unknown beta schedule."),
         };
+    }
+
+    /// <summary>ᾱ_t = Π(1 − β): float32 factors multiplied in a double accumulator, each prefix rounded to float32 (torch's CPU <c>cumprod</c>).</summary>
+    private static float[] CumulativeAlphaProduct(float[] betas)
+    {
+        var result = new float[betas.Length];
+        var product = 1.0;
+        for (var t = 0; t < betas.Length; t++)
+        {
+            product *= 1f - betas[t];
+            result[t] = (float)product;
+        }
+
+        return result;
     }
 
     /// <summary>Nichol &amp; Dhariwal's cosine schedule: β_i = min(1 − ᾱ(t_{i+1})/ᾱ(t_i), 0.999), ᾱ(t) = cos²((t + 0.008)/1.008 · π/2).</summary>
@@ -287,15 +300,24 @@ public sealed class NoiseSchedule
         return result;
     }
 
-    /// <summary>Lin et al. 2023, algorithm 1: shift and scale √ᾱ so the last timestep has SNR 0 and the first keeps its value.</summary>
-    private static Tensor RescaleToZeroTerminalSnr(Tensor betas)
+    /// <summary>
+    /// Lin et al. 2023, algorithm 1 (float32): shift and scale √ᾱ so the last timestep has SNR 0 while the first keeps
+    /// its value, then recover the betas.
+    /// </summary>
+    private static float[] RescaleToZeroTerminalSnr(float[] betas)
     {
-        var alphaBarSqrt = (1 - betas).cumprod(0).sqrt();
-        var first = alphaBarSqrt[0].clone();
-        var last = alphaBarSqrt[-1].clone();
-        alphaBarSqrt = (alphaBarSqrt - last) * (first / (first - last));
-        var alphaBar = alphaBarSqrt.pow(2);
-        var alphas = torch.cat([alphaBar[..1], alphaBar[1..] / alphaBar[..^1]]);
-        return 1 - alphas;
+        var alphaBarSqrt = CumulativeAlphaProduct(betas).Select(MathF.Sqrt).ToArray();
+        var first = alphaBarSqrt[0];
+        var last = alphaBarSqrt[^1];
+        var scale = first / (first - last);
+        var alphaBar = alphaBarSqrt.Select(a => (a - last) * scale).Select(a => a * a).ToArray();
+        var result = new float[betas.Length];
+        result[0] = 1f - alphaBar[0];
+        for (var t = 1; t < betas.Length; t++)
+        {
+            result[t] = 1f - (alphaBar[t] / alphaBar[t - 1]);
+        }
+
+        return result;
     }
 }

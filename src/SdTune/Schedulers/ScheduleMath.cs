@@ -53,6 +53,57 @@ internal static class ScheduleMath
         return result;
     }
 
+    /// <summary>
+    /// <c>torch.linspace(start, end, steps, dtype=torch.float32)</c> bit for bit as PyTorch's CPU kernel computes it on
+    /// x86-64 (AVX2 build, the one diffusers' schedules were made with): float32 step (end − start)/(steps − 1); the
+    /// first half counts up from start and the second half down from end, decided per 8-lane vector; lanes are
+    /// <c>base + j·step</c>; the compiler fuses every multiply-add.
+    /// </summary>
+    public static float[] TorchLinspaceFloat32(double start, double end, int steps)
+    {
+        const int lanes = 8;
+        var first = (float)start;
+        var last = (float)end;
+        var result = new float[steps];
+        if (steps == 1)
+        {
+            result[0] = first;
+            return result;
+        }
+
+        var step = (last - first) / (steps - 1);
+        var halfway = steps / 2;
+        float Scalar(int index) => index < halfway
+            ? MathF.FusedMultiplyAdd(step, index, first)
+            : MathF.FusedMultiplyAdd(-step, steps - index - 1, last);
+
+        void Vector(int index)
+        {
+            var vectorBase = Scalar(index);
+            result[index] = vectorBase;
+            result[index + 1] = vectorBase + step;
+            for (var j = 2; j < lanes; j++)
+            {
+                result[index + j] = MathF.FusedMultiplyAdd(j, step, vectorBase);
+            }
+        }
+
+        // The vectorised loop takes two vectors per iteration while two fit; the rest is scalar.
+        var i = 0;
+        for (; i <= steps - (2 * lanes); i += 2 * lanes)
+        {
+            Vector(i);
+            Vector(i + lanes);
+        }
+
+        for (; i < steps; i++)
+        {
+            result[i] = Scalar(i);
+        }
+
+        return result;
+    }
+
     /// <summary>NumPy rounding: to nearest, halves to even.</summary>
     public static double Round(double value) => Math.Round(value, MidpointRounding.ToEven);
 
