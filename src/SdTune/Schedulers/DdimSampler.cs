@@ -67,7 +67,7 @@ public sealed class DdimSampler : ISampler
     public Tensor PrepareLatents(SamplingPlan plan, Tensor noise, Tensor? initLatents = null)
     {
         SamplingLoop.CheckPlan(this, plan);
-        SamplingLoop.CheckNoise(noise, initLatents);
+        SamplingLoop.CheckPrepareInputs(plan, noise, initLatents);
         if (initLatents is null)
         {
             return noise.to(ScalarType.Float32, copy: true);

@@ -13,7 +13,7 @@ internal static class EulerLatents
     public static Tensor Prepare(ISampler sampler, SamplingPlan plan, Tensor noise, Tensor? initLatents)
     {
         SamplingLoop.CheckPlan(sampler, plan);
-        SamplingLoop.CheckNoise(noise, initLatents);
+        SamplingLoop.CheckPrepareInputs(plan, noise, initLatents);
         using var scope = NewDisposeScope();
         var unit = noise.to(ScalarType.Float32);
         var result = initLatents is null

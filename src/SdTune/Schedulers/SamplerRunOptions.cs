@@ -1,7 +1,7 @@
 namespace SdTune.Schedulers;
 
 /// <summary>Per-run settings of <see cref="ISampler.Sample"/>.</summary>
-public sealed class SamplerRunOptions
+public sealed record SamplerRunOptions
 {
     /// <summary>
     /// Fresh noise for stochastic samplers (Euler ancestral, DDIM with η &gt; 0), usually the <see cref="SeededNoise"/>

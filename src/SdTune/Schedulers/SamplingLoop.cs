@@ -23,10 +23,16 @@ internal static class SamplingLoop
         }
     }
 
-    /// <summary>Checks that the noise has the latents' shape.</summary>
-    public static void CheckNoise(Tensor noise, Tensor? initLatents)
+    /// <summary>Checks the inputs of <see cref="ISampler.PrepareLatents"/>: noise of the latents' shape, init latents for an img2img plan.</summary>
+    public static void CheckPrepareInputs(SamplingPlan plan, Tensor noise, Tensor? initLatents)
     {
         ArgumentNullException.ThrowIfNull(noise);
+        if (initLatents is null && plan.StartIndex > 0)
+        {
+            throw new ArgumentException(
+                $"The plan starts at step {plan.StartIndex} of {plan.StepCount} (img2img strength < 1) and needs the init image's latents.", nameof(initLatents));
+        }
+
         if (initLatents is not null && !initLatents.shape.SequenceEqual(noise.shape))
         {
             throw new ArgumentException(
