@@ -132,7 +132,8 @@ internal static class ScheduleMath
             return table[j];
         }
 
-        var slope = ((double)table[j + 1] - table[j]) / 1.0;
+        // NumPy: slope = (fp[j+1] − fp[j]) / (xp[j+1] − xp[j]), and the abscissae are one apart.
+        var slope = (double)table[j + 1] - table[j];
         return (slope * (x - j)) + table[j];
     }
 
