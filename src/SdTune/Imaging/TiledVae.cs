@@ -94,75 +94,60 @@ public static class TiledVae
     /// Tile positions are in grid units (latent pixels); the input has <paramref name="inScale"/> pixels per unit,
     /// the output <paramref name="outScale"/>.
     /// </summary>
-    private static Tensor Blend(
+    internal static Tensor Blend(
         Tensor input, IReadOnlyList<int> ys, IReadOnlyList<int> xs, int tileSize, int inScale, int outScale,
         Action<long[]>? onTile, Func<Tensor, Tensor> process)
     {
         var gridHeight = (int)(input.shape[2] / inScale);
         var gridWidth = (int)(input.shape[3] / inScale);
+        var tileHeight = Math.Min(tileSize, gridHeight);
+        var tileWidth = Math.Min(tileSize, gridWidth);
+        using var scope = NewDisposeScope();
         Tensor? output = null;
         Tensor? sumY = null;
         Tensor? sumX = null;
         var dtype = input.dtype;
-        try
+        for (var i = 0; i < ys.Count; i++)
         {
-            for (var i = 0; i < ys.Count; i++)
+            for (var j = 0; j < xs.Count; j++)
             {
-                for (var j = 0; j < xs.Count; j++)
+                // Each tile's activations live only inside this scope: peak memory is one tile's worth.
+                using var tileScope = NewDisposeScope();
+                var tile = input
+                    .narrow(2, ys[i] * inScale, tileHeight * inScale)
+                    .narrow(3, xs[j] * inScale, tileWidth * inScale);
+                onTile?.Invoke([tile.shape[0], tile.shape[1], tileHeight, tileWidth]);
+                var processed = process(tile);
+                if (output is null)
                 {
-                    using var scope = NewDisposeScope();
-                    var tileHeight = Math.Min(tileSize, gridHeight);
-                    var tileWidth = Math.Min(tileSize, gridWidth);
-                    var tile = input
-                        .narrow(2, ys[i] * inScale, tileHeight * inScale)
-                        .narrow(3, xs[j] * inScale, tileWidth * inScale);
-                    onTile?.Invoke([tile.shape[0], tile.shape[1], tileHeight, tileWidth]);
-                    var processed = process(tile);
-                    if (output is null)
-                    {
-                        dtype = processed.dtype;
-                        output = zeros([processed.shape[0], processed.shape[1], gridHeight * outScale, gridWidth * outScale], ScalarType.Float32, processed.device)
-                            .MoveToOuterDisposeScope();
-                        sumY = zeros(gridHeight * outScale, ScalarType.Float32, processed.device).MoveToOuterDisposeScope();
-                        sumX = zeros(gridWidth * outScale, ScalarType.Float32, processed.device).MoveToOuterDisposeScope();
-                    }
+                    dtype = processed.dtype;
+                    output = zeros([processed.shape[0], processed.shape[1], gridHeight * outScale, gridWidth * outScale], ScalarType.Float32, processed.device)
+                        .MoveToOuterDisposeScope();
+                    sumY = zeros(gridHeight * outScale, ScalarType.Float32, processed.device).MoveToOuterDisposeScope();
+                    sumX = zeros(gridWidth * outScale, ScalarType.Float32, processed.device).MoveToOuterDisposeScope();
+                }
 
-                    var wy = Ramp(ys, i, tileHeight, outScale, processed.device);
-                    var wx = Ramp(xs, j, tileWidth, outScale, processed.device);
-                    output!
-                        .narrow(2, ys[i] * outScale, tileHeight * outScale)
-                        .narrow(3, xs[j] * outScale, tileWidth * outScale)
-                        .add_(processed.to(ScalarType.Float32) * wy.unsqueeze(1) * wx.unsqueeze(0));
-                    if (j == 0)
-                    {
-                        sumY!.narrow(0, ys[i] * outScale, tileHeight * outScale).add_(wy);
-                    }
+                var wy = Ramp(ys, i, tileHeight, outScale, processed.device);
+                var wx = Ramp(xs, j, tileWidth, outScale, processed.device);
+                output
+                    .narrow(2, ys[i] * outScale, tileHeight * outScale)
+                    .narrow(3, xs[j] * outScale, tileWidth * outScale)
+                    .add_(processed.to(ScalarType.Float32) * wy.unsqueeze(1) * wx.unsqueeze(0));
+                if (j == 0)
+                {
+                    sumY!.narrow(0, ys[i] * outScale, tileHeight * outScale).add_(wy);
+                }
 
-                    if (i == 0)
-                    {
-                        sumX!.narrow(0, xs[j] * outScale, tileWidth * outScale).add_(wx);
-                    }
+                if (i == 0)
+                {
+                    sumX!.narrow(0, xs[j] * outScale, tileWidth * outScale).add_(wx);
                 }
             }
-
-            using var normaliser = sumY!.unsqueeze(1) * sumX!.unsqueeze(0);
-            output!.div_(normaliser);
-            if (dtype != ScalarType.Float32)
-            {
-                return output.to(dtype);
-            }
-
-            // The accumulator is the result: hand it over instead of disposing it.
-            var result = output;
-            output = null;
-            return result;
         }
-        finally
-        {
-            output?.Dispose();
-            sumY?.Dispose();
-            sumX?.Dispose();
-        }
+
+        // Where more than two tiles overlap the weights sum to more than 1: divide it out.
+        output!.div_(sumY!.unsqueeze(1) * sumX!.unsqueeze(0));
+        return (dtype == ScalarType.Float32 ? output : output.to(dtype)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
