@@ -192,14 +192,14 @@ internal static class DatasetConfigParser
         var options = new DatasetOptions
         {
             BatchSize = Resolve(chain, "batch_size", 1, out var batchLevel),
-            Resolution = ResolveNullable<PixelSize>(chain, "resolution", out var resolutionLevel),
+            Resolution = ResolveValue<PixelSize>(chain, "resolution", out var resolutionLevel),
             EnableBucket = Resolve(chain, "enable_bucket", false, out _),
             MinBucketReso = Resolve(chain, "min_bucket_reso", 256, out var minLevel),
             MaxBucketReso = Resolve(chain, "max_bucket_reso", 1024, out var maxLevel),
             BucketResoSteps = Resolve(chain, "bucket_reso_steps", 64, out var stepsLevel),
             BucketNoUpscale = Resolve(chain, "bucket_no_upscale", false, out _),
             NetworkMultiplier = Resolve(chain, "network_multiplier", 1.0, out _),
-            ValidationSeed = ResolveNullable<int>(chain, "validation_seed", out _),
+            ValidationSeed = ResolveValue<int>(chain, "validation_seed", out _),
             ValidationSplit = Resolve(chain, "validation_split", 0.0, out var splitLevel),
             Subsets = subsets.Select(s => ReadSubset(s, dataset, general, source, baseDirectory)).ToList(),
         };
@@ -272,7 +272,7 @@ internal static class DatasetConfigParser
             CacheInfo = Resolve(chain, "cache_info", false, out _),
             IsReg = Resolve(chain, "is_reg", false, out _),
             AlphaMask = Resolve(chain, "alpha_mask", false, out _),
-            ResizeInterpolation = ResolveNullable<ResizeInterpolation>(chain, "resize_interpolation", out _),
+            ResizeInterpolation = ResolveValue<ResizeInterpolation>(chain, "resize_interpolation", out _),
             CustomAttributes = ResolveNullable<IReadOnlyDictionary<string, object>>(chain, "custom_attributes", out _) ?? new Dictionary<string, object>(),
         };
 
@@ -323,7 +323,24 @@ internal static class DatasetConfigParser
         return fallback;
     }
 
+    private static T? ResolveValue<T>(LevelValues[] chain, string key, out string level)
+        where T : struct
+    {
+        foreach (var l in chain)
+        {
+            if (l.Values.TryGetValue(key, out var v))
+            {
+                level = l.Level;
+                return (T)v;
+            }
+        }
+
+        level = "default";
+        return null;
+    }
+
     private static T? ResolveNullable<T>(LevelValues[] chain, string key, out string level)
+        where T : class
     {
         foreach (var l in chain)
         {
