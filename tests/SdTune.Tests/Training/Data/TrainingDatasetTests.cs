@@ -183,4 +183,19 @@ public class TrainingDatasetTests
         var dataset = TrainingDataset.Build(config, Reader, 0);
         Assert.Equal(["a cat,cute, fluffy", "dog"], dataset.Images.Select(i => i.Caption));
     }
+
+    [Fact]
+    public void Duplicate_folders_and_subsets_without_repeats_are_skipped_with_warnings()
+    {
+        using var dir = TestPaths.NewTempDir();
+        Touch(dir.File("train/512x512_a.png"));
+        var toml = "[[datasets]]\nresolution = 512\n"
+            + "[[datasets.subsets]]\nimage_dir = \"train\"\nclass_tokens = \"x\"\nnum_repeats = 2\n"
+            + "[[datasets.subsets]]\nimage_dir = \"train\"\nclass_tokens = \"y\"\n"
+            + "[[datasets.subsets]]\nimage_dir = \"other\"\nnum_repeats = 0\n";
+        var dataset = TrainingDataset.Build(DatasetConfig.Parse(toml, "t.toml", dir.Path), Reader, 0);
+        Assert.Equal(2, dataset.SamplesPerEpoch);
+        Assert.Contains(dataset.Warnings, w => w.Contains("#1.2", StringComparison.Ordinal) && w.Contains("already used", StringComparison.Ordinal));
+        Assert.Contains(dataset.Warnings, w => w.Contains("#1.3", StringComparison.Ordinal) && w.Contains("num_repeats is 0", StringComparison.Ordinal));
+    }
 }
