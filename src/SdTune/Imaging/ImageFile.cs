@@ -41,6 +41,28 @@ public static class ImageFile
         return Decode(bytes, path, matte);
     }
 
+    /// <summary>Reads only the header: the upright size (EXIF orientation applied) without decoding pixels.</summary>
+    /// <exception cref="ImageLoadException">The file is missing or not an image.</exception>
+    public static (int Width, int Height) Probe(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            throw new ImageLoadException(path, $"Image file '{path}' does not exist.");
+        }
+
+        using var codec = SKCodec.Create(path, out var result)
+            ?? throw new ImageLoadException(path, $"'{path}' is not an image in a format SdTune can decode, or its header is corrupt ({result}).");
+        var (width, height) = (codec.Info.Width, codec.Info.Height);
+        if (width <= 0 || height <= 0)
+        {
+            throw new ImageLoadException(path, $"'{path}' declares an empty image ({width}x{height}).");
+        }
+
+        // Origins 5-8 (LeftTop .. LeftBottom) rotate by 90 degrees and swap the axes.
+        return codec.EncodedOrigin >= SKEncodedOrigin.LeftTop ? (height, width) : (width, height);
+    }
+
     /// <summary>Decodes an encoded image held in memory; <paramref name="name"/> names it in error messages.</summary>
     /// <exception cref="ImageLoadException">The bytes are not a complete image Skia can decode.</exception>
     public static SKBitmap Decode(ReadOnlySpan<byte> encoded, string name, SKColor? matte = null)
