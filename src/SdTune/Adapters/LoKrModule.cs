@@ -112,7 +112,7 @@ public sealed class LoKrModule : AdapterModule
             w1 = w1.unsqueeze(-1).unsqueeze(-1);
         }
 
-        var delta = kron(w1, w2).reshape(shape) * Scale;
+        var delta = kron(w1.contiguous(), w2.contiguous()).reshape(shape) * Scale;
         if (training && rankDropout > 0)
         {
             var keep = (rand(shape[0], device: delta.device) > rankDropout).to(delta.dtype);
