@@ -35,7 +35,8 @@ public abstract class AdapterModule : nn.Module<Tensor, Tensor>
 
         Target = target;
         ModuleDropout = moduleDropout;
-        this.alpha = tensor((float)alpha, ScalarType.Float32, target.Weight.device);
+        // Owned by the module, never by a caller's dispose scope.
+        this.alpha = tensor((float)alpha, ScalarType.Float32, target.Weight.device).DetachFromDisposeScope();
         register_buffer("alpha", this.alpha);
     }
 
@@ -136,7 +137,9 @@ public abstract class AdapterModule : nn.Module<Tensor, Tensor>
         }
 
         using var noGrad = no_grad();
-        return new Parameter(source.detach().to(ScalarType.Float32, target.Weight.device).clone());
+        var parameter = new Parameter(source.detach().to(ScalarType.Float32, target.Weight.device).clone());
+        parameter.DetachFromDisposeScope();
+        return parameter;
     }
 
     /// <summary>

@@ -26,6 +26,7 @@ public sealed class LoHaModule : AdapterModule
         this.rankDropout = rankDropout;
         foreach (var name in Names.Where(factors.ContainsKey))
         {
+            factors[name].DetachFromDisposeScope();
             register_parameter(name, factors[name]);
         }
     }

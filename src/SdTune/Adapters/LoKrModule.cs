@@ -27,6 +27,7 @@ public sealed class LoKrModule : AdapterModule
         this.rankDropout = rankDropout;
         foreach (var name in Names.Where(factors.ContainsKey))
         {
+            factors[name].DetachFromDisposeScope();
             register_parameter(name, factors[name]);
         }
     }

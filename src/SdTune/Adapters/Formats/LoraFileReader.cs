@@ -93,7 +93,6 @@ public static class LoraFileReader
             }
 
             unmatched.AddRange(group.Where(kv => !algorithm.TensorNames.Contains(kv.Key)).Select(kv => kv.Value));
-            using var scope = NewDisposeScope();
             var tensors = group.Where(kv => algorithm.TensorNames.Contains(kv.Key))
                 .ToDictionary(kv => kv.Key, kv => file.Read(kv.Value, ScalarType.Float32), StringComparer.Ordinal);
             AdapterModule module;
@@ -104,6 +103,13 @@ public static class LoraFileReader
             catch (ArgumentException e)
             {
                 throw new ArgumentException($"{path}: {e.Message}", e);
+            }
+            finally
+            {
+                foreach (var t in tensors.Values)
+                {
+                    t.Dispose();
+                }
             }
 
             entries.Add(new LoraNetworkEntry(kohyaName, target.Component, target.Path, module));
