@@ -43,12 +43,12 @@ internal sealed class ClipAttention : nn.Module<Tensor, Tensor>
     {
         var batch = x.shape[0];
         var length = x.shape[1];
-        var q = SplitHeads(queryProjection.forward(x), batch, length);
-        var k = SplitHeads(keyProjection.forward(x), batch, length);
-        var v = SplitHeads(valueProjection.forward(x), batch, length);
+        var q = SplitHeads(queryProjection.call(x), batch, length);
+        var k = SplitHeads(keyProjection.call(x), batch, length);
+        var v = SplitHeads(valueProjection.call(x), batch, length);
         var attended = nn.functional.scaled_dot_product_attention(q, k, v, is_casual: true);
         var merged = attended.transpose(1, 2).reshape(batch, length, heads * headDim);
-        return outputProjection.forward(merged);
+        return outputProjection.call(merged);
     }
 
     private Tensor SplitHeads(Tensor t, long batch, long length) =>

@@ -29,13 +29,13 @@ internal sealed class ClipMlp : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var h = fc1.forward(x);
+        var h = fc1.call(x);
         h = activation switch
         {
             ClipActivation.QuickGelu => h * sigmoid(h * QuickGeluSlope),
             ClipActivation.Gelu => nn.functional.gelu(h),
             _ => throw new InvalidOperationException($"Unknown CLIP activation {activation}."),
         };
-        return fc2.forward(h);
+        return fc2.call(h);
     }
 }

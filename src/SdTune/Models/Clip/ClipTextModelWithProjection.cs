@@ -34,5 +34,5 @@ public sealed class ClipTextModelWithProjection : ClipTextEncoder
 
     private protected override ClipTextTransformer TextModel => textModel;
 
-    private protected override Tensor? Project(Tensor pooled) => textProjection.forward(pooled);
+    private protected override Tensor? Project(Tensor pooled) => textProjection.call(pooled);
 }

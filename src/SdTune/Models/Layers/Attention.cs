@@ -74,9 +74,9 @@ internal sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
         }
 
         var source = context ?? x;
-        var q = SplitHeads(to_q.forward(x), b);
-        var k = SplitHeads(to_k.forward(source), b);
-        var v = SplitHeads(to_v.forward(source), b);
+        var q = SplitHeads(to_q.call(x), b);
+        var k = SplitHeads(to_k.call(source), b);
+        var v = SplitHeads(to_v.call(source), b);
         var dtype = q.dtype;
         if (upcast && dtype != ScalarType.Float32 && dtype != ScalarType.Float64)
         {

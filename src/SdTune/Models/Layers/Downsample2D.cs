@@ -26,9 +26,9 @@ internal sealed class Downsample2D : nn.Module<Tensor, Tensor>
         if (padding == 0)
         {
             using var padded = nn.functional.pad(input, (0, 1, 0, 1), PaddingModes.Constant, 0.0);
-            return conv.forward(padded);
+            return conv.call(padded);
         }
 
-        return conv.forward(input);
+        return conv.call(input);
     }
 }

@@ -18,7 +18,7 @@ internal sealed class GEGLU : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var parts = proj.forward(input).chunk(2, dim: -1);
+        var parts = proj.call(input).chunk(2, dim: -1);
         return (parts[0] * nn.functional.gelu(parts[1])).MoveToOuterDisposeScope();
     }
 }

@@ -53,18 +53,18 @@ internal sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
     public override Tensor forward(Tensor input, Tensor? timeEmbedding)
     {
         using var scope = NewDisposeScope();
-        var h = conv1.forward(nn.functional.silu(norm1.forward(input)));
+        var h = conv1.call(nn.functional.silu(norm1.forward(input)));
         if (time_emb_proj is not null && timeEmbedding is not null)
         {
-            var t = time_emb_proj.forward(nn.functional.silu(timeEmbedding));
+            var t = time_emb_proj.call(nn.functional.silu(timeEmbedding));
             h = h + t.unsqueeze(-1).unsqueeze(-1);
         }
 
         h = norm2.forward(h);
         h = nn.functional.silu(h);
         h = dropout.forward(h);
-        h = conv2.forward(h);
-        var shortcut = conv_shortcut is null ? input : conv_shortcut.forward(input);
+        h = conv2.call(h);
+        var shortcut = conv_shortcut is null ? input : conv_shortcut.call(input);
         var output = shortcut + h;
         if (outputScaleFactor != 1.0)
         {

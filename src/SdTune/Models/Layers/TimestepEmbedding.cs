@@ -20,6 +20,6 @@ internal sealed class TimestepEmbedding : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        return linear_2.forward(nn.functional.silu(linear_1.forward(input))).MoveToOuterDisposeScope();
+        return linear_2.call(nn.functional.silu(linear_1.call(input))).MoveToOuterDisposeScope();
     }
 }

@@ -44,11 +44,11 @@ internal sealed class Transformer2DModel : nn.Module<Tensor, Tensor?, Tensor>
         if (useLinearProjection)
         {
             x = x.permute(0, 2, 3, 1).reshape(b, height * width, x.shape[1]);
-            x = proj_in.forward(x);
+            x = proj_in.call(x);
         }
         else
         {
-            x = proj_in.forward(x);
+            x = proj_in.call(x);
             x = x.permute(0, 2, 3, 1).reshape(b, height * width, x.shape[1]);
         }
 
@@ -60,13 +60,13 @@ internal sealed class Transformer2DModel : nn.Module<Tensor, Tensor?, Tensor>
         var inner = x.shape[2];
         if (useLinearProjection)
         {
-            x = proj_out.forward(x);
+            x = proj_out.call(x);
             x = x.reshape(b, height, width, x.shape[2]).permute(0, 3, 1, 2).contiguous();
         }
         else
         {
             x = x.reshape(b, height, width, inner).permute(0, 3, 1, 2).contiguous();
-            x = proj_out.forward(x);
+            x = proj_out.call(x);
         }
 
         return (x + hidden).MoveToOuterDisposeScope();

@@ -32,6 +32,6 @@ internal sealed class Upsample2D : nn.Module<Tensor, long[]?, Tensor>
             h = h.to(dtype);
         }
 
-        return conv.forward(h).MoveToOuterDisposeScope();
+        return conv.call(h).MoveToOuterDisposeScope();
     }
 }

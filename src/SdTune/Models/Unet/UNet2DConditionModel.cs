@@ -145,7 +145,7 @@ public sealed class UNet2DConditionModel : nn.Module
             emb = emb + add_embedding.forward(addEmbeds);
         }
 
-        x = conv_in.forward(x);
+        x = conv_in.call(x);
         var skips = new List<Tensor> { x };
         var intrablock = new Queue<Tensor>(downIntrablockAdditionalResiduals ?? []);
         foreach (var block in down_blocks)
@@ -186,7 +186,7 @@ public sealed class UNet2DConditionModel : nn.Module
             x = block.forward(x, blockSkips, emb, encoderHiddenStates, upsampleSize);
         }
 
-        x = conv_out.forward(nn.functional.silu(conv_norm_out.forward(x)));
+        x = conv_out.call(nn.functional.silu(conv_norm_out.forward(x)));
         return x.MoveToOuterDisposeScope();
     }
 

@@ -64,7 +64,7 @@ public sealed class AutoencoderKL : nn.Module
         var moments = encoder.forward(image);
         if (quant_conv is not null)
         {
-            moments = quant_conv.forward(moments);
+            moments = quant_conv.call(moments);
         }
 
         // The distribution's tensors are created inside this scope; move them out with it.
@@ -79,7 +79,7 @@ public sealed class AutoencoderKL : nn.Module
         ArgumentNullException.ThrowIfNull(latent);
         CheckChannels(latent, Config.LatentChannels, nameof(latent));
         using var scope = NewDisposeScope();
-        var z = post_quant_conv is null ? latent : post_quant_conv.forward(latent);
+        var z = post_quant_conv is null ? latent : post_quant_conv.call(latent);
         return decoder.forward(z).MoveToOuterDisposeScope();
     }
 

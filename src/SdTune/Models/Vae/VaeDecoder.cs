@@ -39,14 +39,14 @@ internal sealed class VaeDecoder : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor latent)
     {
         using var scope = NewDisposeScope();
-        var h = conv_in.forward(latent);
+        var h = conv_in.call(latent);
         h = mid_block.forward(h);
         foreach (var block in up_blocks)
         {
             h = block.forward(h);
         }
 
-        h = conv_out.forward(nn.functional.silu(conv_norm_out.forward(h)));
+        h = conv_out.call(nn.functional.silu(conv_norm_out.forward(h)));
         return h.MoveToOuterDisposeScope();
     }
 }

@@ -38,14 +38,14 @@ internal sealed class VaeEncoder : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor image)
     {
         using var scope = NewDisposeScope();
-        var h = conv_in.forward(image);
+        var h = conv_in.call(image);
         foreach (var block in down_blocks)
         {
             h = block.forward(h);
         }
 
         h = mid_block.forward(h);
-        h = conv_out.forward(nn.functional.silu(conv_norm_out.forward(h)));
+        h = conv_out.call(nn.functional.silu(conv_norm_out.forward(h)));
         return h.MoveToOuterDisposeScope();
     }
 }
