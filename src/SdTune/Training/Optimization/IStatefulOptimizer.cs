@@ -19,9 +19,9 @@ public interface IStatefulOptimizer : IDisposable
     void ZeroGrad();
 
     /// <summary>A copy of the full state; the caller owns (and disposes) it.</summary>
-    OptimizerState GetState();
+    OptimizerSnapshot GetState();
 
     /// <summary>Replaces the state with a copy of <paramref name="state"/> (taken from an optimizer of the same kind over the same parameters).</summary>
     /// <exception cref="InvalidDataException">The state belongs to another optimizer or does not fit the parameters; the message names the entry.</exception>
-    void LoadState(OptimizerState state);
+    void LoadState(OptimizerSnapshot state);
 }

@@ -70,7 +70,7 @@ public abstract class TrainingOptimizer : IStatefulOptimizer
     }
 
     /// <inheritdoc />
-    public OptimizerState GetState()
+    public OptimizerSnapshot GetState()
     {
         ObjectDisposedException.ThrowIf(disposed, this);
         var entries = new List<KeyValuePair<string, Tensor>>();
@@ -101,7 +101,7 @@ public abstract class TrainingOptimizer : IStatefulOptimizer
                 entries.Add(new($"scalar.{name}", tensor(value, float64)));
             }
 
-            return new OptimizerState(Name, entries);
+            return new OptimizerSnapshot(Name, entries);
         }
         catch
         {
@@ -115,7 +115,7 @@ public abstract class TrainingOptimizer : IStatefulOptimizer
     }
 
     /// <inheritdoc />
-    public void LoadState(OptimizerState state)
+    public void LoadState(OptimizerSnapshot state)
     {
         ArgumentNullException.ThrowIfNull(state);
         ObjectDisposedException.ThrowIf(disposed, this);
@@ -229,7 +229,7 @@ public abstract class TrainingOptimizer : IStatefulOptimizer
         return state;
     }
 
-    private double[] ReadGroups(OptimizerState state)
+    private double[] ReadGroups(OptimizerSnapshot state)
     {
         var rates = new double[Groups.Count];
         for (var g = 0; g < Groups.Count; g++)
@@ -250,7 +250,7 @@ public abstract class TrainingOptimizer : IStatefulOptimizer
         return rates;
     }
 
-    private Dictionary<string, double> ReadScalars(OptimizerState state)
+    private Dictionary<string, double> ReadScalars(OptimizerSnapshot state)
     {
         var expected = GetScalars().Select(s => s.Key).ToHashSet(StringComparer.Ordinal);
         var values = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -274,7 +274,7 @@ public abstract class TrainingOptimizer : IStatefulOptimizer
         return values;
     }
 
-    private T ReadScalar<T>(OptimizerState state, string key, ScalarType type)
+    private T ReadScalar<T>(OptimizerSnapshot state, string key, ScalarType type)
         where T : unmanaged
     {
         if (!state.Tensors.TryGetValue(key, out var value))
@@ -344,7 +344,7 @@ public abstract class TrainingOptimizer : IStatefulOptimizer
         }
     }
 
-    private void CheckComplete(OptimizerState state, ParameterState?[][] loaded)
+    private void CheckComplete(OptimizerSnapshot state, ParameterState?[][] loaded)
     {
         for (var g = 0; g < loaded.Length; g++)
         {

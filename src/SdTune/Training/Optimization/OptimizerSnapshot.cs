@@ -8,7 +8,7 @@ namespace SdTune.Training.Optimization;
 /// float64), tagged with the optimizer's name. It owns its tensors. Saved as a safetensors file, so every value
 /// survives a round trip exactly.
 /// </summary>
-public sealed class OptimizerState : IDisposable
+public sealed class OptimizerSnapshot : IDisposable
 {
     /// <summary>The safetensors metadata key that holds the optimizer's name.</summary>
     public const string OptimizerMetadataKey = "sdtune.optimizer";
@@ -19,7 +19,7 @@ public sealed class OptimizerState : IDisposable
     /// <summary>Creates a state from tensors it takes ownership of.</summary>
     /// <param name="optimizerName">The optimizer that produced the state.</param>
     /// <param name="tensors">Named tensors, in a stable order.</param>
-    public OptimizerState(string optimizerName, IEnumerable<KeyValuePair<string, Tensor>> tensors)
+    public OptimizerSnapshot(string optimizerName, IEnumerable<KeyValuePair<string, Tensor>> tensors)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(optimizerName);
         ArgumentNullException.ThrowIfNull(tensors);
@@ -42,7 +42,7 @@ public sealed class OptimizerState : IDisposable
 
     /// <summary>Reads a state written by <see cref="Save"/>.</summary>
     /// <exception cref="InvalidDataException">The file has no optimizer name in its metadata.</exception>
-    public static OptimizerState Load(string path)
+    public static OptimizerSnapshot Load(string path)
     {
         using var file = SafetensorsFile.Open(path);
         if (!file.Metadata.TryGetValue(OptimizerMetadataKey, out var name) || string.IsNullOrWhiteSpace(name))
@@ -50,7 +50,7 @@ public sealed class OptimizerState : IDisposable
             throw new InvalidDataException($"{path}: not an optimizer state (no '{OptimizerMetadataKey}' metadata).");
         }
 
-        return new OptimizerState(name, file.ReadAll());
+        return new OptimizerSnapshot(name, file.ReadAll());
     }
 
     /// <summary>Writes the state to a safetensors file (atomically).</summary>
