@@ -6,7 +6,8 @@ namespace SdTune.Prompts;
 /// <item>the text is split into weighted runs (<see cref="EmphasisParser"/>), each run tokenized without BOS/EOS and its
 /// weight given to every one of its tokens;</item>
 /// <item>tokens fill 75-token chunks; when a chunk is full and the last comma is at most <c>commaBacktrack</c> tokens
-/// back, the tokens after that comma move to the next chunk;</item>
+/// back, the tokens after that comma move to the next chunk (with their embedding fixes: the web UI leaves those
+/// behind in the closed chunk, which would splice the vectors in at the wrong place);</item>
 /// <item><c>BREAK</c> closes the current chunk;</item>
 /// <item>a textual-inversion embedding is replaced by one placeholder token per vector, recorded as an
 /// <see cref="EmbeddingFix"/>; an embedding that would not fit in the current chunk starts a new one;</item>

@@ -16,7 +16,8 @@ namespace SdTune.Prompts;
 /// the base pass (<c>when - baseSteps</c>) and fractions from 1 (<c>[a:b:1.5]</c> switches halfway through the hires
 /// pass). The legacy rule (<c>useOldScheduling</c>) reads any value below 1 as a fraction instead.</para>
 /// <para>A prompt the grammar does not accept (for example one with a <c>|</c> outside an alternation) is used literally
-/// for all steps.</para>
+/// for all steps. A bracket group directly followed by stray brackets (<c>[a:b:1]]</c>) is always read as a group; the
+/// web UI's own parser reads such prompts either way, depending on the run.</para>
 /// </remarks>
 public sealed class PromptSchedule
 {

@@ -15,8 +15,10 @@ namespace SdTune.Prompts;
 /// groups after it;</item>
 /// <item>a <c>|</c> outside an alternation or a trailing lone backslash makes the whole prompt unparseable.</item>
 /// </list>
-/// Where a bracket at the outermost level can open a complete group it does (the reference parser resolves its
-/// ambiguity the same way); otherwise it is literal.
+/// Where a bracket at the outermost level can open a complete group it does; otherwise it is literal. The reference
+/// parser (an Earley parser) is ambiguous when such a group is directly followed by stray brackets or colons
+/// (<c>[a:b:1]]</c>): which reading it returns depends on the Python process's hash seed, so it varies from run to run.
+/// Always taking the group is one of its readings, and the only one that keeps the schedule the user wrote.
 /// </summary>
 internal static class ScheduleSyntax
 {
