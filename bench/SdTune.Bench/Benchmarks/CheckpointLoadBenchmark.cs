@@ -1,3 +1,4 @@
+using SdTune.Schedulers;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;

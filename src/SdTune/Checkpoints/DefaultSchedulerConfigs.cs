@@ -1,3 +1,4 @@
+using SdTune.Schedulers;
 using System.Text.Json.Nodes;
 using SdTune.Checkpoints.SingleFile;
 

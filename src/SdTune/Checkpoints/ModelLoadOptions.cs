@@ -1,3 +1,4 @@
+using SdTune.Schedulers;
 using SdTune.Checkpoints.SingleFile;
 using static TorchSharp.torch;
 
@@ -33,11 +34,6 @@ public sealed record ModelLoadOptions
         if (DType is not (ScalarType.Float32 or ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64))
         {
             throw new ArgumentException($"ModelLoadOptions.DType must be a floating-point type, got {DType}.");
-        }
-
-        if (PredictionType == SingleFile.PredictionType.Unknown)
-        {
-            throw new ArgumentException("ModelLoadOptions.PredictionType cannot be Unknown; use null to keep the file's value.");
         }
     }
 }

@@ -1,3 +1,4 @@
+using SdTune.Schedulers;
 using System.Globalization;
 using SdTune.Checkpoints.Inspection;
 using SdTune.Checkpoints.Pickle;
@@ -74,8 +75,8 @@ public static class SingleFileFormat
 
         // SD 2.x files rarely say what they predict; diffusers' single-file loader then assumes the 768-v model.
         var prediction = options.PredictionType
-            ?? (detection.Prediction == PredictionType.Unknown ? PredictionType.VPrediction : detection.Prediction);
-        if (options.PredictionType is null && detection.Prediction == PredictionType.Unknown)
+            ?? detection.Prediction ?? PredictionType.VPrediction;
+        if (options.PredictionType is null && detection.Prediction is null)
         {
             notes.Add("the prediction type is not recorded in the file; assumed v-prediction (SD 2.x 768-v). Set ModelLoadOptions.PredictionType for 512-base models.");
         }

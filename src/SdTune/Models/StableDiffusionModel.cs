@@ -1,3 +1,4 @@
+using SdTune.Schedulers;
 using System.Text.Json.Nodes;
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.SingleFile;
@@ -61,11 +62,6 @@ public sealed class StableDiffusionModel : IDisposable
             throw new ArgumentException(xl
                 ? "An SDXL model needs a UNet with text_time added conditioning."
                 : $"A {architecture} UNet has no text_time added conditioning.", nameof(unet));
-        }
-
-        if (predictionType == PredictionType.Unknown)
-        {
-            throw new ArgumentException("The prediction type must be known (epsilon or v-prediction).", nameof(predictionType));
         }
 
         Architecture = architecture;

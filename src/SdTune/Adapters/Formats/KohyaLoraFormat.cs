@@ -1,3 +1,4 @@
+using SdTune.Schedulers;
 using System.Globalization;
 using System.Text.Json;
 using SdTune.Checkpoints.Safetensors;

@@ -1,3 +1,4 @@
+using SdTune.Schedulers;
 using SdTune.Checkpoints.SingleFile;
 using static TorchSharp.torch;
 

@@ -1,3 +1,5 @@
+using SdTune.Schedulers;
+
 namespace SdTune.Checkpoints.SingleFile;
 
 /// <summary>What <see cref="SingleFileInspector.Detect(IReadOnlyDictionary{string, long[]}, IReadOnlyDictionary{string, string}?, string)"/>
@@ -14,7 +16,7 @@ public sealed record SingleFileDetection(
     SdArchitecture Architecture,
     int UnetInChannels,
     int CrossAttentionDim,
-    PredictionType Prediction,
+    PredictionType? Prediction,
     string PredictionSource,
     IReadOnlyList<SdComponent> Components,
     bool HasEmaWeights,

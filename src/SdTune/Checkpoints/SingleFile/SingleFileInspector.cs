@@ -1,3 +1,4 @@
+using SdTune.Schedulers;
 using System.Globalization;
 using System.Text.Json.Nodes;
 
@@ -13,7 +14,7 @@ namespace SdTune.Checkpoints.SingleFile;
 /// <c>modelspec.prediction_type</c> (<c>v</c>/<c>epsilon</c>), <c>modelspec.architecture</c>
 /// (<c>stable-diffusion-v2-768-v</c>/<c>-v2-512</c>), kohya's <c>ss_v_parameterization</c>, or a <c>v_pred</c> marker
 /// tensor — and otherwise is <see cref="PredictionType.Epsilon"/> for SD 1.x and SDXL (their released weights) and
-/// <see cref="PredictionType.Unknown"/> for SD 2.x, which the user must then state.
+/// unknown (null) for SD 2.x, which the user must then state.
 /// </remarks>
 public static class SingleFileInspector
 {
@@ -289,7 +290,7 @@ public static class SingleFileInspector
         return blocks.Count;
     }
 
-    private static (PredictionType, string) Prediction(SdArchitecture architecture, IReadOnlyDictionary<string, long[]> shapes, IReadOnlyDictionary<string, string>? metadata)
+    private static (PredictionType?, string) Prediction(SdArchitecture architecture, IReadOnlyDictionary<string, long[]> shapes, IReadOnlyDictionary<string, string>? metadata)
     {
         if (metadata is not null)
         {
@@ -332,7 +333,7 @@ public static class SingleFileInspector
         }
 
         return architecture == SdArchitecture.SD2
-            ? (PredictionType.Unknown, "SD 2.x 512-base (epsilon) and 768-v (v-prediction) have identical tensors; state the prediction type")
+            ? ((PredictionType?)null, "SD 2.x 512-base (epsilon) and 768-v (v-prediction) have identical tensors; state the prediction type")
             : (PredictionType.Epsilon, $"{architecture} default");
     }
 

@@ -1,3 +1,4 @@
+using SdTune.Schedulers;
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Pickle;
 using SdTune.Checkpoints.Safetensors;

@@ -1,3 +1,4 @@
+using SdTune.Schedulers;
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.SingleFile;
 
@@ -52,7 +53,7 @@ public class SingleFileInspectorTests
         var d = SingleFileInspector.Detect(shapes);
         Assert.Equal(SdArchitecture.SD2, d.Architecture);
         Assert.Equal(1024, d.CrossAttentionDim);
-        Assert.Equal(PredictionType.Unknown, d.Prediction);
+        Assert.Null(d.Prediction);
         Assert.Contains("state the prediction type", d.PredictionSource, StringComparison.Ordinal);
 
         Assert.Equal(PredictionType.VPrediction, SingleFileInspector.Detect(shapes, new Dictionary<string, string> { ["modelspec.prediction_type"] = "v" }).Prediction);
