@@ -47,6 +47,7 @@ internal static class CheckpointLoadBenchmark
 
         var rawBest = raw.MinBy(r => r.Seconds);
         var loadBest = load.MinBy(r => r.Seconds);
+        AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 120);
         var table = new Table().Title($"SD 1.5 single-file load ({size / 1e9:F2} GB, float32, best of {repeats})")
             .AddColumns("measurement", "time (s)", "peak RSS (GB)", "time / raw read", "peak / file size");
         table.AddRow("raw read into one buffer (baseline)", F(rawBest.Seconds), F(rawBest.Peak / 1e9), "1.00", F((double)rawBest.Peak / size));

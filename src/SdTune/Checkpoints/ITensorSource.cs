@@ -18,6 +18,9 @@ public interface ITensorSource : IDisposable
     /// <summary>String metadata stored with the tensors (empty when the format has none).</summary>
     IReadOnlyDictionary<string, string> Metadata { get; }
 
+    /// <summary>Whether <see cref="ReadInto"/> may be called from several threads at once (positional file reads).</summary>
+    bool SupportsConcurrentReads { get; }
+
     /// <summary>Whether a tensor of that name exists.</summary>
     bool Contains(string name);
 

@@ -103,6 +103,9 @@ public sealed class ShardedTensorSource : ITensorSource
     }
 
     /// <inheritdoc />
+    public bool SupportsConcurrentReads => shards.TrueForAll(s => s.SupportsConcurrentReads);
+
+    /// <inheritdoc />
     public bool Contains(string name) => owner.ContainsKey(name);
 
     /// <inheritdoc />

@@ -302,10 +302,10 @@ public static class SingleFileFormat
         }
 
         using var noGrad = no_grad();
-        foreach (var (row, target) in rename)
-        {
-            source.ReadInto(row.Sources[0], target);
-        }
+        // Plain renames go straight from the file into the parameters. With positional reads, two readers keep
+        // both cores busy with the page faults of the freshly allocated parameter memory.
+        var parallelism = source.SupportsConcurrentReads ? Math.Max(1, Environment.ProcessorCount) : 1;
+        Parallel.ForEach(rename, new ParallelOptions { MaxDegreeOfParallelism = parallelism }, item => source.ReadInto(item.Row.Sources[0], item.Target));
 
         KeyConversionExecutor.Run(converted, source.Read, (row, tensor) =>
         {

@@ -69,7 +69,8 @@ public static class ModuleWeights
             strict,
             ignore,
             prefix,
-            file.Path);
+            file.Path,
+            concurrent: true);
     }
 
     /// <summary>Loads <paramref name="module"/> from any tensor source (a file, shards, a pickle checkpoint), tensor by tensor.</summary>
@@ -89,7 +90,7 @@ public static class ModuleWeights
     {
         ArgumentNullException.ThrowIfNull(source);
         var shapes = source.Entries.ToDictionary(e => e.Name, e => e.Shape.ToArray(), StringComparer.Ordinal);
-        return Load(module, shapes.Keys, name => shapes[name], source.ReadInto, strict, ignore, prefix, source.Path);
+        return Load(module, shapes.Keys, name => shapes[name], source.ReadInto, strict, ignore, prefix, source.Path, source.SupportsConcurrentReads);
     }
 
     /// <summary>The tensors a state dict of <paramref name="module"/> holds: parameters and persistent buffers.</summary>
@@ -117,7 +118,8 @@ public static class ModuleWeights
         bool strict,
         Func<string, bool>? ignore,
         string prefix,
-        string sourceName)
+        string sourceName,
+        bool concurrent = false)
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(prefix);
@@ -177,10 +179,9 @@ public static class ModuleWeights
 
         using (no_grad())
         {
-            foreach (var (key, name) in matched)
-            {
-                copyInto(key, targets[name]);
-            }
+            // Safetensors reads are positional, so several threads can fill parameters at once (each reader
+            // disables gradients itself; grad mode is per thread).
+            Parallel.ForEach(matched, new ParallelOptions { MaxDegreeOfParallelism = concurrent ? Environment.ProcessorCount : 1 }, m => copyInto(m.SourceKey, targets[m.Name]));
         }
 
         return new WeightLoadReport([.. matched.Select(m => m.Name)], missing, unexpected, ignored);

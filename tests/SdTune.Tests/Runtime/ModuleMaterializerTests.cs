@@ -52,6 +52,13 @@ public class ModuleMaterializerTests
         var reference = new Block();
         using (torch.no_grad())
         {
+            // Deterministic values everywhere (TorchSharp leaves GroupNorm's weight and bias uninitialised).
+            var generator = new Generator(7);
+            foreach (var (_, tensor) in reference.state_dict())
+            {
+                tensor.copy_(torch.randn(tensor.shape, generator: generator));
+            }
+
             var source = reference.state_dict();
             foreach (var (name, tensor) in onMeta.state_dict())
             {

@@ -100,6 +100,9 @@ public sealed class PickleTensorSource : ITensorSource
     }
 
     /// <inheritdoc />
+    public bool SupportsConcurrentReads => false;
+
+    /// <inheritdoc />
     public void ReadInto(string name, Tensor destination)
     {
         ArgumentNullException.ThrowIfNull(destination);

@@ -25,6 +25,9 @@ public sealed class SafetensorsTensorSource : ITensorSource
     public IReadOnlyDictionary<string, string> Metadata => file.Metadata;
 
     /// <inheritdoc />
+    public bool SupportsConcurrentReads => true;
+
+    /// <inheritdoc />
     public bool Contains(string name) => file.Contains(name);
 
     /// <inheritdoc />
