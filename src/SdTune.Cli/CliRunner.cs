@@ -1,5 +1,4 @@
 using System.CommandLine;
-using SdTune.Checkpoints;
 
 namespace SdTune.Cli;
 
@@ -23,6 +22,6 @@ internal static class CliRunner
         }
     }
 
-    private static bool IsInputError(Exception e) => e is CheckpointFormatException or FileNotFoundException
-        or DirectoryNotFoundException or InvalidDataException or UnauthorizedAccessException or ArgumentException or FormatException;
+    // IOException covers missing files and folders, corrupt checkpoints, images and datasets: all name the file.
+    private static bool IsInputError(Exception e) => e is IOException or UnauthorizedAccessException or ArgumentException or FormatException;
 }

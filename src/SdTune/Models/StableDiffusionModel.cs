@@ -1,11 +1,13 @@
-using SdTune.Schedulers;
 using System.Text.Json.Nodes;
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.SingleFile;
+using SdTune.Checkpoints;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
+using SdTune.Schedulers;
 using SdTune.Text;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SdTune.Models;
 
@@ -75,6 +77,16 @@ public sealed class StableDiffusionModel : IDisposable
         SchedulerConfig = (JsonObject)schedulerConfig.DeepClone();
         SchedulerConfig["prediction_type"] = PredictionTypes.ToDiffusers(predictionType);
         Notes = notes ?? [];
+    }
+
+    /// <summary>Moves every component to <paramref name="device"/> (for example <c>cuda</c>); the tokenizers stay as they are.</summary>
+    public void To(Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        Unet.to(device);
+        Vae.to(device);
+        TextEncoder.to(device);
+        TextEncoder2?.to(device);
     }
 
     /// <summary>The Stable Diffusion family.</summary>

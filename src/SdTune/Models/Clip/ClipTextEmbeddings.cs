@@ -22,12 +22,15 @@ internal sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The token-embedding table (a hook on it can replace rows, e.g. for textual inversion).</summary>
+    public Embedding TokenEmbedding => tokenEmbedding;
+
     /// <summary>(B, S) ids to (B, S, hidden).</summary>
     public override Tensor forward(Tensor inputIds)
     {
         // Positions are always 0..S-1, so slicing the table equals looking up an arange; this keeps the
         // (non-persistent) position_ids buffer of the reference out of the module.
         var positions = positionEmbedding.weight!.narrow(0, 0, inputIds.shape[1]);
-        return tokenEmbedding.forward(inputIds) + positions.unsqueeze(0);
+        return tokenEmbedding.call(inputIds) + positions.unsqueeze(0);
     }
 }

@@ -1,5 +1,6 @@
 using SdTune.Checkpoints.Safetensors;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace SdTune.Models.Clip;
@@ -36,6 +37,12 @@ public abstract class ClipTextEncoder : nn.Module<Tensor, ClipTextOutput>
     public ClipTextConfig Config { get; }
 
     private protected abstract ClipTextTransformer TextModel { get; }
+
+    /// <summary>
+    /// The token-embedding table (<c>text_model.embeddings.token_embedding</c>). Textual inversion hooks its output
+    /// to splice learned vectors in at placeholder positions; its weight is also where new tokens get their rows.
+    /// </summary>
+    public Embedding TokenEmbedding => TextModel.TokenEmbedding;
 
     /// <summary>Whether a checkpoint name (relative to the model) may be skipped when loading: see <see cref="IgnorableKeys"/>.</summary>
     public static bool IsIgnorableKey(string name) => IgnorableKeys.Contains(name, StringComparer.Ordinal);

@@ -34,6 +34,8 @@ internal sealed class ClipTextTransformer : nn.Module
 
     public Tensor Embed(Tensor inputIds) => embeddings.forward(inputIds);
 
+    public Embedding TokenEmbedding => embeddings.TokenEmbedding;
+
     public Tensor Layer(int index, Tensor hidden) => encoder[index].forward(hidden);
 
     public Tensor FinalLayerNorm(Tensor hidden) => finalLayerNorm.forward(hidden);

@@ -121,6 +121,29 @@ internal static class TinyModels
         }
     }
 
+    /// <summary>
+    /// Random weights at sensible scales (the fixtures' rule: matrices r/sqrt(fan_in), norm weights 1 + 0.1r,
+    /// biases 0.1r), so a tiny model's activations stay finite through sampling.
+    /// </summary>
+    public static StableDiffusionModel WithReferenceScaledWeights(StableDiffusionModel model, int seed)
+    {
+        var generator = new Generator((ulong)seed);
+        using var noGrad = no_grad();
+        foreach (var (_, module) in Components(model))
+        {
+            foreach (var (name, parameter) in module.named_parameters())
+            {
+                using var r = randn(parameter.shape, generator: generator);
+                using var values = parameter.dim() >= 2
+                    ? r / Math.Sqrt(parameter.shape.Skip(1).Aggregate(1L, (a, b) => a * b))
+                    : name.EndsWith("weight", StringComparison.Ordinal) ? 1 + (0.1 * r) : 0.1 * r;
+                parameter.copy_(values);
+            }
+        }
+
+        return model;
+    }
+
     public static IEnumerable<(string Name, nn.Module Module)> Components(StableDiffusionModel model)
     {
         yield return ("unet", model.Unet);

@@ -1,0 +1,101 @@
+using SdTune.Checkpoints;
+using SdTune.Checkpoints.Embeddings;
+using SdTune.Prompts;
+using SdTune.Text;
+
+namespace SdTune.Pipelines;
+
+/// <summary>
+/// The textual-inversion embeddings of a folder, referenced in prompts by file name (A1111's convention).
+/// Files that are not embeddings, or whose width does not fit the model, are skipped with a warning naming
+/// the file — as A1111 does — rather than failing the generation.
+/// </summary>
+public sealed class EmbeddingLibrary : IDisposable
+{
+    private static readonly string[] Extensions = [".pt", ".bin", ".safetensors"];
+    private readonly Dictionary<string, TextualInversionEmbedding> byName = new(StringComparer.Ordinal);
+
+    private EmbeddingLibrary()
+    {
+    }
+
+    /// <summary>Lookup of embedding names in token sequences (longest name first).</summary>
+    public EmbeddingTokenIndex Index { get; } = new();
+
+    /// <summary>Loaded embeddings by name.</summary>
+    public IReadOnlyDictionary<string, TextualInversionEmbedding> Embeddings => byName;
+
+    /// <summary>An empty library.</summary>
+    public static EmbeddingLibrary Empty { get; } = new();
+
+    /// <summary>Loads every embedding file under <paramref name="folder"/> (recursively).</summary>
+    /// <param name="folder">The embeddings folder.</param>
+    /// <param name="tokenizer">Tokenizes the names for the prompt lookup.</param>
+    /// <param name="expectedWidths">The model's width per encoder key (<c>default</c>: 768 SD1 / 1024 SD2; <c>clip_l</c> 768 + <c>clip_g</c> 1280 SDXL).</param>
+    /// <param name="warn">Receives one line per skipped file.</param>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    public static EmbeddingLibrary Load(string folder, ClipTokenizer tokenizer, IReadOnlyDictionary<string, long> expectedWidths, Action<string>? warn = null)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(expectedWidths);
+        if (!Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException($"{folder}: embeddings folder not found.");
+        }
+
+        var library = new EmbeddingLibrary();
+        var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
+            .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()) && new FileInfo(f).Length > 0)
+            .Order(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            TextualInversionEmbedding embedding;
+            try
+            {
+                embedding = TextualInversionFile.Load(file);
+            }
+            catch (CheckpointFormatException e)
+            {
+                warn?.Invoke($"skipping embedding {e.Message}");
+                continue;
+            }
+
+            var fits = expectedWidths.All(w => embedding.VectorsFor(w.Key) is { } v && v.shape[1] == w.Value);
+            if (!fits)
+            {
+                warn?.Invoke($"skipping embedding {file}: its width {embedding.Width} ({string.Join(", ", embedding.Vectors.Select(v => $"{v.Key} {v.Value.shape[1]}"))}) does not fit this model ({string.Join(", ", expectedWidths.Select(w => $"{w.Key} {w.Value}"))}).");
+                embedding.Dispose();
+                continue;
+            }
+
+            if (embedding.VectorCount > PromptChunker.ChunkLength)
+            {
+                warn?.Invoke($"skipping embedding {file}: {embedding.VectorCount} vectors do not fit in one 75-token chunk.");
+                embedding.Dispose();
+                continue;
+            }
+
+            if (!library.byName.TryAdd(embedding.Name, embedding))
+            {
+                warn?.Invoke($"skipping embedding {file}: another file already defines '{embedding.Name}'.");
+                embedding.Dispose();
+                continue;
+            }
+
+            library.Index.Add(embedding.Name, tokenizer.Encode(embedding.Name), (int)embedding.VectorCount);
+        }
+
+        return library;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        foreach (var embedding in byName.Values)
+        {
+            embedding.Dispose();
+        }
+
+        byName.Clear();
+    }
+}

@@ -1,0 +1,267 @@
+using System.Diagnostics;
+using SdTune.Adapters;
+using SdTune.Checkpoints.SingleFile;
+using SdTune.Imaging;
+using SdTune.Models;
+using SdTune.Models.Unet;
+using SdTune.Prompts;
+using SdTune.Schedulers;
+using SkiaSharp;
+using static TorchSharp.torch;
+
+namespace SdTune.Pipelines;
+
+/// <summary>
+/// txt2img and img2img for SD 1.x, 2.x and SDXL with AUTOMATIC1111's prompt semantics: emphasis, BREAK, long
+/// prompts in chunks, embeddings by name, scheduled prompts (<c>[from:to:when]</c>, <c>[a|b]</c>), composable
+/// <c>AND</c> with weights, <c>&lt;lora:…&gt;</c> tags, classifier-free guidance, and A1111 seeds (image i uses
+/// seed + i, noise drawn in float32 on the CPU, so a seed gives the same image on any device).
+/// </summary>
+public sealed class StableDiffusionPipeline : IDisposable
+{
+    private readonly StableDiffusionModel model;
+    private readonly PipelineOptions options;
+    private readonly EmbeddingLibrary embeddings;
+    private readonly LoraLibrary loras;
+    private readonly NoiseSchedule schedule;
+    private readonly List<string> loadWarnings = [];
+
+    /// <summary>Creates a pipeline over a loaded model (the pipeline does not own the model).</summary>
+    /// <exception cref="DirectoryNotFoundException">The embeddings or LoRA folder does not exist.</exception>
+    public StableDiffusionPipeline(StableDiffusionModel model, PipelineOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        this.model = model;
+        this.options = options ?? new PipelineOptions();
+        embeddings = this.options.EmbeddingsFolder is { } folder
+            ? EmbeddingLibrary.Load(folder, model.Tokenizer, TextConditioner.EmbeddingWidths(model), loadWarnings.Add)
+            : EmbeddingLibrary.Empty;
+        loras = this.options.LoraFolder is { } loraFolder ? LoraLibrary.Load(loraFolder) : LoraLibrary.None;
+        schedule = new NoiseSchedule(NoiseScheduleConfig.FromJson(model.SchedulerConfig.ToJsonString(), "the model's scheduler config"));
+    }
+
+    /// <summary>Warnings from loading the embeddings folder (skipped files).</summary>
+    public IReadOnlyList<string> LoadWarnings => loadWarnings;
+
+    /// <summary>Generates the images of <paramref name="request"/>.</summary>
+    /// <param name="request">The settings.</param>
+    /// <param name="progress">Called after every sampling step.</param>
+    /// <param name="cancellationToken">Stops between steps.</param>
+    /// <exception cref="ArgumentException">A setting is invalid (the message names it; unknown samplers list the valid ones).</exception>
+    /// <exception cref="FileNotFoundException">A LoRA named in the prompt or request cannot be found.</exception>
+    public GenerationResult Generate(GenerationRequest request, Action<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        var clock = Stopwatch.StartNew();
+        var sampler = SamplerRegistry.Create(request.Sampler, schedule);
+        var warnings = new List<string>(loadWarnings);
+        var extracted = ExtraNetworkTags.Extract(request.Prompt);
+        foreach (var hypernet in extracted.Hypernets())
+        {
+            warnings.Add($"<hypernet:{hypernet.Name}> ignored: hypernetworks are not supported yet.");
+        }
+
+        var applied = new List<AppliedLora>();
+        var loraHashes = new List<string>();
+        try
+        {
+            var targets = new LoraTargets(model.Unet, model.TextEncoder, model.TextEncoder2);
+            void Apply(string name, double te, double unet, IReadOnlyList<double>? blocks)
+            {
+                var path = loras.Resolve(name);
+                var lora = LoraApplier.Apply(targets, path, te, unet, LoraApplyMode.Hooks, blocks);
+                applied.Add(lora);
+                loraHashes.Add($"{Path.GetFileNameWithoutExtension(path)}: {ModelHashes.ShortHash(path, 12)}");
+                if (lora.File.UnmatchedKeys.Count > 0)
+                {
+                    warnings.Add($"{path}: {lora.File.UnmatchedKeys.Count} key(s) match no layer of this model and were ignored: {string.Join(", ", lora.File.UnmatchedKeys.Take(5))}{(lora.File.UnmatchedKeys.Count > 5 ? ", ..." : "")}");
+                }
+            }
+
+            foreach (var (name, weight) in request.Loras)
+            {
+                Apply(name, weight, weight, null);
+            }
+
+            foreach (var tag in extracted.Loras())
+            {
+                Apply(tag.Name, tag.TextEncoderWeight, tag.UnetWeight, tag.BlockWeights is { } lbw ? ParseBlockWeights(lbw) : null);
+            }
+
+            return Run(request, extracted.Prompt, sampler, warnings, loraHashes, clock, progress, cancellationToken);
+        }
+        finally
+        {
+            foreach (var lora in applied)
+            {
+                lora.Dispose();
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (!ReferenceEquals(embeddings, EmbeddingLibrary.Empty))
+        {
+            embeddings.Dispose();
+        }
+    }
+
+    private GenerationResult Run(GenerationRequest request, string prompt, ISampler sampler, List<string> warnings, List<string> loraHashes, Stopwatch clock, Action<GenerationProgress>? progress, CancellationToken cancellationToken)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var xl = model.Architecture == SdArchitecture.SdxlBase;
+        if (xl && request.ClipSkip != 1)
+        {
+            warnings.Add("Clip skip is ignored for SDXL, which always uses the penultimate layer of both text encoders.");
+        }
+
+        var device = model.Unet.parameters().First().device;
+        var unetType = model.Unet.parameters().First().dtype;
+        var vaeType = model.Vae.parameters().First().dtype;
+        var conditioner = new TextConditioner(model, embeddings, xl ? 1 : request.ClipSkip);
+
+        // Conditioning: every sub-prompt (AND) is a schedule of texts; every distinct text is encoded once,
+        // all padded to the same number of chunks so cond and uncond batch together.
+        var subPrompts = CompositionalPrompt.Split(prompt).Select(p => (p.Weight, Schedule: PromptSchedule.Build(p.Text, request.Steps))).ToList();
+        var negative = PromptSchedule.Build(request.NegativePrompt, request.Steps);
+        var texts = subPrompts.SelectMany(p => p.Schedule.Entries).Concat(negative.Entries).Select(e => e.Text).Distinct(StringComparer.Ordinal).ToList();
+        var chunks = texts.Max(conditioner.ChunkCount);
+        var encoded = new Dictionary<string, TextConditioning>(StringComparer.Ordinal);
+        foreach (var text in texts)
+        {
+            encoded[text] = conditioner.Encode(text, chunks);
+        }
+
+        // SDXL replaces an empty negative prompt by zeros (diffusers' force_zeros_for_empty_prompt, A1111 too).
+        var zeroNegative = xl && string.IsNullOrWhiteSpace(request.NegativePrompt) ? conditioner.Zeros(chunks, encoded.Values.First().Context.dtype, encoded.Values.First().Context.device) : null;
+
+        var batch = request.BatchSize;
+        var seed = request.Seed >= 0 ? request.Seed : Random.Shared.NextInt64(0, 4294967294L);
+        var factor = TiledVae.DownscaleFactor(model.Vae);
+        long[] latentShape = [batch, model.Unet.Config.InChannels, request.Height / factor, request.Width / factor];
+        using var noiseSource = new SeededNoise(seed, batch);
+        var noise = noiseSource.Initial(latentShape, ScalarType.Float32, CPU).to(device);
+        var tiled = request.TiledVae ?? ((long)request.Width * request.Height > options.TiledVaeAbovePixels);
+
+        Tensor? initLatents = null;
+        if (request.InitImage is { } init)
+        {
+            using var resized = init.Width == request.Width && init.Height == request.Height ? init.Copy() : ImageResize.Resize(init, request.Width, request.Height);
+            var pixels = ImageTensors.FromImage(resized).unsqueeze(0).to(vaeType, device);
+            var distribution = tiled ? TiledVae.Encode(model.Vae, pixels) : model.Vae.Encode(pixels);
+            // The distribution's mean (not a random sample) keeps img2img deterministic for a seed.
+            initLatents = (distribution.Mean.to(ScalarType.Float32) * model.Vae.Config.ScalingFactor).expand(latentShape);
+        }
+
+        var plan = sampler.CreatePlan(request.Steps, initLatents is null ? 1.0 : request.Strength);
+        var latents = sampler.PrepareLatents(plan, noise, initLatents);
+
+        var unetTime = TimeSpan.Zero;
+        var unetCalls = 0;
+        var withUncond = request.CfgScale != 1.0 || subPrompts.Count > 1;
+        Tensor Denoise(Tensor x, double timestep, int stepIndex)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var groups = new List<TextConditioning>();
+            if (withUncond)
+            {
+                groups.Add(zeroNegative ?? encoded[negative.TextAt(stepIndex)]);
+            }
+
+            // A1111 picks the first schedule entry whose end step is at or after the current 0-based step.
+            groups.AddRange(subPrompts.Select(p => encoded[p.Schedule.TextAt(stepIndex)]));
+            var context = cat(groups.Select(g => g.Context.expand(batch, -1, -1)).ToList(), 0).to(unetType);
+            var input = cat(Enumerable.Repeat(x, groups.Count).ToList(), 0).to(unetType);
+            UNetAddedConditions? added = null;
+            if (xl)
+            {
+                var pooled = cat(groups.Select(g => g.Pooled!.expand(batch, -1)).ToList(), 0).to(unetType);
+                // SDXL micro-conditioning: original size, crop top-left, target size.
+                var timeIds = tensor(new float[] { request.Height, request.Width, 0, 0, request.Height, request.Width }, [1, 6], ScalarType.Float32, device)
+                    .expand(input.shape[0], 6).to(unetType);
+                added = new UNetAddedConditions(pooled, timeIds);
+            }
+
+            var started = Stopwatch.GetTimestamp();
+            var output = model.Unet.forward(input, timestep, context, added).to(ScalarType.Float32);
+            if (device.type == TorchSharp.DeviceType.CUDA)
+            {
+                cuda.synchronize();
+            }
+
+            unetTime += Stopwatch.GetElapsedTime(started);
+            unetCalls++;
+            if (!withUncond)
+            {
+                return output;
+            }
+
+            // Composable diffusion (A1111): out = u + Σ w_k · s · (c_k − u); one plain prompt is ordinary CFG.
+            var pieces = output.split(batch, 0);
+            var uncond = pieces[0];
+            var guided = uncond.clone();
+            for (var k = 0; k < subPrompts.Count; k++)
+            {
+                guided = guided + ((pieces[k + 1] - uncond) * (subPrompts[k].Weight * request.CfgScale));
+            }
+
+            return guided;
+        }
+
+        var final = sampler.Sample(plan, latents, Denoise, new SamplerRunOptions
+        {
+            Noise = noiseSource,
+            CancellationToken = cancellationToken,
+            Progress = p => progress?.Invoke(new GenerationProgress(p.Completed, p.Total)),
+        });
+
+        var images = new List<GeneratedImage>();
+        for (var i = 0; i < batch; i++)
+        {
+            using var imageScope = NewDisposeScope();
+            var latent = (final.narrow(0, i, 1) / model.Vae.Config.ScalingFactor).to(vaeType);
+            var decoded = tiled ? TiledVae.Decode(model.Vae, latent) : model.Vae.Decode(latent);
+            var bitmap = ImageTensors.ToBitmap(decoded[0].to(ScalarType.Float32).cpu());
+            images.Add(new GeneratedImage(bitmap, seed + i, Infotext(request, seed + i, loraHashes)));
+        }
+
+        return new GenerationResult(images, warnings, clock.Elapsed, unetTime, unetCalls);
+    }
+
+    private GenerationInfotext Infotext(GenerationRequest request, long seed, List<string> loraHashes)
+    {
+        var extra = new List<KeyValuePair<string, string>>();
+        if (loraHashes.Count > 0)
+        {
+            extra.Add(new("Lora hashes", string.Join(", ", loraHashes)));
+        }
+
+        extra.Add(new("Version", "SdTune"));
+        return new GenerationInfotext
+        {
+            Prompt = request.Prompt,
+            NegativePrompt = request.NegativePrompt,
+            Steps = request.Steps,
+            Sampler = SamplerRegistry.Resolve(request.Sampler),
+            CfgScale = request.CfgScale,
+            Seed = seed,
+            Width = request.Width,
+            Height = request.Height,
+            ModelHash = options.ModelHash,
+            ModelName = options.ModelName,
+            ClipSkip = request.ClipSkip > 1 ? request.ClipSkip : null,
+            DenoisingStrength = request.InitImage is null ? null : request.Strength,
+            Extra = extra,
+        };
+    }
+
+    private static List<double> ParseBlockWeights(string text) =>
+        [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Select(v => double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)
+                ? d
+                : throw new PromptSyntaxException($"lbw value '{v}' is not a number (block weights are comma-separated numbers, e.g. lbw=1,0,0,0,1,1,1,1,1,1,1,1)."))];
+}

@@ -1,0 +1,46 @@
+using SdTune.Checkpoints.SingleFile;
+using SdTune.Models;
+using SdTune.Models.Clip;
+using SdTune.Models.Unet;
+using SdTune.Models.Vae;
+using SdTune.Schedulers;
+using SdTune.Tests.Checkpoints.Formats;
+using SdTune.Text;
+
+namespace SdTune.Tests.Pipelines;
+
+/// <summary>Tiny, self-consistent models for generation tests (context widths match the UNet's cross-attention).</summary>
+internal static class PipelineModels
+{
+    /// <summary>The reference fixtures' tiny UNet, VAE and CLIP (cross-attention 32 = CLIP width 32).</summary>
+    public static StableDiffusionModel Sd1(int seed = 11)
+    {
+        var model = new StableDiffusionModel(
+            SdArchitecture.SD1,
+            new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json"))),
+            new AutoencoderKL(AutoencoderKLConfig.Load(TestPaths.Fixture("vae_tiny.config.json"))),
+            new ClipTextModel(ClipTextConfig.FromJsonFile(TestPaths.Fixture("clip_text_tiny.config.json"))),
+            ClipTokenizer.CreateDefault(),
+            null,
+            null,
+            TinyModels.DefaultScheduler("PNDMScheduler"),
+            PredictionType.Epsilon);
+        return TinyModels.WithReferenceScaledWeights(model, seed);
+    }
+
+    /// <summary>A tiny SDXL-shaped model: two text encoders (64 + 64 wide), pooled projection 32, text_time conditioning.</summary>
+    public static StableDiffusionModel Sdxl(int seed = 12)
+    {
+        var model = new StableDiffusionModel(
+            SdArchitecture.SdxlBase,
+            new UNet2DConditionModel(TinyModels.SdxlUnetConfig() with { CrossAttentionDim = [128, 128] }),
+            new AutoencoderKL(TinyModels.VaeConfig(0.13025)),
+            new ClipTextModel(TinyModels.ClipLConfig()),
+            ClipTokenizer.CreateDefault(),
+            new ClipTextModelWithProjection(TinyModels.BigGConfig()),
+            ClipTokenizer.CreateDefault(ClipPadding.Zero),
+            TinyModels.DefaultScheduler("EulerDiscreteScheduler"),
+            PredictionType.Epsilon);
+        return TinyModels.WithReferenceScaledWeights(model, seed);
+    }
+}
