@@ -82,7 +82,7 @@ internal static class GenerateCommand
             });
 
             GenerationResult? result = null;
-            AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            CliConsole.Error().Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                 .Start(context =>
                 {
                     var task = context.AddTask($"{sd.Architecture} {request.Width}x{request.Height} {request.Sampler}");

@@ -35,7 +35,7 @@ internal static class InspectCommand
             }
             else
             {
-                Print(report, 0);
+                Print(CliConsole.Out(), report, 0);
             }
 
             return 0;
@@ -43,7 +43,7 @@ internal static class InspectCommand
         return command;
     }
 
-    private static void Print(InspectionReport report, int depth)
+    private static void Print(IAnsiConsole console, InspectionReport report, int depth)
     {
         var indent = new string(' ', depth * 2);
         var table = new Table().HideHeaders().Border(depth == 0 ? TableBorder.Rounded : TableBorder.Minimal).AddColumns("", "");
@@ -71,13 +71,13 @@ internal static class InspectCommand
 
         if (depth > 0)
         {
-            AnsiConsole.WriteLine(indent + "component:");
+            console.WriteLine(indent + "component:");
         }
 
-        AnsiConsole.Write(table);
+        console.Write(table);
         foreach (var component in report.Components.Where(c => c.Path != report.Path || report.Components.Count > 1))
         {
-            Print(component, depth + 1);
+            Print(console, component, depth + 1);
         }
     }
 }
