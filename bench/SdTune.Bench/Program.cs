@@ -3,12 +3,15 @@ using SdTune.Runtime;
 
 // Benchmarks print tables with a baseline measured in the same run. They are not part of the test suite.
 //   dotnet run -c Release --project bench/SdTune.Bench -- load [--work DIR] [--repeats N]
+//   dotnet run -c Release --project bench/SdTune.Bench -- sampling [--tiny-only]
 var work = Option("--work") ?? Path.Combine(Path.GetTempPath(), "sdtune-bench");
 var repeats = int.Parse(Option("--repeats") ?? "2", System.Globalization.CultureInfo.InvariantCulture);
 switch (args.FirstOrDefault())
 {
     case "load":
         return CheckpointLoadBenchmark.Run(work, repeats);
+    case "sampling":
+        return SamplingOverheadBenchmark.Run(includeFullSize: !args.Contains("--tiny-only"));
     case "child" when args.Length >= 3:
         switch (args[1])
         {
@@ -24,7 +27,7 @@ switch (args.FirstOrDefault())
 }
 
 Console.WriteLine(TorchRuntime.Describe());
-Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N]");
+Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only]");
 return 2;
 
 string? Option(string name)

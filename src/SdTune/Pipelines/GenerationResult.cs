@@ -13,8 +13,9 @@ public sealed record GeneratedImage(SKBitmap Image, long Seed, GenerationInfotex
 public sealed class GenerationResult : IDisposable
 {
     /// <summary>Creates a result.</summary>
-    public GenerationResult(IReadOnlyList<GeneratedImage> images, IReadOnlyList<string> warnings, TimeSpan total, TimeSpan unet, int unetCalls)
+    public GenerationResult(IReadOnlyList<GeneratedImage> images, IReadOnlyList<string> warnings, TimeSpan total, TimeSpan sampling, TimeSpan unet, int unetCalls)
     {
+        Sampling = sampling;
         Images = images;
         Warnings = warnings;
         Total = total;
@@ -30,6 +31,9 @@ public sealed class GenerationResult : IDisposable
 
     /// <summary>Wall time of the whole request.</summary>
     public TimeSpan Total { get; }
+
+    /// <summary>Wall time of the sampling loop alone (no text encoding, no VAE).</summary>
+    public TimeSpan Sampling { get; }
 
     /// <summary>Time spent inside UNet forward passes.</summary>
     public TimeSpan Unet { get; }

@@ -212,6 +212,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             return guided;
         }
 
+        var samplingStarted = Stopwatch.GetTimestamp();
         var final = sampler.Sample(plan, latents, Denoise, new SamplerRunOptions
         {
             Noise = noiseSource,
@@ -219,6 +220,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             Progress = p => progress?.Invoke(new GenerationProgress(p.Completed, p.Total)),
         });
 
+        var sampling = Stopwatch.GetElapsedTime(samplingStarted);
         var images = new List<GeneratedImage>();
         for (var i = 0; i < batch; i++)
         {
@@ -229,7 +231,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             images.Add(new GeneratedImage(bitmap, seed + i, Infotext(request, seed + i, loraHashes)));
         }
 
-        return new GenerationResult(images, warnings, clock.Elapsed, unetTime, unetCalls);
+        return new GenerationResult(images, warnings, clock.Elapsed, sampling, unetTime, unetCalls);
     }
 
     private GenerationInfotext Infotext(GenerationRequest request, long seed, List<string> loraHashes)
