@@ -14,10 +14,13 @@ using static TorchSharp.torch;
 namespace SdTune.Tests.Models.Checkpointing;
 
 /// <summary>
-/// Gradient checkpointing must not change gradients. Without dropout the recompute performs exactly the operations of
-/// the first run on the same inputs, and each gradient is produced by the same kernels, so gradients are expected to be
-/// bit-identical; the assertions allow 1e-6 because the autograd engine may sum the contributions that reach a shared
-/// tensor (the time embedding feeds every resnet, skips feed the up path) in a different order.
+/// Gradient checkpointing must not change gradients. The recompute performs exactly the operations of the first run on
+/// the same inputs (and, with dropout, the same RNG state), so each block's local gradients are bit-identical; what
+/// differs is the order in which the autograd engine sums contributions reaching a tensor with several consumers (the
+/// time embedding feeds every resnet, skips feed the up path, the context feeds every transformer). On the tiny
+/// fixtures about a third of the gradients differ in the last bits (at most ~1.5e-7, in the CLIP position embedding,
+/// which sums over every layer), so the tests assert 1e-6 absolute, not bit-equality; the single-block tests, where no
+/// such summation happens, do assert bit-equality.
 /// </summary>
 public sealed class GradientCheckpointTests(ITestOutputHelper output)
 {
