@@ -1,3 +1,4 @@
+using SdTune.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
@@ -31,7 +32,15 @@ internal sealed class ClipEncoderLayer : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    /// <summary>Whether to recompute this layer's activations in backward instead of keeping them (training only).</summary>
+    public bool GradientCheckpointing { get; set; }
+
+    public override Tensor forward(Tensor x) =>
+        GradientCheckpointing && GradientCheckpoint.IsActive(this)
+            ? GradientCheckpoint.Apply(h => Compute(h[0]!), x)
+            : Compute(x);
+
+    private Tensor Compute(Tensor x)
     {
         var h = x + selfAttention.forward(layerNorm1.forward(x));
         return h + mlp.forward(layerNorm2.forward(h));

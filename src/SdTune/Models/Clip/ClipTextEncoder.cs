@@ -18,6 +18,8 @@ public abstract class ClipTextEncoder : nn.Module<Tensor, ClipTextOutput>
     /// </summary>
     private const int LegacyEosTokenId = 2;
 
+    private bool gradientCheckpointing;
+
     private protected ClipTextEncoder(string name, ClipTextConfig config)
         : base(name)
     {
@@ -35,6 +37,25 @@ public abstract class ClipTextEncoder : nn.Module<Tensor, ClipTextOutput>
 
     /// <summary>The architecture this model was built from.</summary>
     public ClipTextConfig Config { get; }
+
+    /// <summary>
+    /// Gradient checkpointing of every encoder layer: activations are recomputed in backward instead of kept. Takes
+    /// effect only in training mode with gradient recording on; gradients are those of the plain pass (see
+    /// <see cref="Layers.GradientCheckpoint"/>). Off by default.
+    /// </summary>
+    public bool GradientCheckpointing
+    {
+        get => gradientCheckpointing;
+        set
+        {
+            for (var i = 0; i < TextModel.LayerCount; i++)
+            {
+                TextModel.EncoderLayer(i).GradientCheckpointing = value;
+            }
+
+            gradientCheckpointing = value;
+        }
+    }
 
     private protected abstract ClipTextTransformer TextModel { get; }
 

@@ -38,5 +38,7 @@ internal sealed class ClipTextTransformer : nn.Module
 
     public Tensor Layer(int index, Tensor hidden) => encoder[index].forward(hidden);
 
+    public ClipEncoderLayer EncoderLayer(int index) => encoder[index];
+
     public Tensor FinalLayerNorm(Tensor hidden) => finalLayerNorm.forward(hidden);
 }

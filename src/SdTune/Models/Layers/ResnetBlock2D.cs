@@ -49,8 +49,16 @@ internal sealed class ResnetBlock2D : nn.Module<Tensor, Tensor?, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Whether to recompute this block's activations in backward instead of keeping them (training only).</summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>Applies the block; <paramref name="timeEmbedding"/> is (B, timeEmbeddingChannels) or null.</summary>
-    public override Tensor forward(Tensor input, Tensor? timeEmbedding)
+    public override Tensor forward(Tensor input, Tensor? timeEmbedding) =>
+        GradientCheckpointing && GradientCheckpoint.IsActive(this)
+            ? GradientCheckpoint.Apply(x => Compute(x[0]!, x[1]), input, timeEmbedding)
+            : Compute(input, timeEmbedding);
+
+    private Tensor Compute(Tensor input, Tensor? timeEmbedding)
     {
         using var scope = NewDisposeScope();
         var h = conv1.call(nn.functional.silu(norm1.forward(input)));

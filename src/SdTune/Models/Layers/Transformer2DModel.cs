@@ -35,8 +35,16 @@ internal sealed class Transformer2DModel : nn.Module<Tensor, Tensor?, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>Whether to recompute this block's activations in backward instead of keeping them (training only).</summary>
+    public bool GradientCheckpointing { get; set; }
+
     /// <summary>Applies the transformer to a feature map (B, C, H, W) with text context (B, M, crossAttentionDim).</summary>
-    public override Tensor forward(Tensor hidden, Tensor? context)
+    public override Tensor forward(Tensor hidden, Tensor? context) =>
+        GradientCheckpointing && GradientCheckpoint.IsActive(this)
+            ? GradientCheckpoint.Apply(x => Compute(x[0]!, x[1]), hidden, context)
+            : Compute(hidden, context);
+
+    private Tensor Compute(Tensor hidden, Tensor? context)
     {
         using var scope = NewDisposeScope();
         long b = hidden.shape[0], height = hidden.shape[2], width = hidden.shape[3];

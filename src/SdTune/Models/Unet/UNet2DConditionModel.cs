@@ -23,6 +23,7 @@ public sealed class UNet2DConditionModel : nn.Module
     private readonly UNetMidBlock2DCrossAttn? mid_block;
     private readonly GroupNorm conv_norm_out;
     private readonly Conv2d conv_out;
+    private bool gradientCheckpointing;
 
     /// <summary>Builds the model with freshly initialised weights on the default device.</summary>
     public UNet2DConditionModel(UNet2DConditionConfig config)
@@ -89,6 +90,34 @@ public sealed class UNet2DConditionModel : nn.Module
 
     /// <summary>The architecture this model was built from.</summary>
     public UNet2DConditionConfig Config { get; }
+
+    /// <summary>
+    /// Gradient checkpointing of every resnet and spatial transformer of the down, mid and up blocks: their activations
+    /// are recomputed in backward instead of kept, which cuts activation memory for about one extra forward pass.
+    /// Takes effect only in training mode with gradient recording on; gradients are those of the plain pass (see
+    /// <see cref="GradientCheckpoint"/>). Off by default.
+    /// </summary>
+    public bool GradientCheckpointing
+    {
+        get => gradientCheckpointing;
+        set
+        {
+            foreach (var module in modules())
+            {
+                switch (module)
+                {
+                    case ResnetBlock2D resnet:
+                        resnet.GradientCheckpointing = value;
+                        break;
+                    case Transformer2DModel transformer:
+                        transformer.GradientCheckpointing = value;
+                        break;
+                }
+            }
+
+            gradientCheckpointing = value;
+        }
+    }
 
     /// <summary>
     /// How many skip connections the down path produces (conv_in, one per resnet, one per downsampler): the
