@@ -28,6 +28,23 @@ internal static class PipelineModels
         return TinyModels.WithReferenceScaledWeights(model, seed);
     }
 
+    /// <summary>A tiny SD2-shaped model: OpenCLIP-style text encoder (gelu, zero padding), v-prediction.</summary>
+    public static StableDiffusionModel Sd2(int seed = 13)
+    {
+        var text = ClipTextConfig.FromJsonFile(TestPaths.Fixture("clip_text_tiny.config.json")) with { HiddenAct = ClipActivation.Gelu, PadTokenId = 0 };
+        var model = new StableDiffusionModel(
+            SdArchitecture.SD2,
+            new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json")) with { UseLinearProjection = true, UpcastAttention = true }),
+            new AutoencoderKL(AutoencoderKLConfig.Load(TestPaths.Fixture("vae_tiny.config.json"))),
+            new ClipTextModel(text),
+            ClipTokenizer.CreateDefault(ClipPadding.Zero),
+            null,
+            null,
+            TinyModels.DefaultScheduler("DDIMScheduler"),
+            PredictionType.VPrediction);
+        return TinyModels.WithReferenceScaledWeights(model, seed);
+    }
+
     /// <summary>A tiny SDXL-shaped model: two text encoders (64 + 64 wide), pooled projection 32, text_time conditioning.</summary>
     public static StableDiffusionModel Sdxl(int seed = 12)
     {

@@ -189,6 +189,24 @@ public sealed class StableDiffusionPipelineTests : IDisposable
     }
 
     [Fact]
+    public void Sd2_v_prediction_model_generates_and_clip_skip_changes_the_conditioning()
+    {
+        using var sd2 = PipelineModels.Sd2();
+        Assert.Equal(SdTune.Schedulers.PredictionType.VPrediction, sd2.PredictionType);
+        using var pipeline = new StableDiffusionPipeline(sd2);
+        var request = Request("a yellow heart") with { Sampler = "DDIM" };
+        var plain = Generate(pipeline, request);
+        Assert.Equal(plain, Generate(pipeline, request));
+        using var skipped = pipeline.Generate(request with { ClipSkip = 2 });
+        Assert.NotEqual(plain, Pixels(skipped.Images[0].Image));
+        Assert.Equal(2, skipped.Images[0].Infotext.ClipSkip);
+        // OpenCLIP pads with id 0 after the end token.
+        var conditioner = new TextConditioner(sd2, EmbeddingLibrary.Empty);
+        using var encoded = conditioner.Encode("a yellow heart");
+        Assert.Equal(77, encoded.Context.shape[1]);
+    }
+
+    [Fact]
     public void Bad_settings_are_refused_with_the_option_named()
     {
         using var pipeline = new StableDiffusionPipeline(sd1);
