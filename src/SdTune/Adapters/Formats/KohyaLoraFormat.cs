@@ -1,3 +1,4 @@
+using SdTune.Imaging;
 using SdTune.Schedulers;
 using System.Globalization;
 using System.Text.Json;
@@ -42,8 +43,8 @@ public static class KohyaLoraFormat
         try
         {
             SafetensorsWriter.Save(probe, tensors, training);
-            modelHash = KohyaHashes.ModelHash(probe);
-            legacyHash = KohyaHashes.LegacyHash(probe);
+            modelHash = ModelHashes.SafetensorsDataHash(probe);
+            legacyHash = ModelHashes.LegacyHash(probe);
         }
         finally
         {

@@ -10,7 +10,6 @@ namespace SdTune.Checkpoints.Inspection;
 /// </summary>
 internal static class TorchPickleInspector
 {
-    private static readonly string[] WrapperKeys = ["state_dict", "model", "module"];
 
     public static InspectionReport Inspect(string path)
     {
@@ -32,16 +31,7 @@ internal static class TorchPickleInspector
 
         var dict = root;
         var metadata = PrimitiveEntries(root);
-        for (var depth = 0; depth < 8; depth++)
-        {
-            var inner = WrapperKeys.Select(key => dict.TryGetValue(key, out var value) ? value as PickleDictionary : null).FirstOrDefault(d => d is not null);
-            if (inner is null)
-            {
-                break;
-            }
-
-            dict = inner;
-        }
+        dict = TorchCheckpointReader.UnwrapStateDict(dict);
 
         var tensors = dict.Where(e => e.Key is string && e.Value is DeferredTensor)
             .Select(e => Entry((string)e.Key, (DeferredTensor)e.Value!))

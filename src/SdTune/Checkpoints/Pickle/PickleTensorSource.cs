@@ -12,7 +12,6 @@ namespace SdTune.Checkpoints.Pickle;
 /// </summary>
 public sealed class PickleTensorSource : ITensorSource
 {
-    private static readonly string[] WrapperKeys = ["state_dict", "model", "module"];
 
     private readonly TorchCheckpointContainer container;
     private readonly Dictionary<string, DeferredTensor> tensors;
@@ -51,16 +50,7 @@ public sealed class PickleTensorSource : ITensorSource
                 throw new CheckpointFormatException(path, $"the checkpoint holds a {container.Root?.GetType().Name ?? "None"}, not a dictionary of tensors");
             }
 
-            for (var depth = 0; depth < 8; depth++)
-            {
-                var inner = WrapperKeys.Select(key => dict.TryGetValue(key, out var value) ? value as PickleDictionary : null).FirstOrDefault(d => d is not null);
-                if (inner is null)
-                {
-                    break;
-                }
-
-                dict = inner;
-            }
+            dict = TorchCheckpointReader.UnwrapStateDict(dict);
 
             var tensors = new Dictionary<string, DeferredTensor>(StringComparer.Ordinal);
             var entries = new List<TensorEntry>();

@@ -26,16 +26,7 @@ public static class TorchCheckpointReader
             throw new CheckpointFormatException(path, $"the checkpoint holds a {container.Root?.GetType().Name ?? "None"}, not a dictionary of tensors");
         }
 
-        for (var depth = 0; depth < 8; depth++)
-        {
-            var inner = WrapperKeys.Select(key => dict.TryGetValue(key, out var value) ? value as PickleDictionary : null).FirstOrDefault(d => d is not null);
-            if (inner is null)
-            {
-                break;
-            }
-
-            dict = inner;
-        }
+        dict = UnwrapStateDict(dict);
 
         using var materializer = new TensorMaterializer(container);
         var result = new List<KeyValuePair<string, torch.Tensor>>(dict.Count);
@@ -61,5 +52,25 @@ public static class TorchCheckpointReader
         }
 
         return result.Count > 0 ? result : throw new CheckpointFormatException(path, "the checkpoint's state dict holds no tensors");
+    }
+
+    /// <summary>
+    /// The dictionary holding the weights: while <paramref name="dict"/> has a "state_dict", "model" or "module"
+    /// entry that is itself a dictionary (Lightning/CompVis, DDP and other trainers' nesting), that entry.
+    /// </summary>
+    internal static PickleDictionary UnwrapStateDict(PickleDictionary dict)
+    {
+        for (var depth = 0; depth < 8; depth++)
+        {
+            var inner = WrapperKeys.Select(key => dict.TryGetValue(key, out var value) ? value as PickleDictionary : null).FirstOrDefault(d => d is not null);
+            if (inner is null)
+            {
+                break;
+            }
+
+            dict = inner;
+        }
+
+        return dict;
     }
 }
