@@ -167,12 +167,11 @@ public sealed class Trainer
                         Log($"Training interrupted after step {globalStep} of {totalSteps}.");
                         return Result();
                     }
-                }
 
-                if (batchIndex >= batches.Count)
-                {
-                    epoch++;
-                    batchIndex = 0;
+                    if (epochDone)
+                    {
+                        break;
+                    }
                 }
             }
 
@@ -229,6 +228,8 @@ public sealed class Trainer
                 ImageGenerator = services.ImageGenerator,
                 Warnings = warnings,
             };
+            // Seeded before the method creates its weights, so fresh networks start the same in every run.
+            torch.random.manual_seed(config.Seed);
             var groups = method.Prepare(context);
             method.SetTrainingMode(true);
             trainable = [.. groups.SelectMany(g => g.Parameters)];
@@ -268,7 +269,6 @@ public sealed class Trainer
 
             ema = config.UseEma ? new EmaWeights(trainable, new EmaOptions { Decay = config.EmaDecay }) : null;
             scaler = config.MixedPrecision == MixedPrecision.Float16 ? new DynamicLossScaler() : null;
-            torch.random.manual_seed(config.Seed);
             sessionId = Random.Shared.NextInt64(0, 1L << 32);
             startedAt = DateTimeOffset.UtcNow;
             if (config.Resume is { } resume)
