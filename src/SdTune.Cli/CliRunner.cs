@@ -24,5 +24,6 @@ internal static class CliRunner
     }
 
     private static bool IsInputError(Exception e) => e is CheckpointFormatException or FileNotFoundException
-        or DirectoryNotFoundException or InvalidDataException or UnauthorizedAccessException or ArgumentException or FormatException;
+        or DirectoryNotFoundException or InvalidDataException or UnauthorizedAccessException or ArgumentException or FormatException
+        or Training.TrainingConfigException or Training.Data.DatasetConfigException or Training.Data.DatasetException or Training.TrainingDivergedException;
 }

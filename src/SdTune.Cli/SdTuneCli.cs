@@ -12,6 +12,7 @@ public static class SdTuneCli
         var root = new RootCommand("SdTune: fine-tune and run Stable Diffusion models (SD 1.x, 2.x, SDXL).")
         {
             InspectCommand.Create(),
+            TrainCommand.Create(),
         };
         return CliRunner.Run(root, args);
     }
