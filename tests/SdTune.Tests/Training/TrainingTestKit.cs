@@ -36,6 +36,25 @@ internal static class TrainingTestKit
         return model;
     }
 
+    /// <summary>A consistent tiny SDXL model: UNet cross-attention = 32 + 32 (both encoders side by side), added embedding = 16 + 6·8.</summary>
+    public static StableDiffusionModel TinySdxl(int seed = 8)
+    {
+        var clip = ClipTextConfig.FromJsonFile(TestPaths.Fixture("clip_text_tiny.config.json"));
+        var unet = TinyModels.SdxlUnetConfig() with { CrossAttentionDim = [64, 64], ProjectionClassEmbeddingsInputDim = 16 + (6 * 8) };
+        var model = new StableDiffusionModel(
+            SdArchitecture.SdxlBase,
+            new UNet2DConditionModel(unet),
+            new AutoencoderKL(AutoencoderKLConfig.Load(TestPaths.Fixture("vae_tiny.config.json")) with { ScalingFactor = 0.13025 }),
+            new ClipTextModel(clip),
+            ClipTokenizer.CreateDefault(),
+            new ClipTextModelWithProjection(clip with { HiddenAct = ClipActivation.Gelu, PadTokenId = 0 }),
+            ClipTokenizer.CreateDefault(ClipPadding.Zero),
+            TinyModels.DefaultScheduler("EulerDiscreteScheduler"),
+            PredictionType.Epsilon);
+        Initialise(model, seed);
+        return model;
+    }
+
     /// <summary>Seeded weights: N(0, 1/fan_in) for matrices and kernels, 1 for norm scales, 0 for biases.</summary>
     public static void Initialise(StableDiffusionModel model, int seed)
     {
