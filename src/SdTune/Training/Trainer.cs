@@ -556,6 +556,15 @@ public sealed class Trainer
                 scaler.Restore(scale, state.LossScaleGrowthTracker);
             }
 
+            if (state.ConfigToml.Length > 0)
+            {
+                static string Comparable(TrainingConfig c) => (c with { Resume = null, OutputDir = null, SaveState = false }).ToToml();
+                if (Comparable(TrainingConfig.Parse(state.ConfigToml, Path.Combine(folder, TrainingState.ConfigFile))) != Comparable(config))
+                {
+                    Warn($"resume: the configuration differs from the one {folder} was saved with; the result will not match an uninterrupted run.");
+                }
+            }
+
             globalStep = state.GlobalStep;
             epoch = state.Epoch;
             batchIndex = state.BatchIndex;

@@ -24,6 +24,19 @@ public sealed class TrainerOptionsTests
     }
 
     [Fact]
+    public void Fp16_trains_with_a_loss_scaler_whose_scale_goes_into_the_state()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 2) with { MixedPrecision = MixedPrecision.Float16, SaveState = true };
+        using var model = TrainingTestKit.TinyModel();
+        var result = new Trainer(config, new TrainerServices { Model = model }).Run();
+        Assert.All(result.LossHistory, l => Assert.True(double.IsFinite(l)));
+        Assert.All(model.TextEncoder.parameters(), p => Assert.Equal(ScalarType.Float16, p.dtype));
+        var json = File.ReadAllText(Path.Combine(result.StateFolders[^1], "train_state.json"));
+        Assert.Contains("\"loss_scale\": 65536", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Sdxl_trains_with_both_text_encoders_and_size_conditioning()
     {
         using var dir = TestPaths.NewTempDir();
@@ -58,6 +71,10 @@ public sealed class TrainerOptionsTests
         var resumed = new Trainer(config with { Resume = result.StateFolders[^1] }, new TrainerServices { Model = model }).Run();
         Assert.Equal(6, resumed.Steps);
         Assert.Single(resumed.LossHistory);
+        Assert.DoesNotContain(resumed.Warnings, w => w.StartsWith("resume:", StringComparison.Ordinal));
+
+        var changed = new Trainer(config with { Resume = result.StateFolders[^1], LearningRate = 1e-3, OutputDir = Path.Combine(dir.Path, "changed") }, new TrainerServices { Model = model }).Run();
+        Assert.Contains(changed.Warnings, w => w.StartsWith("resume: the configuration differs", StringComparison.Ordinal));
     }
 
     [Fact]
