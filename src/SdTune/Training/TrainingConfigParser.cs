@@ -186,7 +186,13 @@ internal static class TrainingConfigParser
             return "";
         }
 
-        // The value as TOML first (numbers, booleans, quoted strings, arrays); a bare word is a string.
+        // Unquoted text for a string key is the string itself (so "2024-01-01" or "inf" stay names); otherwise the
+        // value is read as TOML first (numbers, booleans, quoted strings, arrays) and a bare word is a string.
+        if (ByName.TryGetValue(name, out var textKey) && textKey.Kind is Kind.Text or Kind.Precision && text[0] is not ('"' or '\''))
+        {
+            return text;
+        }
+
         try
         {
             var table = TomlSerializer.Deserialize<TomlTable>($"v = {text}");

@@ -96,6 +96,35 @@ public sealed class TrainerOptionsTests
     }
 
     [Fact]
+    public void TensorBoard_scalars_are_written_under_the_logging_folder()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 2) with { LoggingDir = Path.Combine(dir.Path, "logs") };
+        using var model = TrainingTestKit.TinyModel();
+        new Trainer(config, new TrainerServices { Model = model }).Run();
+        var events = Directory.GetFiles(config.LoggingDir!, "*tfevents*", SearchOption.AllDirectories);
+        var file = Assert.Single(events);
+        var bytes = File.ReadAllBytes(file);
+        foreach (var tag in new[] { "loss/current", "loss/average", "lr/unet", "lr/text_encoder" })
+        {
+            Assert.True(IndexOf(bytes, System.Text.Encoding.UTF8.GetBytes(tag)) >= 0, tag);
+        }
+    }
+
+    private static int IndexOf(byte[] haystack, byte[] needle)
+    {
+        for (var i = 0; i + needle.Length <= haystack.Length; i++)
+        {
+            if (haystack.AsSpan(i, needle.Length).SequenceEqual(needle))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    [Fact]
     public void Resuming_a_state_of_another_method_is_refused()
     {
         using var dir = TestPaths.NewTempDir();

@@ -58,6 +58,9 @@ public sealed class TrainingConfigTests
         Assert.True(config.SaveState);
         Assert.Equal(["conv_dim=8"], config.NetworkArgs);
         Assert.Equal(2, config.ClipSkip);
+        Assert.Equal("2024-01-01", config.WithOverrides(["output_name=2024-01-01"]).OutputName);
+        Assert.Equal("quoted name", config.WithOverrides(["output_name=\"quoted name\""]).OutputName);
+        Assert.Equal(["a=1", "b=2"], config.WithOverrides(["optimizer_args=[\"a=1\", \"b=2\"]"]).OptimizerArgs);
 
         Assert.Equal("learning_rate", Assert.Throws<TrainingConfigException>(() => config.WithOverrides(["learning_rate=fast"])).Key);
         Assert.Equal("no_such_key", Assert.Throws<TrainingConfigException>(() => config.WithOverrides(["no_such_key=1"])).Key);
