@@ -160,6 +160,21 @@ public sealed class TrainerTests
     }
 
     [Fact]
+    public void DreamBooth_writes_a_single_file_checkpoint_when_asked()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var config = TrainingTestKit.DreamBoothConfig(dir.Path, steps: 1) with { SaveModelAs = "safetensors", SavePrecision = "fp16" };
+        using var model = TrainingTestKit.TinyModel();
+        var result = new Trainer(config, new TrainerServices { Model = model }).Run();
+        var file = Assert.Single(result.Outputs);
+        Assert.Equal(Path.Combine(config.OutputDir!, "sks.safetensors"), file);
+        using var raw = SdTune.Checkpoints.Safetensors.SafetensorsFile.Open(file);
+        Assert.Contains(raw.Tensors, t => t.Name.StartsWith("model.diffusion_model.", StringComparison.Ordinal));
+        Assert.All(raw.Tensors.Where(t => t.Name.StartsWith("model.diffusion_model.", StringComparison.Ordinal)),
+            t => Assert.Equal(SdTune.Checkpoints.Safetensors.SafetensorsDType.F16, t.DType));
+    }
+
+    [Fact]
     public void DreamBooth_generates_missing_class_images_through_the_generator_or_asks_for_them()
     {
         using var dir = TestPaths.NewTempDir();
