@@ -23,5 +23,6 @@ internal static class CliRunner
     }
 
     // IOException covers missing files and folders, corrupt checkpoints, images and datasets: all name the file.
-    private static bool IsInputError(Exception e) => e is IOException or UnauthorizedAccessException or ArgumentException or FormatException;
+    private static bool IsInputError(Exception e) => e is IOException or UnauthorizedAccessException or ArgumentException or FormatException
+        or Training.TrainingConfigException or Training.Data.DatasetConfigException or Training.TrainingDivergedException;
 }

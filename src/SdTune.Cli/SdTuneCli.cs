@@ -13,6 +13,7 @@ public static class SdTuneCli
         {
             InspectCommand.Create(),
             GenerateCommand.Create(),
+            TrainCommand.Create(),
         };
         return CliRunner.Run(root, args);
     }

@@ -1,0 +1,51 @@
+using SdTune.Training.Data;
+using SdTune.Training.Optimization;
+using static TorchSharp.torch;
+
+namespace SdTune.Training;
+
+/// <summary>
+/// What a training method decides; the <see cref="Trainer"/> runs the loop and knows no particular method. Call order:
+/// <see cref="Prepare"/> once, then per optimizer step <see cref="BeforeStep"/>, forward passes reduced with
+/// <see cref="ReduceLoss"/>, <see cref="AfterStep"/>; <see cref="SaveOutput"/>, <see cref="GetState"/> and
+/// <see cref="LoadState"/> between steps.
+/// </summary>
+public interface ITrainingMethod : IDisposable
+{
+    /// <summary>The method's name ("lora", "dreambooth").</summary>
+    string Name { get; }
+
+    /// <summary>Whether the text encoder(s) must run with gradients in the coming step.</summary>
+    bool TrainsTextEncoder { get; }
+
+    /// <summary>
+    /// Sets the model up for training: creates or unfreezes the trainable weights (float32), casts frozen parts to
+    /// <see cref="TrainingContext.WeightDType"/>, and returns the trainable parameters in groups with their learning
+    /// rates (named "unet", "text_encoder", ...). Everything of the model starts frozen.
+    /// </summary>
+    IReadOnlyList<ParameterGroup> Prepare(TrainingContext context);
+
+    /// <summary>Puts the trained modules in training mode (dropouts on) or, for sampling, in evaluation mode.</summary>
+    void SetTrainingMode(bool training);
+
+    /// <summary>Runs before the first forward pass of an optimizer step (e.g. stops text-encoder training).</summary>
+    void BeforeStep(TrainingStepInfo step);
+
+    /// <summary>Runs after the optimizer step.</summary>
+    void AfterStep(TrainingStepInfo step);
+
+    /// <summary>Reduces the per-sample losses (already min-SNR weighted) of a micro-batch to the scalar to minimise.</summary>
+    /// <param name="perSampleLoss">float32 (B) losses, in the order of <paramref name="samples"/>.</param>
+    /// <param name="samples">The batch's samples (their <see cref="TrainingSample.LossWeight"/> and <see cref="TrainingSample.IsReg"/>).</param>
+    Tensor ReduceLoss(Tensor perSampleLoss, IReadOnlyList<TrainingSample> samples);
+
+    /// <summary>Writes the trained result (atomically) under <paramref name="folder"/> as <paramref name="name"/>; returns the paths written.</summary>
+    IReadOnlyList<string> SaveOutput(string folder, string name, TrainingRunInfo info);
+
+    /// <summary>The method's trainable tensors (copies), for a resumable state.</summary>
+    IReadOnlyList<KeyValuePair<string, Tensor>> GetState();
+
+    /// <summary>Restores tensors from <see cref="GetState"/>; every one must be present with the same shape.</summary>
+    /// <exception cref="InvalidDataException">A tensor is missing, unexpected or mis-shaped; the message names it.</exception>
+    void LoadState(IReadOnlyDictionary<string, Tensor> state);
+}

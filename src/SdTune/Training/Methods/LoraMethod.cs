@@ -1,0 +1,204 @@
+using System.Globalization;
+using SdTune.Adapters;
+using TorchSharp;
+using SdTune.Adapters.Formats;
+using SdTune.Models;
+using SdTune.Schedulers;
+using SdTune.Training.Data;
+using SdTune.Training.Optimization;
+using static TorchSharp.torch;
+
+namespace SdTune.Training.Methods;
+
+/// <summary>
+/// LoRA (and LoCon with <c>conv_dim</c>, or a LyCORIS algorithm with <c>algo</c>) on the UNet and, unless trained UNet-only,
+/// the text encoder(s); the base model stays frozen in the run's weight type. Continues from a file with
+/// <c>network_weights</c>. Output: a kohya <c>.safetensors</c> with the <c>ss_*</c> and <c>modelspec.*</c> metadata of the run.
+/// Loss: kohya's weighted mean.
+/// </summary>
+public sealed class LoraMethod : ITrainingMethod
+{
+    private LoraNetwork? network;
+    private TrainingContext? context;
+
+    /// <inheritdoc />
+    public string Name => "lora";
+
+    /// <summary>The trained network (after <see cref="Prepare"/>).</summary>
+    public LoraNetwork Network => network ?? throw new InvalidOperationException("The LoRA method is not prepared.");
+
+    /// <inheritdoc />
+    public bool TrainsTextEncoder => network is not null && network.Entries.Any(e => e.Component != LoraComponent.Unet);
+
+    /// <summary>The network options a configuration asks for (network_dim, network_alpha, network_dropout, network_args).</summary>
+    /// <exception cref="TrainingConfigException">A network argument is unknown or malformed.</exception>
+    public static LoraNetworkOptions NetworkOptionsOf(TrainingConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var options = new LoraNetworkOptions
+        {
+            Dim = config.NetworkDim,
+            Alpha = config.NetworkAlpha,
+            Dropout = config.NetworkDropout,
+            TrainUnet = !config.NetworkTrainTextEncoderOnly,
+            TrainTextEncoder = !config.NetworkTrainUnetOnly,
+        };
+        var extra = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var arg in config.NetworkArgs)
+        {
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            var key = arg[..eq].Trim();
+            var value = arg[(eq + 1)..].Trim().Trim('"', '\'');
+            options = key switch
+            {
+                "conv_dim" => options with { ConvDim = ParseInt(value, arg) },
+                "conv_alpha" => options with { ConvAlpha = ParseDouble(value, arg) },
+                "rank_dropout" => options with { RankDropout = ParseDouble(value, arg) },
+                "module_dropout" => options with { ModuleDropout = ParseDouble(value, arg) },
+                "dropout" => options with { Dropout = ParseDouble(value, arg) },
+                "algo" => options with { Algorithm = value },
+                _ => options,
+            };
+            if (key is not ("conv_dim" or "conv_alpha" or "rank_dropout" or "module_dropout" or "dropout" or "algo"))
+            {
+                extra[key] = value;
+            }
+        }
+
+        options = options with { AlgorithmArguments = extra };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new TrainingConfigException("network_args", e.Message, e);
+        }
+
+        return options;
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<ParameterGroup> Prepare(TrainingContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        this.context = context;
+        var config = context.Config;
+        var model = context.Model;
+        model.Unet.to(context.WeightDType);
+        model.TextEncoder.to(context.WeightDType);
+        model.TextEncoder2?.to(context.WeightDType);
+        var options = NetworkOptionsOf(config);
+        network = LoraNetwork.Create(new LoraTargets(model.Unet, model.TextEncoder, model.TextEncoder2), options);
+        if (config.NetworkWeights is { } weights)
+        {
+            try
+            {
+                KohyaLoraFormat.LoadInto(network, weights);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or Checkpoints.CheckpointFormatException)
+            {
+                throw new TrainingConfigException("network_weights", $"{weights}: cannot continue from this file with the configured network ({e.Message})", e);
+            }
+        }
+
+        network.train();
+        network.Attach();
+        var groups = new List<ParameterGroup>();
+        var te = network.TrainableParameters(LoraComponent.TextEncoder).Concat(network.TrainableParameters(LoraComponent.TextEncoder2)).ToList();
+        var teLr = config.TextEncoderLr ?? config.LearningRate;
+        if (te.Count > 0 && teLr > 0)
+        {
+            groups.Add(new ParameterGroup("text_encoder", te, teLr));
+        }
+        else
+        {
+            FreezeAll(te);
+        }
+
+        var unet = network.TrainableParameters(LoraComponent.Unet);
+        var unetLr = config.UnetLr ?? config.LearningRate;
+        if (unet.Count > 0 && unetLr > 0)
+        {
+            groups.Add(new ParameterGroup("unet", unet, unetLr));
+        }
+        else
+        {
+            FreezeAll(unet);
+        }
+
+        if (groups.Count == 0)
+        {
+            throw new TrainingConfigException("learning_rate", "nothing to train: every LoRA parameter group has a learning rate of 0 or no modules.");
+        }
+
+        return groups;
+    }
+
+    /// <inheritdoc />
+    public void SetTrainingMode(bool training) => Network.train(training);
+
+    /// <inheritdoc />
+    public void BeforeStep(TrainingStepInfo step)
+    {
+    }
+
+    /// <inheritdoc />
+    public void AfterStep(TrainingStepInfo step)
+    {
+    }
+
+    /// <inheritdoc />
+    public Tensor ReduceLoss(Tensor perSampleLoss, IReadOnlyList<TrainingSample> samples) => PriorPreservationLoss.WeightedMean(perSampleLoss, samples);
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> SaveOutput(string folder, string name, TrainingRunInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        var ctx = context ?? throw new InvalidOperationException("The LoRA method is not prepared.");
+        var path = Path.Combine(folder, name + ".safetensors");
+        var r = info.Config.ResolutionSize;
+        var options = new KohyaSaveOptions
+        {
+            SaveDType = TrainingConfigParser.SaveDType(info.Config.SavePrecision),
+            OutputName = name,
+            Resolution = string.Create(CultureInfo.InvariantCulture, $"{r.Width}x{r.Height}"),
+            PredictionType = ctx.PredictionType,
+            ClipSkip = info.Config.ClipSkip,
+            TrainingMetadata = KohyaTrainingMetadata.Build(info, DateTimeOffset.UtcNow),
+        };
+        KohyaLoraFormat.Save(path, Network, options);
+        return [path];
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<KeyValuePair<string, Tensor>> GetState() =>
+        [.. Network.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.detach().clone()))];
+
+    /// <inheritdoc />
+    public void LoadState(IReadOnlyDictionary<string, Tensor> state) => StateTensors.CopyInto(Network.state_dict(), state, "LoRA network");
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        network?.Detach();
+        network?.Dispose();
+        network = null;
+    }
+
+    private static void FreezeAll(IEnumerable<TorchSharp.Modules.Parameter> parameters)
+    {
+        foreach (var p in parameters)
+        {
+            p.requires_grad = false;
+        }
+    }
+
+    private static int ParseInt(string value, string arg) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v
+            : throw new TrainingConfigException("network_args", $"\"{arg}\": '{value}' is not an integer.");
+
+    private static double ParseDouble(string value, string arg) =>
+        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+            : throw new TrainingConfigException("network_args", $"\"{arg}\": '{value}' is not a number.");
+}

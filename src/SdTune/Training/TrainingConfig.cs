@@ -1,0 +1,230 @@
+using SdTune.Training.Data;
+
+namespace SdTune.Training;
+
+/// <summary>
+/// Everything a training run needs, under sd-scripts' key names (the TOML keys are given on each property). Load one with
+/// <see cref="Load"/> or <see cref="Parse"/>, apply <c>key=value</c> overrides with <see cref="WithOverrides"/>, and
+/// check it with <see cref="Validate"/>; <see cref="ToToml"/> writes the resolved values back.
+/// </summary>
+public sealed record TrainingConfig
+{
+    /// <summary>The training method, <c>method</c>: "lora" (default) or "dreambooth".</summary>
+    public string Method { get; init; } = "lora";
+
+    /// <summary>The base model (a single file or a diffusers folder), <c>pretrained_model</c>.</summary>
+    public string? PretrainedModel { get; init; }
+
+    /// <summary>Where outputs, states and logs go, <c>output_dir</c>.</summary>
+    public string? OutputDir { get; init; }
+
+    /// <summary>The output name, <c>output_name</c>: final "{name}", per epoch "{name}-{epoch:06d}", per step "{name}-step{step:08d}".</summary>
+    public string OutputName { get; init; } = "last";
+
+    /// <summary>A kohya dataset TOML file, <c>dataset_config</c> (instead of the folder keys).</summary>
+    public string? DatasetConfig { get; init; }
+
+    /// <summary>A folder of "N_name" subfolders of training images, <c>train_data_dir</c>.</summary>
+    public string? TrainDataDir { get; init; }
+
+    /// <summary>A folder of "N_name" subfolders of regularisation images, <c>reg_data_dir</c>.</summary>
+    public string? RegDataDir { get; init; }
+
+    /// <summary>DreamBooth (diffusers layout): the subject images, <c>instance_data_dir</c>.</summary>
+    public string? InstanceDataDir { get; init; }
+
+    /// <summary>DreamBooth: the prompt of the subject images, <c>instance_prompt</c>.</summary>
+    public string? InstancePrompt { get; init; }
+
+    /// <summary>DreamBooth: the class images, <c>class_data_dir</c>.</summary>
+    public string? ClassDataDir { get; init; }
+
+    /// <summary>DreamBooth: the class prompt, <c>class_prompt</c>.</summary>
+    public string? ClassPrompt { get; init; }
+
+    /// <summary>DreamBooth: train with class images, <c>with_prior_preservation</c>.</summary>
+    public bool WithPriorPreservation { get; init; }
+
+    /// <summary>DreamBooth: how many class images to use; missing ones are generated, <c>num_class_images</c>.</summary>
+    public int NumClassImages { get; init; } = 100;
+
+    /// <summary>Training resolution "W" or "W,H", <c>resolution</c> (folder and DreamBooth datasets).</summary>
+    public string Resolution { get; init; } = "512";
+
+    /// <summary>Images per batch, <c>train_batch_size</c> (folder and DreamBooth datasets).</summary>
+    public int TrainBatchSize { get; init; } = 1;
+
+    /// <summary>Center crop instead of random crop, <c>center_crop</c> (DreamBooth layout).</summary>
+    public bool CenterCrop { get; init; }
+
+    /// <summary>Caption file extension, <c>caption_extension</c> (folder datasets).</summary>
+    public string CaptionExtension { get; init; } = ".caption";
+
+    /// <summary>LoRA rank, <c>network_dim</c>.</summary>
+    public int NetworkDim { get; init; } = 4;
+
+    /// <summary>LoRA alpha, <c>network_alpha</c>.</summary>
+    public double NetworkAlpha { get; init; } = 1.0;
+
+    /// <summary>Dropout on the LoRA rank activations, <c>network_dropout</c>.</summary>
+    public double NetworkDropout { get; init; }
+
+    /// <summary>Further network arguments "k=v" (conv_dim, conv_alpha, rank_dropout, module_dropout, algo, ...), <c>network_args</c>.</summary>
+    public IReadOnlyList<string> NetworkArgs { get; init; } = [];
+
+    /// <summary>Continue from this LoRA file, <c>network_weights</c>.</summary>
+    public string? NetworkWeights { get; init; }
+
+    /// <summary>Train the UNet part only, <c>network_train_unet_only</c>.</summary>
+    public bool NetworkTrainUnetOnly { get; init; }
+
+    /// <summary>Train the text-encoder part only, <c>network_train_text_encoder_only</c>.</summary>
+    public bool NetworkTrainTextEncoderOnly { get; init; }
+
+    /// <summary>Base learning rate, <c>learning_rate</c>.</summary>
+    public double LearningRate { get; init; } = 1e-4;
+
+    /// <summary>UNet learning rate (null: <see cref="LearningRate"/>), <c>unet_lr</c>.</summary>
+    public double? UnetLr { get; init; }
+
+    /// <summary>Text-encoder learning rate (null: <see cref="LearningRate"/>), <c>text_encoder_lr</c>.</summary>
+    public double? TextEncoderLr { get; init; }
+
+    /// <summary>Optimizer name (AdamW, Lion, Prodigy, Adafactor), <c>optimizer_type</c>.</summary>
+    public string OptimizerType { get; init; } = "AdamW";
+
+    /// <summary>Optimizer arguments "k=v" (weight_decay=0.01, betas=0.9,0.99, eps=1e-8, ...), <c>optimizer_args</c>.</summary>
+    public IReadOnlyList<string> OptimizerArgs { get; init; } = [];
+
+    /// <summary>Learning-rate schedule, <c>lr_scheduler</c>.</summary>
+    public string LrScheduler { get; init; } = "constant";
+
+    /// <summary>Warm-up: steps, a ratio below 1, or "N%", <c>lr_warmup_steps</c>.</summary>
+    public string LrWarmupSteps { get; init; } = "0";
+
+    /// <summary>Cosine cycles (null: the schedule's default), <c>lr_scheduler_num_cycles</c>.</summary>
+    public double? LrSchedulerNumCycles { get; init; }
+
+    /// <summary>Polynomial power, <c>lr_scheduler_power</c>.</summary>
+    public double LrSchedulerPower { get; init; } = 1.0;
+
+    /// <summary>Total optimizer steps, <c>max_train_steps</c>; takes precedence over epochs.</summary>
+    public int? MaxTrainSteps { get; init; }
+
+    /// <summary>Total epochs, <c>max_train_epochs</c> (used when <see cref="MaxTrainSteps"/> is not set).</summary>
+    public int? MaxTrainEpochs { get; init; }
+
+    /// <summary>Micro-batches per optimizer step, <c>gradient_accumulation_steps</c>.</summary>
+    public int GradientAccumulationSteps { get; init; } = 1;
+
+    /// <summary>Clip gradients to this global norm; 0 disables, <c>max_grad_norm</c>.</summary>
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    /// <summary>Frozen-weight precision, <c>mixed_precision</c> ("no", "bf16", "fp16").</summary>
+    public MixedPrecision MixedPrecision { get; init; } = MixedPrecision.No;
+
+    /// <summary>Output tensor type ("float", "fp16", "bf16"; null keeps float32), <c>save_precision</c>.</summary>
+    public string? SavePrecision { get; init; }
+
+    /// <summary>Seed of every random draw of the run, <c>seed</c>.</summary>
+    public long Seed { get; init; } = 42;
+
+    /// <summary>Offset-noise strength, <c>noise_offset</c>.</summary>
+    public double NoiseOffset { get; init; }
+
+    /// <summary>Min-SNR weighting gamma (null: off), <c>min_snr_gamma</c>.</summary>
+    public double? MinSnrGamma { get; init; }
+
+    /// <summary>Train against velocity (null: what the model predicts), <c>v_parameterization</c>.</summary>
+    public bool? VParameterization { get; init; }
+
+    /// <summary>Weight of the class (regularisation) images' loss, <c>prior_loss_weight</c>.</summary>
+    public double PriorLossWeight { get; init; } = 1.0;
+
+    /// <summary>Text-encoder layer from the end (1 = last), <c>clip_skip</c>; null uses the model's default.</summary>
+    public int? ClipSkip { get; init; }
+
+    /// <summary>Save an output every N optimizer steps, <c>save_every_n_steps</c>.</summary>
+    public int? SaveEveryNSteps { get; init; }
+
+    /// <summary>Save an output every N epochs, <c>save_every_n_epochs</c>.</summary>
+    public int? SaveEveryNEpochs { get; init; }
+
+    /// <summary>Write a resumable state folder with every save and at the end, <c>save_state</c>.</summary>
+    public bool SaveState { get; init; }
+
+    /// <summary>Resume from this state folder, <c>resume</c>.</summary>
+    public string? Resume { get; init; }
+
+    /// <summary>Generate sample images every N steps, <c>sample_every_n_steps</c>.</summary>
+    public int? SampleEveryNSteps { get; init; }
+
+    /// <summary>Generate sample images every N epochs (overrides steps), <c>sample_every_n_epochs</c>.</summary>
+    public int? SampleEveryNEpochs { get; init; }
+
+    /// <summary>Sample prompts file (one prompt a line, with --n --w --h --s --l --d options), <c>sample_prompts</c>.</summary>
+    public string? SamplePrompts { get; init; }
+
+    /// <summary>TensorBoard log folder, <c>logging_dir</c>.</summary>
+    public string? LoggingDir { get; init; }
+
+    /// <summary>Use a latent cache when one is provided, <c>cache_latents</c>.</summary>
+    public bool CacheLatents { get; init; }
+
+    /// <summary>Recompute activations in the backward pass to save memory, <c>gradient_checkpointing</c>.</summary>
+    public bool GradientCheckpointing { get; init; }
+
+    /// <summary>DreamBooth: also train the text encoder, <c>train_text_encoder</c>.</summary>
+    public bool TrainTextEncoder { get; init; }
+
+    /// <summary>
+    /// Stop training the text encoder after this point, <c>stop_text_encoder_training</c>: a value in (0, 1) is a fraction
+    /// of the total steps, a value of 1 or more a step count; null trains it to the end.
+    /// </summary>
+    public double? StopTextEncoderTraining { get; init; }
+
+    /// <summary>Keep an exponential moving average of the trained weights and save it, <c>use_ema</c>.</summary>
+    public bool UseEma { get; init; }
+
+    /// <summary>EMA decay, <c>ema_decay</c>.</summary>
+    public double EmaDecay { get; init; } = 0.9999;
+
+    /// <summary>DreamBooth output forms, <c>save_model_as</c>: "diffusers", "safetensors" (single file), or both comma-separated.</summary>
+    public string SaveModelAs { get; init; } = "diffusers";
+
+    /// <summary>Reads a TOML configuration file; relative paths in it are resolved against its folder.</summary>
+    /// <exception cref="TrainingConfigException">The file is not valid TOML, or a key is unknown or has the wrong type.</exception>
+    public static TrainingConfig Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+        {
+            throw new TrainingConfigException("config", $"file not found: {path}");
+        }
+
+        return TrainingConfigParser.Parse(File.ReadAllText(path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
+    }
+
+    /// <summary>Reads a configuration from TOML text.</summary>
+    /// <param name="toml">The text.</param>
+    /// <param name="sourceName">Where it came from, for messages.</param>
+    /// <param name="baseDirectory">Relative paths are resolved against this folder; null leaves them as written.</param>
+    /// <exception cref="TrainingConfigException">Invalid TOML, an unknown key, or a value of the wrong type.</exception>
+    public static TrainingConfig Parse(string toml, string sourceName = "config", string? baseDirectory = null) =>
+        TrainingConfigParser.Parse(toml, sourceName, baseDirectory);
+
+    /// <summary>Applies command-line style overrides, each "key=value" with a TOML value (strings may be left unquoted).</summary>
+    /// <exception cref="TrainingConfigException">An override is malformed, names an unknown key or has the wrong type.</exception>
+    public TrainingConfig WithOverrides(IEnumerable<string> overrides) => TrainingConfigParser.ApplyOverrides(this, overrides);
+
+    /// <summary>The resolved configuration as TOML (every key, unset ones left out); <see cref="Parse"/> reads it back.</summary>
+    public string ToToml() => TrainingConfigParser.Write(this);
+
+    /// <summary>The training resolution as a size.</summary>
+    /// <exception cref="TrainingConfigException">The resolution is malformed.</exception>
+    public PixelSize ResolutionSize => TrainingConfigParser.ParseResolution(Resolution);
+
+    /// <summary>Checks every value; the first problem is thrown with the key it concerns.</summary>
+    /// <exception cref="TrainingConfigException">A value is missing, malformed or out of range.</exception>
+    public void Validate() => TrainingConfigValidation.Validate(this);
+}

@@ -1,0 +1,151 @@
+using SdTune.Checkpoints.SingleFile;
+using SdTune.Models;
+using SdTune.Models.Clip;
+using SdTune.Models.Unet;
+using SdTune.Models.Vae;
+using SdTune.Schedulers;
+using SdTune.Tests.Checkpoints.Formats;
+using SdTune.Tests.Training.Data;
+using SdTune.Text;
+using SdTune.Training;
+using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SdTune.Tests.Training;
+
+/// <summary>
+/// A consistent tiny SD 1.x model from the reference fixture configs (UNet cross-attention width = text encoder width =
+/// 32, GroupNorm 8) with seeded fan-in weights, and tiny 32x32 image sets with captions.
+/// </summary>
+internal static class TrainingTestKit
+{
+    public static StableDiffusionModel TinyModel(int seed = 7)
+    {
+        var model = new StableDiffusionModel(
+            SdArchitecture.SD1,
+            new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json"))),
+            new AutoencoderKL(AutoencoderKLConfig.Load(TestPaths.Fixture("vae_tiny.config.json"))),
+            new ClipTextModel(ClipTextConfig.FromJsonFile(TestPaths.Fixture("clip_text_tiny.config.json"))),
+            ClipTokenizer.CreateDefault(),
+            null,
+            null,
+            TinyModels.DefaultScheduler("DDPMScheduler"),
+            PredictionType.Epsilon);
+        Initialise(model, seed);
+        return model;
+    }
+
+    /// <summary>A consistent tiny SDXL model: UNet cross-attention = 32 + 32 (both encoders side by side), added embedding = 16 + 6·8.</summary>
+    public static StableDiffusionModel TinySdxl(int seed = 8)
+    {
+        var clip = ClipTextConfig.FromJsonFile(TestPaths.Fixture("clip_text_tiny.config.json"));
+        var unet = TinyModels.SdxlUnetConfig() with { CrossAttentionDim = [64, 64], ProjectionClassEmbeddingsInputDim = 16 + (6 * 8) };
+        var model = new StableDiffusionModel(
+            SdArchitecture.SdxlBase,
+            new UNet2DConditionModel(unet),
+            new AutoencoderKL(AutoencoderKLConfig.Load(TestPaths.Fixture("vae_tiny.config.json")) with { ScalingFactor = 0.13025 }),
+            new ClipTextModel(clip),
+            ClipTokenizer.CreateDefault(),
+            new ClipTextModelWithProjection(clip with { HiddenAct = ClipActivation.Gelu, PadTokenId = 0 }),
+            ClipTokenizer.CreateDefault(ClipPadding.Zero),
+            TinyModels.DefaultScheduler("EulerDiscreteScheduler"),
+            PredictionType.Epsilon);
+        Initialise(model, seed);
+        return model;
+    }
+
+    /// <summary>Seeded weights: N(0, 1/fan_in) for matrices and kernels, 1 for norm scales, 0 for biases.</summary>
+    public static void Initialise(StableDiffusionModel model, int seed)
+    {
+        var generator = new Generator((ulong)seed);
+        using var noGrad = no_grad();
+        foreach (var (_, module) in TinyModels.Components(model))
+        {
+            foreach (var (name, p) in module.named_parameters())
+            {
+                using var scope = NewDisposeScope();
+                if (p.dim() >= 2)
+                {
+                    var fanIn = p.shape.Skip(1).Aggregate(1L, (a, b) => a * b);
+                    p.copy_(randn(p.shape, generator: generator) / Math.Sqrt(fanIn));
+                }
+                else if (name.EndsWith("bias", StringComparison.Ordinal))
+                {
+                    p.zero_();
+                }
+                else
+                {
+                    p.fill_(1.0);
+                }
+            }
+        }
+    }
+
+    /// <summary>Writes images with distinct patterns and captions into <paramref name="folder"/>.</summary>
+    public static string Images(string folder, int count, string caption, int size = 32, int colorSeed = 0)
+    {
+        Directory.CreateDirectory(folder);
+        for (var i = 0; i < count; i++)
+        {
+            var k = i + colorSeed;
+            var path = Path.Combine(folder, $"img{i:D2}.png");
+            DataTestFiles.Png(path, size, size, new SKColor((byte)(40 + (k * 50 % 200)), (byte)(200 - (k * 30 % 150)), (byte)(90 + (k * 70 % 160))), new SKColor((byte)(k * 90 % 255), 30, 200));
+            File.WriteAllText(Path.ChangeExtension(path, ".caption"), $"{caption}, picture {i}");
+        }
+
+        return folder;
+    }
+
+    /// <summary>A LoRA configuration on the folder convention: train_data_dir/2_toy with 4 images.</summary>
+    public static TrainingConfig LoraConfig(string root, int steps = 4) => new()
+    {
+        Method = "lora",
+        PretrainedModel = "tiny-model",
+        OutputDir = Path.Combine(root, "out"),
+        OutputName = "toy",
+        TrainDataDir = Path.GetDirectoryName(Images(Path.Combine(root, "train", "2_toy"), 4, "a toy"))!,
+        Resolution = "32",
+        TrainBatchSize = 2,
+        NetworkDim = 4,
+        NetworkAlpha = 4,
+        LearningRate = 1e-2,
+        MaxTrainSteps = steps,
+        Seed = 1234,
+    };
+
+    /// <summary>A DreamBooth configuration with prior preservation: 2 instance images, 2 class images.</summary>
+    public static TrainingConfig DreamBoothConfig(string root, int steps = 4) => new()
+    {
+        Method = "dreambooth",
+        PretrainedModel = "tiny-model",
+        OutputDir = Path.Combine(root, "out"),
+        OutputName = "sks",
+        InstanceDataDir = Images(Path.Combine(root, "instance"), 2, "x"),
+        InstancePrompt = "a photo of sks toy",
+        ClassDataDir = Images(Path.Combine(root, "class"), 2, "x", colorSeed: 5),
+        ClassPrompt = "a photo of a toy",
+        WithPriorPreservation = true,
+        NumClassImages = 2,
+        PriorLossWeight = 0.5,
+        Resolution = "32",
+        TrainBatchSize = 1,
+        LearningRate = 1e-4,
+        MaxTrainSteps = steps,
+        Seed = 99,
+    };
+
+    public static Dictionary<string, Tensor> Snapshot(IEnumerable<KeyValuePair<string, Tensor>> state) =>
+        state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone(), StringComparer.Ordinal);
+
+    public static void AssertBitIdentical(IReadOnlyDictionary<string, Tensor> expected, IReadOnlyDictionary<string, Tensor> actual)
+    {
+        Assert.Equal(expected.Keys.Order(StringComparer.Ordinal), actual.Keys.Order(StringComparer.Ordinal));
+        foreach (var (name, e) in expected)
+        {
+            var a = actual[name];
+            Assert.True(e.dtype == a.dtype && e.shape.SequenceEqual(a.shape), $"{name}: {a.dtype}/{string.Join("x", a.shape)} vs {e.dtype}/{string.Join("x", e.shape)}");
+            Assert.True(e.equal(a).all().item<bool>(), $"{name} differs");
+        }
+    }
+}
