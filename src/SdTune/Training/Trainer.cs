@@ -5,6 +5,7 @@ using SdTune.IO;
 using SdTune.Models;
 using SdTune.Models.Unet;
 using SdTune.Schedulers;
+using SdTune.Training.Caching;
 using SdTune.Training.Data;
 using SdTune.Training.Methods;
 using SdTune.Training.Optimization;
@@ -87,6 +88,7 @@ public sealed class Trainer
         private EmaWeights? ema;
         private DynamicLossScaler? scaler;
         private ILatentSource latentSource = null!;
+        private LatentCache? latentCache;
         private IReadOnlyList<SamplePrompt> samplePrompts = [];
         private SummaryWriter? tensorBoard;
         private long totalSteps;
@@ -188,6 +190,7 @@ public sealed class Trainer
         {
             ema?.Dispose();
             optimizer?.Dispose();
+            latentCache?.Dispose();
             generator.Dispose();
         }
 
@@ -209,13 +212,12 @@ public sealed class Trainer
             }
 
             model.Vae.to(WeightDType);
-            if (config.GradientCheckpointing)
+            // Checkpointing only acts on modules that train (or carry trainable adapters) in training mode.
+            model.Unet.GradientCheckpointing = config.GradientCheckpointing;
+            model.TextEncoder.GradientCheckpointing = config.GradientCheckpointing;
+            if (model.TextEncoder2 is not null)
             {
-                var enabled = Modules().Where(m => m != model.Vae).Count(GradientCheckpointingSwitch.TryEnable);
-                if (enabled == 0)
-                {
-                    Warn("gradient_checkpointing: the model does not support gradient checkpointing; training without it.");
-                }
+                model.TextEncoder2.GradientCheckpointing = config.GradientCheckpointing;
             }
 
             var reader = services.ImageReader ?? new ImageFileReader();
@@ -243,12 +245,9 @@ public sealed class Trainer
             }
             else
             {
-                if (config.CacheLatents)
-                {
-                    Warn("cache_latents: no latent cache is available to this trainer; latents are encoded every step.");
-                }
-
-                latentSource = new VaeLatentSource(model.Vae, reader);
+                latentSource = config.CacheLatents && CreateLatentCache(reader) is { } cache
+                    ? new CachedLatentSource(cache, model.Vae.Config.ScalingFactor, model.Vae.Config.ShiftFactor, model.Unet.parameters().First().device)
+                    : new VaeLatentSource(model.Vae, reader);
             }
 
             var stepsPerEpoch = (data.BatchesPerEpoch + config.GradientAccumulationSteps - 1) / config.GradientAccumulationSteps;
@@ -631,6 +630,24 @@ public sealed class Trainer
                 method.SetTrainingMode(true);
                 torch.random.set_rng_state(globalRng);
             }
+        }
+
+        /// <summary>
+        /// The latent cache for <c>cache_latents</c>: in memory, or on disk under the output folder with
+        /// <c>cache_latents_to_disk</c> (kept across runs; an entry is only used when image, crop, flip and VAE match).
+        /// </summary>
+        private LatentCache CreateLatentCache(IImageReader reader)
+        {
+            var vae = model.Vae;
+            var first = vae.parameters().First();
+            var options = new LatentCacheOptions
+            {
+                VaeFingerprint = ModelFingerprint.Compute(vae, vae.Config.ToJson()),
+                Folder = config.CacheLatentsToDisk ? Path.Combine(outputDir, "latent-cache") : null,
+                Warn = Warn,
+            };
+            latentCache = new LatentCache(options, images => vae.Encode(images.to(first.dtype, first.device)), reader);
+            return latentCache;
         }
 
         private void Warn(string message)

@@ -168,8 +168,11 @@ public sealed record TrainingConfig
     /// <summary>TensorBoard log folder, <c>logging_dir</c>.</summary>
     public string? LoggingDir { get; init; }
 
-    /// <summary>Use a latent cache when one is provided, <c>cache_latents</c>.</summary>
+    /// <summary>Encode each image crop with the VAE once and reuse it (a cache keyed by image, crop, flip and VAE), <c>cache_latents</c>.</summary>
     public bool CacheLatents { get; init; }
+
+    /// <summary>With <see cref="CacheLatents"/>: keep the cache on disk (under the output folder) across runs.</summary>
+    public bool CacheLatentsToDisk { get; init; }
 
     /// <summary>Recompute activations in the backward pass to save memory, <c>gradient_checkpointing</c>.</summary>
     public bool GradientCheckpointing { get; init; }
