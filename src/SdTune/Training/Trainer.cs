@@ -434,6 +434,14 @@ public sealed class Trainer
 
         private void AfterOptimizerStep(int? completedEpoch)
         {
+            // Samples follow their schedule up to and including the last step; intermediate saves stop before
+            // it (the final output is written after the loop).
+            var sampleByEpoch = config.SampleEveryNEpochs is { } se && completedEpoch is { } ce && ce % se == 0;
+            var sampleByStep = config.SampleEveryNEpochs is null && config.SampleEveryNSteps is { } ss && globalStep % ss == 0;
+            if (sampleByEpoch || sampleByStep)
+            {
+                Sample(sampleByEpoch ? completedEpoch : null);
+            }
             if (globalStep >= totalSteps)
             {
                 return;
@@ -459,12 +467,6 @@ public sealed class Trainer
                 }
             }
 
-            var sampleByEpoch = config.SampleEveryNEpochs is { } se && completedEpoch is { } ce && ce % se == 0;
-            var sampleByStep = config.SampleEveryNEpochs is null && config.SampleEveryNSteps is { } ss && globalStep % ss == 0;
-            if (sampleByEpoch || sampleByStep)
-            {
-                Sample(sampleByEpoch ? completedEpoch : null);
-            }
         }
 
         private TrainingRunInfo RunInfo() => new()

@@ -204,7 +204,8 @@ public sealed class TrainerTests
         using var model = TrainingTestKit.TinyModel();
         var generator = new SolidImageGenerator();
         new Trainer(config, new TrainerServices { Model = model, ImageGenerator = generator }).Run();
-        Assert.Single(generator.Calls); // step 2; step 4 is the end of training
+        Assert.Equal(2, generator.Calls.Count); // steps 2 and 4 (the last step samples too)
+        Assert.Matches(@"toy_000004_00_\d{14}_77\.png$", generator.Calls[1][0].OutputPath);
         var jobs = generator.Calls[0];
         Assert.Equal(new SamplePrompt("a toy", "blurry", 32, 48, 4, 3.5, 77), jobs[0].Prompt);
         Assert.Equal("another toy", jobs[1].Prompt.Prompt);
