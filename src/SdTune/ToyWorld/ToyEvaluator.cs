@@ -101,21 +101,21 @@ public sealed class ToyEvaluator
     internal ToyReading Read(ToyRgbImage image)
     {
         var fg = ToyForeground.Analyse(image);
-        if (fg.Color is not { } color || fg.MaskCount == 0)
+        if (fg.Color is null || fg.MaskCount == 0)
         {
             return new ToyReading { Background = fg.Background, BackgroundConfidence = fg.BackgroundConfidence };
         }
 
+        var (pattern, patternConfidence) = MatchPattern(fg);
         var descriptor = Describe(fg);
         var (shape, shapeConfidence) = NearestShape(descriptor);
         var (size, sizeConfidence) = NearestSize(shape, Extent(fg));
         var (position, positionConfidence) = NearestPosition(fg, size);
-        var (pattern, patternConfidence) = MatchPattern(fg);
         return new ToyReading
         {
             Background = fg.Background,
             BackgroundConfidence = fg.BackgroundConfidence,
-            Color = color,
+            Color = fg.Color,
             ColorConfidence = fg.ColorConfidence,
             SecondColor = fg.SecondColor,
             Pattern = pattern,
@@ -237,8 +237,8 @@ public sealed class ToyEvaluator
         var (x0, y0, x1, y1) = fg.Bounds;
         double width = x1 - x0 + 1, height = y1 - y0 + 1;
         var w = fg.Image.Width;
-        var bestPattern = (ToyPattern?)null;
-        var bestCorrelation = double.NegativeInfinity;
+        var bestPattern = ToyPattern.Solid;
+        var bestCorrelation = 0.0;
         foreach (var pattern in Enum.GetValues<ToyPattern>().Where(p => p != ToyPattern.Solid))
         {
             var observed = new List<double>(fg.MaskCount);
@@ -267,14 +267,21 @@ public sealed class ToyEvaluator
             }
 
             var r = Correlation(observed, expected);
-            if (r > bestCorrelation)
+            if (Math.Abs(r) > Math.Abs(bestCorrelation))
             {
                 bestCorrelation = r;
                 bestPattern = pattern;
             }
         }
 
-        return bestCorrelation >= MinPatternCorrelation ? (bestPattern, bestCorrelation) : (null, Math.Max(0, bestCorrelation));
+        // A negative correlation means the colours were taken the wrong way round: the pattern fixes which is first.
+        if (bestCorrelation < 0)
+        {
+            fg.SwapColors();
+        }
+
+        var strength = Math.Abs(bestCorrelation);
+        return strength >= MinPatternCorrelation ? (bestPattern, strength) : (null, strength);
     }
 
     private static double Correlation(List<double> a, List<double> b)

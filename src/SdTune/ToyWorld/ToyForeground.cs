@@ -1,19 +1,23 @@
 namespace SdTune.ToyWorld;
 
 /// <summary>
-/// The colour stage of the evaluator. The background is the palette colour most border pixels are nearest to. Every
-/// other pixel is explained as a mix of the measured background and one palette colour (antialiasing and blur mix
-/// linearly), picking the colour that leaves the smallest residual; the shape colour is the colour with the most
-/// coverage-weighted votes, and a second colour is one that explains a good share of the remaining pixels. The
-/// foreground mask is the largest 8-connected region whose coverage exceeds one half.
+/// The colour stage of the evaluator. The background is the palette colour most border pixels are nearest to. The
+/// other pixels are explained by colour models: one palette colour mixed with the measured background
+/// (antialiasing and blur mix linearly), or a pair of colours mixed with the background and with each other. The
+/// shape colour is the single colour that explains the most pixels; a pair replaces it when it explains clearly more
+/// (which colour of the pair comes first is left to the pattern match). The foreground mask is the largest
+/// 8-connected region whose coverage exceeds one half.
 /// </summary>
 internal sealed class ToyForeground
 {
     /// <summary>The share of the shape a second colour must explain to count as a pattern.</summary>
     private const double SecondColorShare = 0.1;
 
-    /// <summary>How much smaller (in RGB distance) a pixel's residual must be for another colour than for the shape colour to vote for a second colour.</summary>
-    private const double SecondColorMargin = 15;
+    /// <summary>A pixel is explained by a colour model when it lies within this RGB distance of one of its mixes.</summary>
+    private const double Explained = 30;
+
+    /// <summary>The fewest extra pixels a second colour must explain.</summary>
+    private const int MinSecondPixels = 3;
 
     /// <summary>Pixels whose best coverage is above this vote for a shape colour.</summary>
     private const double StrongCoverage = 0.5;
@@ -35,7 +39,7 @@ internal sealed class ToyForeground
 
     public ToyColor? SecondColor { get; private set; }
 
-    /// <summary>The share of the shape's coverage explained by the second best colour (whether or not it counts as a pattern).</summary>
+    /// <summary>The share of the shape's pixels that the best pair of colours explains beyond the best single colour.</summary>
     public double SecondShare { get; private set; }
 
     /// <summary>Per pixel, how much of it the shape covers, in [0, 1].</summary>
@@ -74,21 +78,24 @@ internal sealed class ToyForeground
             return fractions;
         }
 
-        var (r1, g1, b1) = ToyPalette.Rgb(first);
-        var (r2, g2, b2) = ToyPalette.Rgb(second);
-        double dr = r2 - r1, dg = g2 - g1, db = b2 - b1;
-        var norm = (dr * dr) + (dg * dg) + (db * db);
-        var p = Image.Pixels;
         for (var i = 0; i < Mask.Length; i++)
         {
             if (Mask[i])
             {
-                var t = (((p[3 * i] - r1) * dr) + ((p[(3 * i) + 1] - g1) * dg) + ((p[(3 * i) + 2] - b1) * db)) / norm;
-                fractions[i] = (float)Math.Clamp(t, 0, 1);
+                fractions[i] = (float)SegmentFit(Image.Pixels, i, first, second).T;
             }
         }
 
         return fractions;
+    }
+
+    /// <summary>Swaps the first and second colour (the pattern decides which is which).</summary>
+    public void SwapColors()
+    {
+        if (SecondColor is { } second && Color is { } first)
+        {
+            (Color, SecondColor) = (second, first);
+        }
     }
 
     private void Run()
@@ -101,75 +108,96 @@ internal sealed class ToyForeground
 
         var candidates = ToyPalette.Colors.Where(c => c != background).ToArray();
         var count = w * h;
-        var best = new int[count];
-        var bestCoverage = new float[count];
-        var bestResiduals = new float[count];
-        var votes = new double[ToyPalette.Colors.Count];
+        var palette = ToyPalette.Colors.Count;
+        var coverageOf = new float[palette][];
+        var residualOf = new float[palette][];
+        foreach (var c in candidates)
+        {
+            coverageOf[(int)c] = new float[count];
+            residualOf[(int)c] = new float[count];
+        }
+
+        var strong = new List<int>();
         for (var i = 0; i < count; i++)
         {
             var bestResidual = double.MaxValue;
-            for (var k = 0; k < candidates.Length; k++)
+            var bestCoverage = 0.0;
+            foreach (var c in candidates)
             {
-                var (a, residual) = Fit(p, i, bgMean, candidates[k]);
+                var (a, residual) = Fit(p, i, bgMean, c);
+                coverageOf[(int)c][i] = (float)a;
+                residualOf[(int)c][i] = (float)residual;
                 if (residual < bestResidual)
                 {
                     bestResidual = residual;
-                    best[i] = (int)candidates[k];
-                    bestCoverage[i] = (float)a;
-                    bestResiduals[i] = (float)residual;
+                    bestCoverage = a;
                 }
             }
 
-            if (bestCoverage[i] > StrongCoverage)
+            if (bestCoverage > StrongCoverage)
             {
-                votes[best[i]] += bestCoverage[i];
+                strong.Add(i);
             }
         }
 
-        var total = votes.Sum();
-        if (total <= 0)
+        if (strong.Count == 0)
         {
             Coverage = new float[count];
             Mask = new bool[count];
             return;
         }
 
-        var first = (ToyColor)Array.IndexOf(votes, votes.Max());
-        Color = first;
-        ColorConfidence = votes[(int)first] / total;
+        // One colour: the one that explains (as a mix with the background) the most strong pixels.
+        var single = candidates
+            .Select(c => (Color: c, Explained: strong.Count(i => residualOf[(int)c][i] < Explained), Weight: strong.Sum(i => coverageOf[(int)c][i])))
+            .OrderByDescending(x => x.Explained).ThenByDescending(x => x.Weight).ThenBy(x => x.Color)
+            .First();
 
-        // Second-colour votes come from interior pixels only (at the rim, a mix of shape and background can look like
-        // a third palette colour: red and yellow make orange), and only where the other colour explains the pixel
-        // clearly better than the shape colour does (noise alone can tip a pixel between nearly collinear colours).
-        var secondVotes = new double[ToyPalette.Colors.Count];
-        for (var i = 0; i < count; i++)
+        // Two colours: the pair whose mixes with the background and with each other explain the most strong pixels.
+        var pair = (First: single.Color, Second: single.Color, Explained: -1, Residual: double.MaxValue);
+        for (var x = 0; x < candidates.Length; x++)
         {
-            int x = i % w, y = i / w;
-            if (bestCoverage[i] > StrongCoverage && x > 0 && y > 0 && x < w - 1 && y < h - 1
-                && bestCoverage[i - 1] > StrongCoverage && bestCoverage[i + 1] > StrongCoverage
-                && bestCoverage[i - w] > StrongCoverage && bestCoverage[i + w] > StrongCoverage
-                && (best[i] == (int)first || Fit(p, i, bgMean, first).Residual - bestResiduals[i] > SecondColorMargin))
+            for (var y = x + 1; y < candidates.Length; y++)
             {
-                secondVotes[best[i]] += bestCoverage[i];
+                var (cx, cy) = (candidates[x], candidates[y]);
+                var explained = 0;
+                double total = 0;
+                foreach (var i in strong)
+                {
+                    var r = Math.Min(Math.Min(residualOf[(int)cx][i], residualOf[(int)cy][i]), SegmentFit(p, i, cx, cy).Residual);
+                    explained += r < Explained ? 1 : 0;
+                    total += Math.Min(r, Explained);
+                }
+
+                if (explained > pair.Explained || (explained == pair.Explained && total < pair.Residual))
+                {
+                    pair = (cx, cy, explained, total);
+                }
             }
         }
 
-        var interiorTotal = secondVotes.Sum();
-        secondVotes[(int)first] = 0;
-        var secondIndex = Array.IndexOf(secondVotes, secondVotes.Max());
-        SecondShare = interiorTotal <= 0 ? 0 : secondVotes[secondIndex] / interiorTotal;
-        if (SecondShare >= SecondColorShare)
+        var gain = pair.Explained - single.Explained;
+        SecondShare = (double)gain / strong.Count;
+        if (gain >= Math.Max(MinSecondPixels, SecondColorShare * strong.Count))
         {
-            SecondColor = (ToyColor)secondIndex;
+            Color = pair.First;
+            SecondColor = pair.Second;
+            ColorConfidence = (double)pair.Explained / strong.Count;
+        }
+        else
+        {
+            Color = single.Color;
+            ColorConfidence = (double)single.Explained / strong.Count;
         }
 
+        var first = Color.Value;
         var coverage = new float[count];
         for (var i = 0; i < count; i++)
         {
-            var a = Fit(p, i, bgMean, first).Coverage;
+            double a = coverageOf[(int)first][i];
             if (SecondColor is { } second)
             {
-                a = Math.Max(a, Fit(p, i, bgMean, second).Coverage);
+                a = Math.Max(a, coverageOf[(int)second][i]);
             }
 
             coverage[i] = (float)a;
@@ -220,6 +248,18 @@ internal sealed class ToyForeground
         }
 
         return (mode, (double)n / border.Count, mean);
+    }
+
+    /// <summary>Fits pixel i as a mix of two palette colours: the fraction t of <paramref name="to"/> and the distance left over.</summary>
+    internal static (double T, double Residual) SegmentFit(float[] p, int i, ToyColor from, ToyColor to)
+    {
+        var (ar, ag, ab) = ToyPalette.Rgb(from);
+        var (br, bg, bb) = ToyPalette.Rgb(to);
+        double dr = br - ar, dg = bg - ag, db = bb - ab;
+        double vr = p[3 * i] - ar, vg = p[(3 * i) + 1] - ag, vb = p[(3 * i) + 2] - ab;
+        var t = Math.Clamp(((vr * dr) + (vg * dg) + (vb * db)) / ((dr * dr) + (dg * dg) + (db * db)), 0, 1);
+        double er = vr - (t * dr), eg = vg - (t * dg), eb = vb - (t * db);
+        return (t, Math.Sqrt((er * er) + (eg * eg) + (eb * eb)));
     }
 
     /// <summary>Fits pixel i as (1 - a) * background + a * colour: the coverage a in [0, 1] and the distance left over.</summary>
