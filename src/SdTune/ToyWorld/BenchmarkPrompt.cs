@@ -1,0 +1,6 @@
+namespace SdTune.ToyWorld;
+
+/// <summary>A prompt of the fine-tuning benchmark and the placement its pictures should show.</summary>
+/// <param name="Text">The prompt text.</param>
+/// <param name="Placement">The background, size and position the prompt asks for.</param>
+public sealed record BenchmarkPrompt(string Text, ToyPlacement Placement);

@@ -1,0 +1,196 @@
+using System.Text.RegularExpressions;
+
+namespace SdTune.ToyWorld;
+
+/// <summary>
+/// The fine-tuning benchmark on the toy world: the subject to teach, the identifier token and class word, the
+/// instance pictures (one <c>[[instances]]</c> table each) and the evaluation placements (<c>[[evaluation]]</c>),
+/// with caption and prompt templates. Templates may use {identifier}, {class}, {size}, {background} and {position}.
+/// The default is in <c>toyworld/benchmark.toml</c>.
+/// </summary>
+public sealed partial record BenchmarkSpec
+{
+    private static readonly string[] Keys =
+    [
+        "identifier", "class_word", "image_size", "seed", "images_per_prompt", "instance_count",
+        "instance_caption", "evaluation_prompt", "class_prompt", "subject", "instances", "evaluation",
+    ];
+
+    private static readonly string[] PlacementKeys = ["background", "size", "position"];
+
+    private static readonly string[] Placeholders = ["identifier", "class", "size", "background", "position"];
+
+    /// <summary>Where the spec came from (used in messages).</summary>
+    public string Source { get; init; } = "";
+
+    /// <summary>The concept to teach.</summary>
+    public required ToySubject Subject { get; init; }
+
+    /// <summary>The class word ("star").</summary>
+    public required string ClassWord { get; init; }
+
+    /// <summary>The rare identifier token ("sks").</summary>
+    public required string Identifier { get; init; }
+
+    /// <summary>The side of the pictures (32).</summary>
+    public int ImageSize { get; init; } = 32;
+
+    /// <summary>The seed of jitter and sampling.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>How many pictures to generate per evaluation prompt (4).</summary>
+    public int ImagesPerPrompt { get; init; } = 4;
+
+    /// <summary>The instance pictures' placements.</summary>
+    public required IReadOnlyList<ToyPlacement> Instances { get; init; }
+
+    /// <summary>The placements the evaluation prompts ask for.</summary>
+    public required IReadOnlyList<ToyPlacement> Evaluation { get; init; }
+
+    /// <summary>The caption template of the instance pictures.</summary>
+    public string InstanceCaption { get; init; } = "a {identifier} {class} on a {background} background, {position}";
+
+    /// <summary>The template of the prompts with the identifier (subject and prompt fidelity).</summary>
+    public string EvaluationPrompt { get; init; } = "a {size} {identifier} {class} on a {background} background, {position}";
+
+    /// <summary>The template of the class prompts without the identifier (prior preservation).</summary>
+    public string ClassPrompt { get; init; } = "a {size} {class} on a {background} background, {position}";
+
+    /// <summary>Reads and validates a benchmark spec.</summary>
+    /// <param name="path">The TOML file.</param>
+    /// <exception cref="ToySpecException">The file is unreadable or invalid; the message names the file and the field.</exception>
+    public static BenchmarkSpec Load(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Parse(ToySpecReader.ReadFile(path), path);
+    }
+
+    /// <summary>Parses and validates a benchmark spec.</summary>
+    /// <param name="toml">The TOML text.</param>
+    /// <param name="source">The name used in error messages.</param>
+    /// <exception cref="ToySpecException">The text is invalid; the message names the source and the field.</exception>
+    public static BenchmarkSpec Parse(string toml, string source)
+    {
+        ArgumentNullException.ThrowIfNull(toml);
+        ArgumentNullException.ThrowIfNull(source);
+        var root = new ToySpecReader(ToySpecReader.ParseToml(toml, source), source, "top level");
+        root.RejectUnknown(Keys);
+        var subject = ToySubjectSpec.Read(root.SubTable("subject"));
+        var identifier = Word(root, "identifier");
+        var classWord = Word(root, "class_word");
+        var instances = Placements(root, "instances", subject);
+        if (instances.Count == 0)
+        {
+            throw new ToySpecException($"{source}: no [[instances]]; add one table (background, size, position) per instance picture.");
+        }
+
+        var count = root.Integer("instance_count", instances.Count, 1, 10_000);
+        if (count != instances.Count)
+        {
+            throw root.Error("instance_count", $"is {count} but there are {instances.Count} [[instances]] tables");
+        }
+
+        var evaluation = Placements(root, "evaluation", subject);
+        if (evaluation.Count == 0)
+        {
+            throw new ToySpecException($"{source}: no [[evaluation]]; add one table (background, size, position) per evaluation prompt.");
+        }
+
+        var spec = new BenchmarkSpec
+        {
+            Source = source,
+            Subject = subject,
+            Identifier = identifier,
+            ClassWord = classWord,
+            ImageSize = (int)root.Integer("image_size", 32, 16, 1024),
+            Seed = root.Integer("seed", 0, long.MinValue, long.MaxValue),
+            ImagesPerPrompt = (int)root.Integer("images_per_prompt", 4, 1, 1000),
+            Instances = instances,
+            Evaluation = evaluation,
+        };
+        return spec with
+        {
+            InstanceCaption = Template(root, "instance_caption", spec.InstanceCaption, requireIdentifier: true),
+            EvaluationPrompt = Template(root, "evaluation_prompt", spec.EvaluationPrompt, requireIdentifier: true),
+            ClassPrompt = Template(root, "class_prompt", spec.ClassPrompt, requireIdentifier: false),
+        };
+    }
+
+    /// <summary>The instance scenes (the subject at each instance placement, with seeded jitter) and their captions.</summary>
+    public IReadOnlyList<(ToyScene Scene, string Caption)> InstanceImages()
+    {
+        var generator = new ToyWorldGenerator(ImageSize, Seed);
+        return Instances.Select((p, i) => (generator.Jitter(Subject.Place(p), i), Fill(InstanceCaption, p))).ToList();
+    }
+
+    /// <summary>The prompts with the identifier, one per evaluation placement.</summary>
+    public IReadOnlyList<BenchmarkPrompt> EvaluationPrompts() =>
+        Evaluation.Select(p => new BenchmarkPrompt(Fill(EvaluationPrompt, p), p)).ToList();
+
+    /// <summary>The class prompts (no identifier), one per evaluation placement, for prior preservation.</summary>
+    public IReadOnlyList<BenchmarkPrompt> ClassPrompts() =>
+        Evaluation.Select(p => new BenchmarkPrompt(Fill(ClassPrompt, p), p)).ToList();
+
+    private string Fill(string template, ToyPlacement p) => PlaceholderPattern().Replace(template, m => m.Groups[1].Value switch
+    {
+        "identifier" => Identifier,
+        "class" => ClassWord,
+        "size" => ToyNames.Of(p.Size),
+        "background" => ToyNames.Of(p.Background),
+        "position" => ToyNames.Of(p.Position),
+        _ => m.Value,
+    });
+
+    private static string Word(ToySpecReader root, string key)
+    {
+        var value = root.String(key).Trim();
+        return value.Length > 0 && !value.Any(c => char.IsWhiteSpace(c) || c is '{' or '}')
+            ? value
+            : throw root.Error(key, $"must be one non-empty word, got \"{value}\"");
+    }
+
+    private static List<ToyPlacement> Placements(ToySpecReader root, string key, ToySubject subject)
+    {
+        var result = new List<ToyPlacement>();
+        foreach (var table in root.Tables(key))
+        {
+            table.RejectUnknown(PlacementKeys);
+            var placement = new ToyPlacement(table.Enum<ToyColor>("background"), table.Enum<ToySize>("size"), table.Enum<ToyPosition>("position"));
+            if (placement.Background == subject.Color || placement.Background == subject.SecondColor)
+            {
+                throw table.Error("background", $"is {ToyNames.Of(placement.Background)}, a colour of the subject; the subject would not be visible");
+            }
+
+            result.Add(placement);
+        }
+
+        return result;
+    }
+
+    private static string Template(ToySpecReader root, string key, string fallback, bool requireIdentifier)
+    {
+        var template = root.OptionalString(key) ?? fallback;
+        foreach (Match m in PlaceholderPattern().Matches(template))
+        {
+            if (!Placeholders.Contains(m.Groups[1].Value, StringComparer.Ordinal))
+            {
+                throw root.Error(key, $"uses unknown placeholder {m.Value}; valid: {string.Join(", ", Placeholders.Select(p => "{" + p + "}"))}");
+            }
+        }
+
+        if (requireIdentifier && !template.Contains("{identifier}", StringComparison.Ordinal))
+        {
+            throw root.Error(key, "must contain {identifier}");
+        }
+
+        if (requireIdentifier == false && template.Contains("{identifier}", StringComparison.Ordinal))
+        {
+            throw root.Error(key, "must not contain {identifier} (class prompts measure the model without the new concept)");
+        }
+
+        return template;
+    }
+
+    [GeneratedRegex(@"\{([a-z_]*)\}")]
+    private static partial Regex PlaceholderPattern();
+}

@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text;
+using SdTune.Imaging;
+using SdTune.IO;
+
+namespace SdTune.ToyWorld;
+
+/// <summary>
+/// Writes toy-world pictures as a kohya-style dataset: a folder <c>N_concept</c> of PNG files, each with a
+/// <c>.txt</c> caption, and a <c>dataset.toml</c> that <see cref="SdTune.Training.Data.DatasetConfig.Load"/> reads.
+/// Existing data is never overwritten: the target folders must not exist yet or be empty.
+/// </summary>
+public static class ToyDatasetWriter
+{
+    /// <summary>The dataset configuration's file name.</summary>
+    public const string ConfigFileName = "dataset.toml";
+
+    /// <summary>
+    /// Writes <paramref name="count"/> pretraining pictures (<see cref="ToyWorldGenerator.Scene"/> 0, 1, ...) with
+    /// captions in the generator's seeded mix of phrasings.
+    /// </summary>
+    /// <param name="directory">The dataset root; created if missing.</param>
+    /// <param name="generator">The world.</param>
+    /// <param name="count">How many pictures.</param>
+    /// <param name="repeats">kohya's <c>num_repeats</c> (the N of the folder name).</param>
+    /// <param name="heldOut">Draw from the held-out combinations instead (for evaluation sets).</param>
+    /// <returns>The path of the written <c>dataset.toml</c>.</returns>
+    public static string WritePretraining(string directory, ToyWorldGenerator generator, int count, int repeats = 1, bool heldOut = false)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var items = Enumerable.Range(0, count).Select(i =>
+        {
+            var scene = generator.Scene(i, heldOut);
+            return (scene, scene.ToCaption(generator.CaptionStyle(i)));
+        });
+        return Write(directory, generator, heldOut ? "toyworld heldout" : "toyworld", repeats, items.ToList());
+    }
+
+    /// <summary>Writes a benchmark's instance pictures with their captions (the DreamBooth training set).</summary>
+    /// <param name="directory">The dataset root; created if missing.</param>
+    /// <param name="spec">The benchmark.</param>
+    /// <param name="repeats">kohya's <c>num_repeats</c>.</param>
+    /// <returns>The path of the written <c>dataset.toml</c>.</returns>
+    public static string WriteInstances(string directory, BenchmarkSpec spec, int repeats = 1)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var generator = new ToyWorldGenerator(spec.ImageSize, spec.Seed);
+        return Write(directory, generator, $"{spec.Identifier} {spec.ClassWord}", repeats, spec.InstanceImages());
+    }
+
+    private static string Write(string directory, ToyWorldGenerator generator, string concept, int repeats, IReadOnlyList<(ToyScene Scene, string Caption)> items)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
+        var folderName = $"{repeats}_{concept}";
+        var imageDirectory = Path.Combine(directory, folderName);
+        var configPath = Path.Combine(directory, ConfigFileName);
+        if (Directory.Exists(imageDirectory) && Directory.EnumerateFileSystemEntries(imageDirectory).Any())
+        {
+            throw new IOException($"{imageDirectory}: the folder is not empty; the toy dataset is only written into a new or empty folder.");
+        }
+
+        if (File.Exists(configPath))
+        {
+            throw new IOException($"{configPath}: already exists; the toy dataset never overwrites a configuration.");
+        }
+
+        Directory.CreateDirectory(imageDirectory);
+        var digits = Math.Max(5, items.Count.ToString(CultureInfo.InvariantCulture).Length);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var name = i.ToString(CultureInfo.InvariantCulture).PadLeft(digits, '0');
+            using var bitmap = generator.Render(items[i].Scene);
+            PngWriter.Save(Path.Combine(imageDirectory, name + ".png"), bitmap);
+            AtomicFile.WriteAllText(Path.Combine(imageDirectory, name + ".txt"), items[i].Caption + "\n");
+        }
+
+        var toml = new StringBuilder()
+            .AppendLine("# Toy-world dataset written by SdTune.")
+            .AppendLine("[general]")
+            .AppendLine("caption_extension = \".txt\"")
+            .AppendLine()
+            .AppendLine("[[datasets]]")
+            .AppendLine(CultureInfo.InvariantCulture, $"resolution = {generator.ImageSize}")
+            .AppendLine("batch_size = 1")
+            .AppendLine("enable_bucket = false")
+            .AppendLine()
+            .AppendLine("  [[datasets.subsets]]")
+            .AppendLine(CultureInfo.InvariantCulture, $"  image_dir = \"{folderName}\"")
+            .AppendLine(CultureInfo.InvariantCulture, $"  num_repeats = {repeats}")
+            .AppendLine(CultureInfo.InvariantCulture, $"  class_tokens = \"{concept}\"")
+            .ToString();
+        AtomicFile.WriteAllText(configPath, toml);
+        return configPath;
+    }
+}
