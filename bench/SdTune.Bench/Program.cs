@@ -4,12 +4,15 @@ using SdTune.Runtime;
 // Benchmarks print tables with a baseline measured in the same run. They are not part of the test suite.
 //   dotnet run -c Release --project bench/SdTune.Bench -- load [--work DIR] [--repeats N]
 //   dotnet run -c Release --project bench/SdTune.Bench -- sampling [--tiny-only]
+//   dotnet run -c Release --project bench/SdTune.Bench -- lora-training [--models sd15,sdxl-base] [--steps N]
 var work = Option("--work") ?? Path.Combine(Path.GetTempPath(), "sdtune-bench");
 var repeats = int.Parse(Option("--repeats") ?? "2", System.Globalization.CultureInfo.InvariantCulture);
 switch (args.FirstOrDefault())
 {
     case "load":
         return CheckpointLoadBenchmark.Run(work, repeats);
+    case "lora-training":
+        return LoraTrainingBenchmark.Run(work, (Option("--models") ?? "sd15,sdxl-base").Split(','), int.Parse(Option("--steps") ?? "2", System.Globalization.CultureInfo.InvariantCulture));
     case "sampling":
         return SamplingOverheadBenchmark.Run(includeFullSize: !args.Contains("--tiny-only"));
     case "child" when args.Length >= 3:
@@ -21,13 +24,16 @@ switch (args.FirstOrDefault())
             case "load":
                 CheckpointLoadBenchmark.ChildLoad(args[2]);
                 return 0;
+            case "train" when args.Length >= 7:
+                LoraTrainingBenchmark.Child(args[2], bool.Parse(args[3]), bool.Parse(args[4]), int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture), args[6]);
+                return 0;
         }
 
         break;
 }
 
 Console.WriteLine(TorchRuntime.Describe());
-Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only]");
+Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only] | lora-training [--models sd15,sdxl-base] [--steps N]");
 return 2;
 
 string? Option(string name)

@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Globalization;
+using SdTune.Bench.Infrastructure;
+using SdTune.Checkpoints;
+using SdTune.Checkpoints.SingleFile;
+using SdTune.Models;
+using SdTune.Models.Clip;
+using SdTune.Models.Unet;
+using SdTune.Models.Vae;
+using SdTune.Runtime;
+using SdTune.Schedulers;
+using SdTune.Text;
+using SdTune.Training;
+using SkiaSharp;
+using Spectre.Console;
+using static TorchSharp.torch;
+
+namespace SdTune.Bench.Benchmarks;
+
+/// <summary>
+/// LoRA training step time and peak memory on the full-size architectures (random weights, batch 1, cached latents),
+/// with and without gradient checkpointing and bf16 frozen weights. Each configuration runs in its own process.
+/// </summary>
+internal static class LoraTrainingBenchmark
+{
+    private static readonly (bool Checkpointing, bool Bf16)[] Settings = [(false, false), (true, false), (false, true), (true, true)];
+
+    public static int Run(string work, IReadOnlyList<string> models, int steps)
+    {
+        AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 130);
+        var table = new Table().Title($"LoRA training (rank 16, UNet + text encoder, batch 1, {steps} steps after one warm-up, CPU)")
+            .AddColumns("model", "resolution", "gradient checkpointing", "frozen weights", "s/step", "peak RSS (GB)", "target");
+        foreach (var name in models)
+        {
+            var (resolution, target) = name == "sdxl-base" ? (1024, 12.0) : (512, 6.0);
+            foreach (var (checkpointing, bf16) in Settings)
+            {
+                AnsiConsole.MarkupLine($"[grey]{name} checkpointing={checkpointing} bf16={bf16}...[/]");
+                var (seconds, peak) = ChildRun.Measure("train", name, checkpointing.ToString(), bf16.ToString(), steps.ToString(CultureInfo.InvariantCulture), work);
+                var both = checkpointing && bf16;
+                table.AddRow(name, $"{resolution}", checkpointing ? "on" : "off", bf16 ? "bf16" : "fp32", F(seconds), F(peak / 1e9),
+                    both ? (peak / 1e9 <= target ? $"[green]≤ {target} GB: yes[/]" : $"[red]≤ {target} GB: no[/]") : "");
+            }
+        }
+
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    /// <summary>Child: train a few steps and report seconds per step (after the first) and peak RSS.</summary>
+    public static void Child(string name, bool checkpointing, bool bf16, int steps, string work)
+    {
+        var preset = StableDiffusionPresets.Get(name);
+        var xl = preset.TextEncoder2 is not null;
+        var resolution = xl ? 1024 : 512;
+        var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
+        using var model = RandomModel(preset, dtype);
+        var data = Path.Combine(work, $"train-{resolution}", "1_subject");
+        Directory.CreateDirectory(data);
+        for (var i = 0; i < 2; i++)
+        {
+            var image = Path.Combine(data, $"image{i}.png");
+            if (!File.Exists(image))
+            {
+                using var bitmap = new SKBitmap(resolution, resolution);
+                bitmap.Erase(new SKColor((byte)(60 + (i * 90)), 120, 200));
+                using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+                File.WriteAllBytes(image, png.ToArray());
+                File.WriteAllText(Path.ChangeExtension(image, ".txt"), "a photo of a subject");
+            }
+        }
+
+        var config = TrainingConfig.Parse("", "benchmark").WithOverrides(
+        [
+            "method=lora", $"pretrained_model={name}-random-weights", $"output_dir={Path.Combine(work, "out-" + name)}", "output_name=bench", $"train_data_dir={Path.GetDirectoryName(data)}",
+            "caption_extension=.txt", $"resolution={resolution}", "network_dim=16", "network_alpha=16", "learning_rate=1e-4",
+            $"max_train_steps={steps + 1}", "cache_latents=true", $"gradient_checkpointing={checkpointing.ToString().ToLowerInvariant()}",
+            $"mixed_precision={(bf16 ? "bf16" : "no")}", "seed=1",
+        ]);
+        var stamps = new List<long>();
+        var progress = new Progress(p => stamps.Add(Stopwatch.GetTimestamp()));
+        new Trainer(config, new TrainerServices { Model = model, Progress = progress }).Run();
+        var perStep = Stopwatch.GetElapsedTime(stamps[0], stamps[^1]).TotalSeconds / Math.Max(1, stamps.Count - 1);
+        ChildRun.Report(perStep, ProcessMemory.PeakResidentBytes());
+    }
+
+    private static StableDiffusionModel RandomModel(StableDiffusionPreset preset, ScalarType dtype)
+    {
+        var unet = ModuleMaterializer.OnMeta(() => new UNet2DConditionModel(preset.Unet));
+        var vae = ModuleMaterializer.OnMeta(() => new AutoencoderKL(preset.Vae));
+        var text = ModuleMaterializer.OnMeta(() => new ClipTextModel(preset.TextEncoder));
+        var text2 = preset.TextEncoder2 is { } t2 ? ModuleMaterializer.OnMeta(() => new ClipTextModelWithProjection(t2)) : null;
+        var generator = new Generator(3);
+        foreach (var module in new nn.Module?[] { unet, vae, text, text2 }.OfType<nn.Module>())
+        {
+            ModuleMaterializer.MaterializeEmpty(module, module == vae ? ScalarType.Float32 : dtype);
+            using var noGrad = no_grad();
+            foreach (var (parameterName, parameter) in module.named_parameters())
+            {
+                if (parameter.dim() >= 2)
+                {
+                    parameter.normal_(0, 1.0 / Math.Sqrt(parameter.shape.Skip(1).Aggregate(1L, (a, b) => a * b)), generator);
+                }
+                else
+                {
+                    parameter.normal_(parameterName.EndsWith("weight", StringComparison.Ordinal) ? 1.0 : 0.0, 0.1, generator);
+                }
+            }
+        }
+
+        var architecture = text2 is null ? (preset.TextEncoder.HiddenSize == 1024 ? SdArchitecture.SD2 : SdArchitecture.SD1) : SdArchitecture.SdxlBase;
+        return new StableDiffusionModel(architecture, unet, vae, text, ClipTokenizer.CreateDefault(), text2, text2 is null ? null : ClipTokenizer.CreateDefault(ClipPadding.Zero),
+            DefaultSchedulerConfigs.For(architecture, PredictionType.Epsilon), PredictionType.Epsilon);
+    }
+
+    private static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
+
+    private sealed class Progress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}
