@@ -212,23 +212,42 @@ public sealed class TrainingDataset
                     continue;
                 }
 
+                var usable = 0;
                 foreach (var (path, caption) in found)
                 {
-                    var size = reader.Probe(path);
+                    PixelSize size;
+                    try
+                    {
+                        size = reader.Probe(path);
+                    }
+                    catch (DatasetException e)
+                    {
+                        // An unreadable image is skipped, named; the run fails only if nothing usable is left.
+                        warnings.Add($"{label} ({name}): skipping unreadable image: {e.Message}");
+                        continue;
+                    }
+
                     var image = new TrainingImage(path, index, s, caption, size, subset.NumRepeats, subset.IsReg, assigner.Assign(size));
                     (subset.IsReg ? regImages : trainImages).Add(image);
+                    usable++;
+                }
+
+                if (usable == 0)
+                {
+                    warnings.Add($"{label} ({name}): ignored: none of its {found.Count} images can be read.");
+                    continue;
                 }
 
                 if (subset.IsReg)
                 {
-                    regCount += found.Count * subset.NumRepeats;
+                    regCount += usable * subset.NumRepeats;
                 }
                 else
                 {
-                    trainCount += found.Count * subset.NumRepeats;
+                    trainCount += usable * subset.NumRepeats;
                 }
 
-                subsets.Add(new SubsetState(subset, new CaptionProcessor(subset), new SubsetSummary(index, s, name, found.Count, subset.NumRepeats, subset.IsReg, subset.ClassTokens)));
+                subsets.Add(new SubsetState(subset, new CaptionProcessor(subset), new SubsetSummary(index, s, name, usable, subset.NumRepeats, subset.IsReg, subset.ClassTokens)));
             }
 
             var images = new List<TrainingImage>(trainImages);
