@@ -171,6 +171,9 @@ public sealed record TrainingConfig
     /// <summary>Encode each image crop with the VAE once and reuse it (a cache keyed by image, crop, flip and VAE), <c>cache_latents</c>.</summary>
     public bool CacheLatents { get; init; }
 
+    /// <summary>With a frozen text encoder, encode each distinct caption once, <c>cache_text_encoder_outputs</c>.</summary>
+    public bool CacheTextEncoderOutputs { get; init; }
+
     /// <summary>With <see cref="CacheLatents"/>: keep the cache on disk (under the output folder) across runs.</summary>
     public bool CacheLatentsToDisk { get; init; }
 

@@ -78,6 +78,7 @@ internal static class TrainingConfigParser
         new("sample_prompts", Kind.Text, true, true, c => c.SamplePrompts, (c, v) => c with { SamplePrompts = (string?)v }),
         new("logging_dir", Kind.Text, true, true, c => c.LoggingDir, (c, v) => c with { LoggingDir = (string?)v }),
         new("cache_latents", Kind.Flag, false, false, c => c.CacheLatents, (c, v) => c with { CacheLatents = (bool)v! }),
+        new("cache_text_encoder_outputs", Kind.Flag, false, false, c => c.CacheTextEncoderOutputs, (c, v) => c with { CacheTextEncoderOutputs = (bool)v! }),
         new("cache_latents_to_disk", Kind.Flag, false, false, c => c.CacheLatentsToDisk, (c, v) => c with { CacheLatentsToDisk = (bool)v! }),
         new("gradient_checkpointing", Kind.Flag, false, false, c => c.GradientCheckpointing, (c, v) => c with { GradientCheckpointing = (bool)v! }),
         new("train_text_encoder", Kind.Flag, false, false, c => c.TrainTextEncoder, (c, v) => c with { TrainTextEncoder = (bool)v! }),

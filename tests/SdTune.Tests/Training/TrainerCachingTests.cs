@@ -60,4 +60,23 @@ public class TrainerCachingTests
             Assert.Equal(plain[i], checkpointed[i], 5);
         }
     }
+
+    [Fact]
+    public void Cached_text_encoder_outputs_train_exactly_like_encoding_every_step()
+    {
+        using var dir = TestPaths.NewTempDir();
+        IReadOnlyList<double> Train(string name, bool cache)
+        {
+            var config = TrainingTestKit.LoraConfig(dir.Path, steps: 3) with
+            {
+                OutputDir = Path.Combine(dir.Path, name),
+                NetworkTrainUnetOnly = true,
+                CacheTextEncoderOutputs = cache,
+            };
+            using var model = TrainingTestKit.TinyModel();
+            return new Trainer(config, new TrainerServices { Model = model }).Run().LossHistory;
+        }
+
+        Assert.Equal(Train("plain", false), Train("cached", true));
+    }
 }
