@@ -214,13 +214,15 @@ public sealed class Trainer
             }
 
             model.Vae.to(WeightDType);
-            // Checkpointing only acts on modules that train (or carry trainable adapters) in training mode.
+            // Checkpointing acts on modules in training mode: after the method is prepared, a frozen base with
+            // adapters (LoRA) is put in training mode for it, as sd-scripts does (no dropout in SD's UNet and CLIP).
             model.Unet.GradientCheckpointing = config.GradientCheckpointing;
             model.TextEncoder.GradientCheckpointing = config.GradientCheckpointing;
             if (model.TextEncoder2 is not null)
             {
                 model.TextEncoder2.GradientCheckpointing = config.GradientCheckpointing;
             }
+
 
             var reader = services.ImageReader ?? new ImageFileReader();
             var context = new TrainingContext
@@ -236,6 +238,16 @@ public sealed class Trainer
             torch.random.manual_seed(config.Seed);
             var groups = method.Prepare(context);
             method.SetTrainingMode(true);
+            if (config.GradientCheckpointing)
+            {
+                model.Unet.train();
+                if (method.TrainsTextEncoder)
+                {
+                    model.TextEncoder.train();
+                    model.TextEncoder2?.train();
+                }
+            }
+
             trainable = [.. groups.SelectMany(g => g.Parameters)];
 
             var dataWarnings = new List<string>();
