@@ -4,7 +4,7 @@ using SdTune.Runtime;
 // Benchmarks print tables with a baseline measured in the same run. They are not part of the test suite.
 //   dotnet run -c Release --project bench/SdTune.Bench -- load [--work DIR] [--repeats N]
 //   dotnet run -c Release --project bench/SdTune.Bench -- sampling [--tiny-only]
-//   dotnet run -c Release --project bench/SdTune.Bench -- lora-training [--models sd15,sdxl-base] [--steps N]
+//   dotnet run -c Release --project bench/SdTune.Bench -- lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only]
 var work = Option("--work") ?? Path.Combine(Path.GetTempPath(), "sdtune-bench");
 var repeats = int.Parse(Option("--repeats") ?? "2", System.Globalization.CultureInfo.InvariantCulture);
 switch (args.FirstOrDefault())
@@ -12,7 +12,7 @@ switch (args.FirstOrDefault())
     case "load":
         return CheckpointLoadBenchmark.Run(work, repeats);
     case "lora-training":
-        return LoraTrainingBenchmark.Run(work, (Option("--models") ?? "sd15,sdxl-base").Split(','), int.Parse(Option("--steps") ?? "2", System.Globalization.CultureInfo.InvariantCulture));
+        return LoraTrainingBenchmark.Run(work, (Option("--models") ?? "sd15,sdxl-base").Split(','), int.Parse(Option("--steps") ?? "2", System.Globalization.CultureInfo.InvariantCulture), args.Contains("--savings-only"));
     case "sampling":
         return SamplingOverheadBenchmark.Run(includeFullSize: !args.Contains("--tiny-only"));
     case "child" when args.Length >= 3:
@@ -33,7 +33,7 @@ switch (args.FirstOrDefault())
 }
 
 Console.WriteLine(TorchRuntime.Describe());
-Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only] | lora-training [--models sd15,sdxl-base] [--steps N]");
+Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only] | lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only]");
 return 2;
 
 string? Option(string name)

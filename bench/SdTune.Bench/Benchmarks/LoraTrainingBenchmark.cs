@@ -25,7 +25,7 @@ internal static class LoraTrainingBenchmark
 {
     private static readonly (bool Checkpointing, bool Bf16)[] Settings = [(false, false), (true, false), (false, true), (true, true)];
 
-    public static int Run(string work, IReadOnlyList<string> models, int steps)
+    public static int Run(string work, IReadOnlyList<string> models, int steps, bool savingsOnly = false)
     {
         AnsiConsole.Profile.Width = Math.Max(AnsiConsole.Profile.Width, 130);
         var table = new Table().Title($"LoRA training (rank 16, UNet + text encoder, batch 1, {steps} steps after one warm-up, CPU)")
@@ -33,7 +33,7 @@ internal static class LoraTrainingBenchmark
         foreach (var name in models)
         {
             var (resolution, target) = name == "sdxl-base" ? (1024, 12.0) : (512, 6.0);
-            foreach (var (checkpointing, bf16) in Settings)
+            foreach (var (checkpointing, bf16) in Settings.Where(s => !savingsOnly || (s.Checkpointing && s.Bf16)))
             {
                 AnsiConsole.MarkupLine($"[grey]{name} checkpointing={checkpointing} bf16={bf16}...[/]");
                 var (seconds, peak) = ChildRun.Measure("train", name, checkpointing.ToString(), bf16.ToString(), steps.ToString(CultureInfo.InvariantCulture), work);
