@@ -22,22 +22,22 @@ public static class ToyBaseModel
     public const int ImageSize = 32;
 
     private const string UnetJson = """
-        {"_class_name":"UNet2DConditionModel","act_fn":"silu","attention_head_dim":[2,4,4],"block_out_channels":[32,64,128],
+        {"_class_name":"UNet2DConditionModel","act_fn":"silu","attention_head_dim":[2,4,4],"block_out_channels":[32,64,64],
          "center_input_sample":false,"cross_attention_dim":32,"down_block_types":["DownBlock2D","CrossAttnDownBlock2D","CrossAttnDownBlock2D"],
          "downsample_padding":1,"flip_sin_to_cos":true,"freq_shift":0,"in_channels":4,"layers_per_block":1,"mid_block_scale_factor":1,"norm_eps":1e-05,
          "norm_num_groups":8,"out_channels":4,"sample_size":16,"up_block_types":["CrossAttnUpBlock2D","CrossAttnUpBlock2D","UpBlock2D"]}
         """;
 
     private const string VaeJson = """
-        {"_class_name":"AutoencoderKL","act_fn":"silu","block_out_channels":[32,64],"down_block_types":["DownEncoderBlock2D","DownEncoderBlock2D"],
-         "in_channels":3,"latent_channels":4,"layers_per_block":1,"norm_num_groups":16,"out_channels":3,"sample_size":32,
+        {"_class_name":"AutoencoderKL","act_fn":"silu","block_out_channels":[16,32],"down_block_types":["DownEncoderBlock2D","DownEncoderBlock2D"],
+         "in_channels":3,"latent_channels":4,"layers_per_block":1,"norm_num_groups":8,"out_channels":3,"sample_size":32,
          "up_block_types":["UpDecoderBlock2D","UpDecoderBlock2D"],"scaling_factor":1.0,"force_upcast":false}
         """;
 
-    /// <summary>The UNet: 16×16×4 latents, channels (32, 64, 128), one ResNet per block, cross-attention width 32.</summary>
+    /// <summary>The UNet: 16×16×4 latents, channels (32, 64, 64), one ResNet per block, cross-attention width 32.</summary>
     public static UNet2DConditionConfig Unet { get; } = UNet2DConditionConfig.Parse(UnetJson, "toy base UNet config");
 
-    /// <summary>The VAE: 32×32 RGB to 16×16×4, channels (32, 64). Its scaling factor is set after the VAE stage.</summary>
+    /// <summary>The VAE: 32×32 RGB to 16×16×4, channels (16, 32). Its scaling factor is set after the VAE stage.</summary>
     public static AutoencoderKLConfig Vae { get; } = AutoencoderKLConfig.Parse(VaeJson, "toy base VAE config");
 
     /// <summary>The text encoder: CLIP architecture (quick-GELU, as SD 1.x), full vocabulary, width 32, 3 layers, 2 heads.</summary>

@@ -22,7 +22,7 @@ public sealed record ToyPretrainingOptions
     public int VaeSteps { get; init; } = 3000;
 
     /// <summary>VAE batch size.</summary>
-    public int VaeBatch { get; init; } = 32;
+    public int VaeBatch { get; init; } = 16;
 
     /// <summary>VAE learning rate (AdamW).</summary>
     public double VaeLearningRate { get; init; } = 1e-3;
@@ -34,7 +34,7 @@ public sealed record ToyPretrainingOptions
     public int DiffusionSteps { get; init; } = 20000;
 
     /// <summary>UNet + text-encoder batch size.</summary>
-    public int DiffusionBatch { get; init; } = 64;
+    public int DiffusionBatch { get; init; } = 32;
 
     /// <summary>UNet learning rate (AdamW).</summary>
     public double UnetLearningRate { get; init; } = 1e-3;
@@ -49,7 +49,7 @@ public sealed record ToyPretrainingOptions
     public int WarmupSteps { get; init; } = 100;
 
     /// <summary>Logs a line every this many steps.</summary>
-    public int LogEvery { get; init; } = 100;
+    public int LogEvery { get; init; } = 25;
 
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>
