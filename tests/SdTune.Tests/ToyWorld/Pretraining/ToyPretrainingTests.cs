@@ -49,5 +49,18 @@ public class ToyPretrainingTests
         Assert.Equal(32, result.Images[0].Image.Width);
     }
 
+    [Fact]
+    public void EvaluationScoresHeldOutThenTrainPrompts()
+    {
+        using var model = ToyBaseModel.Create(0);
+        var results = ToyBaseEvaluation.Evaluate(model, new ToyEvaluationOptions { Prompts = 2, Steps = 2 });
+        Assert.Equal(["held-out", "train"], results.Select(r => r.Split));
+        Assert.All(results, r =>
+        {
+            Assert.Equal(2, r.Count);
+            Assert.InRange(r.ShapeColorBackground, 0, Math.Min(r.Shape, Math.Min(r.Color, r.Background)));
+        });
+    }
+
     private static long Count(TorchSharp.torch.nn.Module module) => module.parameters().Sum(p => p.numel());
 }
