@@ -14,6 +14,7 @@ public static class SdTuneCli
             InspectCommand.Create(),
             GenerateCommand.Create(),
             TrainCommand.Create(),
+            ToyWorldCommand.Create(),
         };
         return CliRunner.Run(root, args);
     }

@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Globalization;
+using SdTune.Models;
+using SdTune.ToyWorld.Pretraining;
+using Spectre.Console;
+
+namespace SdTune.Cli.Commands;
+
+/// <summary><c>sdtune toyworld pretrain | evaluate</c>: the toy base model, trained from random weights and measured.</summary>
+internal static class ToyWorldCommand
+{
+    public static Command Create() => new("toyworld", "The toy world's tiny base model: pretrain it from random weights, measure it.")
+    {
+        Pretrain(),
+        Evaluate(),
+    };
+
+    private static Command Pretrain()
+    {
+        var output = new Option<string>("--out") { Description = "The diffusers folder to write (replaced if it exists).", Required = true };
+        var minutes = new Option<double?>("--minutes") { Description = "Wall-clock budget of both stages; omit to run the step counts (reproducible).", DefaultValueFactory = _ => 30 };
+        var seed = new Option<long>("--seed") { Description = "Seed of weights, world, batches and noise.", DefaultValueFactory = _ => 0 };
+        var vaeSteps = new Option<int?>("--vae-steps") { Description = "Most VAE steps." };
+        var unetSteps = new Option<int?>("--unet-steps") { Description = "Most UNet + text-encoder steps." };
+        var images = new Option<int?>("--images") { Description = "Distinct training pictures." };
+        var evaluate = new Option<bool>("--evaluate") { Description = "Measure the model after training (adds a few minutes)." };
+        var command = new Command("pretrain", "Pretrain the toy base model (VAE, then UNet + text encoder) and save it as a diffusers folder with pretraining_report.json.")
+        {
+            output, minutes, seed, vaeSteps, unetSteps, images, evaluate,
+        };
+        command.SetAction(parse =>
+        {
+            var defaults = new ToyPretrainingOptions();
+            var options = defaults with
+            {
+                Seed = parse.GetValue(seed),
+                Minutes = parse.GetValue(minutes),
+                VaeSteps = parse.GetValue(vaeSteps) ?? defaults.VaeSteps,
+                DiffusionSteps = parse.GetValue(unetSteps) ?? defaults.DiffusionSteps,
+                TrainImages = parse.GetValue(images) ?? defaults.TrainImages,
+            };
+            var folder = parse.GetRequiredValue(output);
+            ToyPretraining.Run(folder, options, Console.WriteLine);
+            if (parse.GetValue(evaluate))
+            {
+                using var model = StableDiffusionModel.Load(folder);
+                Print(ToyBaseEvaluation.Evaluate(model, log: Console.WriteLine));
+            }
+
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Evaluate()
+    {
+        var model = new Option<string>("--model") { Description = "A toy base model (diffusers folder or single file).", Required = true };
+        var prompts = new Option<int>("--prompts") { Description = "Prompts per split.", DefaultValueFactory = _ => 64 };
+        var steps = new Option<int>("--steps") { Description = "Sampling steps.", DefaultValueFactory = _ => 20 };
+        var cfg = new Option<double>("--cfg") { Description = "Classifier-free guidance scale.", DefaultValueFactory = _ => 6.0 };
+        var sampler = new Option<string>("--sampler") { Description = "Sampler name.", DefaultValueFactory = _ => "DPM++ 2M" };
+        var command = new Command("evaluate", "Generate pictures for held-out and train-split prompts and score them with the toy evaluator.")
+        {
+            model, prompts, steps, cfg, sampler,
+        };
+        command.SetAction(parse =>
+        {
+            using var loaded = StableDiffusionModel.Load(parse.GetRequiredValue(model));
+            var options = new ToyEvaluationOptions
+            {
+                Prompts = parse.GetValue(prompts),
+                Steps = parse.GetValue(steps),
+                CfgScale = parse.GetValue(cfg),
+                Sampler = parse.GetValue(sampler)!,
+            };
+            Print(ToyBaseEvaluation.Evaluate(loaded, options));
+            return 0;
+        });
+        return command;
+    }
+
+    private static void Print(IReadOnlyList<ToyAccuracy> results)
+    {
+        var table = new Table().AddColumns("prompts", "n", "shape", "colour", "background", "all three", "size", "position");
+        static string P(double v) => v.ToString("P1", CultureInfo.InvariantCulture);
+        foreach (var r in results)
+        {
+            table.AddRow(r.Split, r.Count.ToString(CultureInfo.InvariantCulture), P(r.Shape), P(r.Color), P(r.Background), P(r.ShapeColorBackground), P(r.Size), P(r.Position));
+        }
+
+        CliConsole.Out().Write(table);
+    }
+}

@@ -1,0 +1,83 @@
+namespace SdTune.ToyWorld.Pretraining;
+
+/// <summary>
+/// Settings of toy base-model pretraining. A stage stops at its step count, or earlier when its share of the time
+/// budget is spent; with <see cref="Minutes"/> null only the step counts decide, and a run is reproducible on CPU.
+/// </summary>
+public sealed record ToyPretrainingOptions
+{
+    /// <summary>Seeds the weights, the world, batches, noise and caption choices.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>The total wall-clock budget of both stages in minutes; null for no limit.</summary>
+    public double? Minutes { get; init; } = 30;
+
+    /// <summary>The VAE stage's share of <see cref="Minutes"/>.</summary>
+    public double VaeShare { get; init; } = 0.15;
+
+    /// <summary>How many distinct training pictures are drawn (rendered once, kept in memory).</summary>
+    public int TrainImages { get; init; } = 8192;
+
+    /// <summary>Most VAE steps.</summary>
+    public int VaeSteps { get; init; } = 3000;
+
+    /// <summary>VAE batch size.</summary>
+    public int VaeBatch { get; init; } = 16;
+
+    /// <summary>VAE learning rate (AdamW).</summary>
+    public double VaeLearningRate { get; init; } = 1e-3;
+
+    /// <summary>Weight of the KL term (per latent element) against the per-pixel reconstruction MSE.</summary>
+    public double VaeKlWeight { get; init; } = 1e-4;
+
+    /// <summary>Most UNet + text-encoder steps.</summary>
+    public int DiffusionSteps { get; init; } = 20000;
+
+    /// <summary>UNet + text-encoder batch size.</summary>
+    public int DiffusionBatch { get; init; } = 32;
+
+    /// <summary>UNet learning rate (AdamW).</summary>
+    public double UnetLearningRate { get; init; } = 1e-3;
+
+    /// <summary>Text-encoder learning rate (AdamW).</summary>
+    public double TextEncoderLearningRate { get; init; } = 5e-4;
+
+    /// <summary>The fraction of captions replaced by the empty prompt, so classifier-free guidance has an unconditional model.</summary>
+    public double CaptionDropout { get; init; } = 0.1;
+
+    /// <summary>Linear warm-up steps of both stages (cosine decay follows).</summary>
+    public int WarmupSteps { get; init; } = 100;
+
+    /// <summary>Logs a line every this many steps.</summary>
+    public int LogEvery { get; init; } = 25;
+
+    /// <summary>Checks the values.</summary>
+    /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>
+    public void Validate()
+    {
+        if (Minutes is { } m && !(m > 0))
+        {
+            throw new ArgumentException($"Pretraining minutes must be positive (got {m}).");
+        }
+
+        if (!(VaeShare is > 0 and < 1))
+        {
+            throw new ArgumentException($"The VAE share of the budget must be in (0, 1) (got {VaeShare}).");
+        }
+
+        if (TrainImages < 1 || VaeSteps < 1 || VaeBatch < 1 || DiffusionSteps < 1 || DiffusionBatch < 1 || LogEvery < 1 || WarmupSteps < 0)
+        {
+            throw new ArgumentException("Pretraining image count, step counts, batch sizes and log interval must be at least 1 (warm-up at least 0).");
+        }
+
+        if (!(CaptionDropout is >= 0 and < 1))
+        {
+            throw new ArgumentException($"Caption dropout must be in [0, 1) (got {CaptionDropout}).");
+        }
+
+        if (!(VaeLearningRate > 0) || !(UnetLearningRate > 0) || !(TextEncoderLearningRate > 0) || !(VaeKlWeight >= 0))
+        {
+            throw new ArgumentException("Learning rates must be positive and the KL weight non-negative.");
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using SdTune.Models;
+using SdTune.Pipelines;
+using SdTune.ToyWorld.Pretraining;
+
+namespace SdTune.Tests.ToyWorld.Pretraining;
+
+public class ToyPretrainingTests
+{
+    [Fact]
+    public void BaseModelIsAStandardSd1ModelUnderTwentyMegabytes()
+    {
+        using var model = ToyBaseModel.Create(0);
+        var bytes = 4L * (Count(model.Unet) + Count(model.Vae) + Count(model.TextEncoder));
+        Assert.InRange(bytes, 1_000_000, 20_000_000);
+        Assert.Equal(ToyBaseModel.TextEncoder.HiddenSize, ToyBaseModel.Unet.CrossAttentionDim[0]);
+        Assert.Equal(49408, model.TextEncoder.Config.VocabSize);
+        Assert.Equal(SdTune.Checkpoints.SingleFile.SdArchitecture.SD1, model.Architecture);
+    }
+
+    [Fact]
+    public void ShortPretrainingLowersBothLossesAndTheFolderLoadsBack()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var folder = Path.Combine(dir.Path, "toybase");
+        var options = new ToyPretrainingOptions
+        {
+            Minutes = null,
+            TrainImages = 64,
+            VaeSteps = 40,
+            VaeBatch = 8,
+            VaeLearningRate = 2e-3,
+            DiffusionSteps = 40,
+            DiffusionBatch = 8,
+            WarmupSteps = 0,
+        };
+
+        var report = ToyPretraining.Run(folder, options);
+
+        Assert.Equal(2, report.Stages.Count);
+        Assert.All(report.Stages, s => Assert.Equal(40, s.Steps));
+        Assert.All(report.Stages, s => Assert.True(s.LastLoss < s.FirstLoss, $"{s.Name}: loss {s.FirstLoss} -> {s.LastLoss} did not go down"));
+        Assert.True(File.Exists(Path.Combine(folder, ToyPretraining.ReportFileName)));
+
+        using var loaded = StableDiffusionModel.Load(folder);
+        Assert.Equal(report.LatentScalingFactor, loaded.Vae.Config.ScalingFactor, 6);
+        Assert.Equal(32, loaded.TextEncoder.Config.HiddenSize);
+        using var pipeline = new StableDiffusionPipeline(loaded);
+        using var result = pipeline.Generate(new GenerationRequest { Prompt = "a red star on blue", Steps = 2, Seed = 1, Width = 32, Height = 32, Sampler = "Euler" });
+        Assert.Equal(32, result.Images[0].Image.Width);
+    }
+
+    [Fact]
+    public void EvaluationScoresHeldOutThenTrainPrompts()
+    {
+        using var model = ToyBaseModel.Create(0);
+        var results = ToyBaseEvaluation.Evaluate(model, new ToyEvaluationOptions { Prompts = 2, Steps = 2 });
+        Assert.Equal(["held-out", "train"], results.Select(r => r.Split));
+        Assert.All(results, r =>
+        {
+            Assert.Equal(2, r.Count);
+            Assert.InRange(r.ShapeColorBackground, 0, Math.Min(r.Shape, Math.Min(r.Color, r.Background)));
+        });
+    }
+
+    private static long Count(TorchSharp.torch.nn.Module module) => module.parameters().Sum(p => p.numel());
+}
