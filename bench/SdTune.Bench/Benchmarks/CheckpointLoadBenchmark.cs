@@ -4,13 +4,8 @@ using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 using SdTune.Bench.Infrastructure;
 using SdTune.Checkpoints;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Models;
-using SdTune.Models.Clip;
-using SdTune.Models.Unet;
-using SdTune.Models.Vae;
 using SdTune.Runtime;
-using SdTune.Text;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -96,23 +91,7 @@ internal static class CheckpointLoadBenchmark
 
     private static void WriteRandomCheckpoint(string path)
     {
-        var preset = StableDiffusionPresets.Sd15;
-        var unet = ModuleMaterializer.OnMeta(() => new UNet2DConditionModel(preset.Unet));
-        var vae = ModuleMaterializer.OnMeta(() => new AutoencoderKL(preset.Vae));
-        var text = ModuleMaterializer.OnMeta(() => new ClipTextModel(preset.TextEncoder));
-        var generator = new Generator(1234);
-        foreach (var module in new nn.Module[] { unet, vae, text })
-        {
-            ModuleMaterializer.MaterializeEmpty(module);
-            using var noGrad = no_grad();
-            foreach (var (_, parameter) in module.named_parameters())
-            {
-                parameter.normal_(0, 0.02, generator);
-            }
-        }
-
-        using var model = new StableDiffusionModel(SdArchitecture.SD1, unet, vae, text, ClipTokenizer.CreateDefault(), null, null,
-            DefaultSchedulerConfigs.For(SdArchitecture.SD1, PredictionType.Epsilon), PredictionType.Epsilon);
+        using var model = RandomModels.Create(StableDiffusionPresets.Sd15, seed: 1234);
         SingleFileFormat.Save(model, path);
     }
 

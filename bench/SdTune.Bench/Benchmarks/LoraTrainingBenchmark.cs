@@ -1,15 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using SdTune.Bench.Infrastructure;
-using SdTune.Checkpoints;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Models;
-using SdTune.Models.Clip;
-using SdTune.Models.Unet;
-using SdTune.Models.Vae;
-using SdTune.Runtime;
-using SdTune.Schedulers;
-using SdTune.Text;
 using SdTune.Training;
 using SkiaSharp;
 using Spectre.Console;
@@ -54,7 +46,7 @@ internal static class LoraTrainingBenchmark
         var xl = preset.TextEncoder2 is not null;
         var resolution = xl ? 1024 : 512;
         var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
-        using var model = RandomModel(preset, dtype);
+        using var model = RandomModels.Create(preset, dtype, seed: 3);
         var data = Path.Combine(work, $"train-{resolution}", "1_subject");
         Directory.CreateDirectory(data);
         for (var i = 0; i < 2; i++)
@@ -82,35 +74,6 @@ internal static class LoraTrainingBenchmark
         new Trainer(config, new TrainerServices { Model = model, Progress = progress }).Run();
         var perStep = Stopwatch.GetElapsedTime(stamps[0], stamps[^1]).TotalSeconds / Math.Max(1, stamps.Count - 1);
         ChildRun.Report(perStep, ProcessMemory.PeakResidentBytes());
-    }
-
-    private static StableDiffusionModel RandomModel(StableDiffusionPreset preset, ScalarType dtype)
-    {
-        var unet = ModuleMaterializer.OnMeta(() => new UNet2DConditionModel(preset.Unet));
-        var vae = ModuleMaterializer.OnMeta(() => new AutoencoderKL(preset.Vae));
-        var text = ModuleMaterializer.OnMeta(() => new ClipTextModel(preset.TextEncoder));
-        var text2 = preset.TextEncoder2 is { } t2 ? ModuleMaterializer.OnMeta(() => new ClipTextModelWithProjection(t2)) : null;
-        var generator = new Generator(3);
-        foreach (var module in new nn.Module?[] { unet, vae, text, text2 }.OfType<nn.Module>())
-        {
-            ModuleMaterializer.MaterializeEmpty(module, module == vae ? ScalarType.Float32 : dtype);
-            using var noGrad = no_grad();
-            foreach (var (parameterName, parameter) in module.named_parameters())
-            {
-                if (parameter.dim() >= 2)
-                {
-                    parameter.normal_(0, 1.0 / Math.Sqrt(parameter.shape.Skip(1).Aggregate(1L, (a, b) => a * b)), generator);
-                }
-                else
-                {
-                    parameter.normal_(parameterName.EndsWith("weight", StringComparison.Ordinal) ? 1.0 : 0.0, 0.1, generator);
-                }
-            }
-        }
-
-        var architecture = text2 is null ? (preset.TextEncoder.HiddenSize == 1024 ? SdArchitecture.SD2 : SdArchitecture.SD1) : SdArchitecture.SdxlBase;
-        return new StableDiffusionModel(architecture, unet, vae, text, ClipTokenizer.CreateDefault(), text2, text2 is null ? null : ClipTokenizer.CreateDefault(ClipPadding.Zero),
-            DefaultSchedulerConfigs.For(architecture, PredictionType.Epsilon), PredictionType.Epsilon);
     }
 
     private static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);

@@ -1,16 +1,11 @@
 using System.Globalization;
-using SdTune.Checkpoints;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Models;
 using SdTune.Models.Clip;
+using SdTune.Bench.Infrastructure;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
 using SdTune.Pipelines;
-using SdTune.Runtime;
-using SdTune.Schedulers;
-using SdTune.Text;
 using Spectre.Console;
-using static TorchSharp.torch;
 
 namespace SdTune.Bench.Benchmarks;
 
@@ -71,44 +66,10 @@ internal static class SamplingOverheadBenchmark
         };
         var vae = StableDiffusionPresets.Sd15.Vae with { BlockOutChannels = [32, 64], LayersPerBlock = 1 };
         var text = ClipTextConfig.ClipL with { HiddenSize = 64, NumAttentionHeads = 2, IntermediateSize = 256, NumHiddenLayers = 4 };
-        return Random(SdArchitecture.SD1, unet, vae, text);
+        return RandomModels.Create(unet, vae, text);
     }
 
-    private static StableDiffusionModel FullSizeSd15()
-    {
-        var preset = StableDiffusionPresets.Sd15;
-        return Random(SdArchitecture.SD1, preset.Unet, preset.Vae, preset.TextEncoder);
-    }
-
-    private static StableDiffusionModel Random(SdArchitecture architecture, UNet2DConditionConfig unetConfig, AutoencoderKLConfig vaeConfig, ClipTextConfig textConfig)
-    {
-        var unet = ModuleMaterializer.OnMeta(() => new UNet2DConditionModel(unetConfig));
-        var vae = ModuleMaterializer.OnMeta(() => new AutoencoderKL(vaeConfig));
-        var text = ModuleMaterializer.OnMeta(() => new ClipTextModel(textConfig));
-        var generator = new Generator(7);
-        foreach (var module in new nn.Module[] { unet, vae, text })
-        {
-            ModuleMaterializer.MaterializeEmpty(module);
-            using var noGrad = no_grad();
-            foreach (var (name, parameter) in module.named_parameters())
-            {
-                // Reference-style scales keep activations finite: matrices r/sqrt(fan_in), norms ~1, biases small.
-                if (parameter.dim() >= 2)
-                {
-                    parameter.normal_(0, 1.0 / Math.Sqrt(parameter.shape.Skip(1).Aggregate(1L, (a, b) => a * b)), generator);
-                }
-                else
-                {
-                    parameter.normal_(name.EndsWith("weight", StringComparison.Ordinal) ? 1.0 : 0.0, 0.1, generator);
-                }
-            }
-
-            module.eval();
-        }
-
-        return new StableDiffusionModel(architecture, unet, vae, text, ClipTokenizer.CreateDefault(), null, null,
-            DefaultSchedulerConfigs.For(architecture, PredictionType.Epsilon), PredictionType.Epsilon);
-    }
+    private static StableDiffusionModel FullSizeSd15() => RandomModels.Create(StableDiffusionPresets.Sd15);
 
     private static string F(double value, int digits) => value.ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,57 @@
+using SdTune.Checkpoints;
+using SdTune.Checkpoints.SingleFile;
+using SdTune.Models;
+using SdTune.Models.Clip;
+using SdTune.Models.Unet;
+using SdTune.Models.Vae;
+using SdTune.Runtime;
+using SdTune.Schedulers;
+using SdTune.Text;
+using static TorchSharp.torch;
+
+namespace SdTune.Bench.Infrastructure;
+
+/// <summary>Full-size or small models with random weights at sensible scales, built without random-init cost.</summary>
+internal static class RandomModels
+{
+    /// <summary>
+    /// Builds a model on the meta device, gives it memory in <paramref name="dtype"/> (the VAE stays float32) and fills
+    /// it with reference-style values: matrices r/sqrt(fan_in), norm weights ~1, biases small, so activations stay finite.
+    /// </summary>
+    public static StableDiffusionModel Create(UNet2DConditionConfig unetConfig, AutoencoderKLConfig vaeConfig, ClipTextConfig textConfig,
+        ClipTextConfig? text2Config = null, ScalarType dtype = ScalarType.Float32, ulong seed = 7)
+    {
+        var unet = ModuleMaterializer.OnMeta(() => new UNet2DConditionModel(unetConfig));
+        var vae = ModuleMaterializer.OnMeta(() => new AutoencoderKL(vaeConfig));
+        var text = ModuleMaterializer.OnMeta(() => new ClipTextModel(textConfig));
+        var text2 = text2Config is null ? null : ModuleMaterializer.OnMeta(() => new ClipTextModelWithProjection(text2Config));
+        var generator = new Generator(seed);
+        foreach (var module in new nn.Module?[] { unet, vae, text, text2 }.OfType<nn.Module>())
+        {
+            ModuleMaterializer.MaterializeEmpty(module, module == vae ? ScalarType.Float32 : dtype);
+            using var noGrad = no_grad();
+            foreach (var (name, parameter) in module.named_parameters())
+            {
+                if (parameter.dim() >= 2)
+                {
+                    parameter.normal_(0, 1.0 / Math.Sqrt(parameter.shape.Skip(1).Aggregate(1L, (a, b) => a * b)), generator);
+                }
+                else
+                {
+                    parameter.normal_(name.EndsWith("weight", StringComparison.Ordinal) ? 1.0 : 0.0, 0.1, generator);
+                }
+            }
+
+            module.eval();
+        }
+
+        var architecture = text2 is not null ? SdArchitecture.SdxlBase : textConfig.HiddenSize == 1024 ? SdArchitecture.SD2 : SdArchitecture.SD1;
+        return new StableDiffusionModel(architecture, unet, vae, text, ClipTokenizer.CreateDefault(architecture == SdArchitecture.SD2 ? ClipPadding.Zero : ClipPadding.EndToken),
+            text2, text2 is null ? null : ClipTokenizer.CreateDefault(ClipPadding.Zero),
+            DefaultSchedulerConfigs.For(architecture, PredictionType.Epsilon), PredictionType.Epsilon);
+    }
+
+    /// <summary>A published release's architecture with random weights.</summary>
+    public static StableDiffusionModel Create(StableDiffusionPreset preset, ScalarType dtype = ScalarType.Float32, ulong seed = 7) =>
+        Create(preset.Unet, preset.Vae, preset.TextEncoder, preset.TextEncoder2, dtype, seed);
+}
