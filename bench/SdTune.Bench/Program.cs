@@ -5,6 +5,7 @@ using SdTune.Runtime;
 //   dotnet run -c Release --project bench/SdTune.Bench -- load [--work DIR] [--repeats N]
 //   dotnet run -c Release --project bench/SdTune.Bench -- sampling [--tiny-only]
 //   dotnet run -c Release --project bench/SdTune.Bench -- lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only]
+//   dotnet run -c Release --project bench/SdTune.Bench -- child vae-encode sdxl-base   (memory of model build + one VAE encode) [--savings-only]
 var work = Option("--work") ?? Path.Combine(Path.GetTempPath(), "sdtune-bench");
 var repeats = int.Parse(Option("--repeats") ?? "2", System.Globalization.CultureInfo.InvariantCulture);
 switch (args.FirstOrDefault())
@@ -23,6 +24,9 @@ switch (args.FirstOrDefault())
                 return 0;
             case "load":
                 CheckpointLoadBenchmark.ChildLoad(args[2]);
+                return 0;
+            case "vae-encode" when args.Length >= 3:
+                LoraTrainingBenchmark.ChildVaeEncode(args[2]);
                 return 0;
             case "train" when args.Length >= 7:
                 LoraTrainingBenchmark.Child(args[2], bool.Parse(args[3]), bool.Parse(args[4]), int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture), args[6]);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using SdTune.Bench.Infrastructure;
+using TorchSharp;
 using SdTune.Models;
 using SdTune.Training;
 using SkiaSharp;
@@ -74,6 +75,25 @@ internal static class LoraTrainingBenchmark
         new Trainer(config, new TrainerServices { Model = model, Progress = progress }).Run();
         var perStep = Stopwatch.GetElapsedTime(stamps[0], stamps[^1]).TotalSeconds / Math.Max(1, stamps.Count - 1);
         ChildRun.Report(perStep, ProcessMemory.PeakResidentBytes());
+    }
+
+    /// <summary>Child: peak memory of building the model and encoding one training image with its VAE (bf16), nothing else.</summary>
+    public static void ChildVaeEncode(string name)
+    {
+        var preset = StableDiffusionPresets.Get(name);
+        var resolution = preset.TextEncoder2 is not null ? 1024 : 512;
+        using var model = RandomModels.Create(preset, ScalarType.BFloat16, seed: 3);
+        var afterBuild = ProcessMemory.PeakResidentBytes();
+        model.Vae.to(ScalarType.BFloat16);
+        var clock = Stopwatch.StartNew();
+        using (no_grad())
+        using (var image = rand(1, 3, resolution, resolution, dtype: ScalarType.BFloat16) * 2 - 1)
+        using (var distribution = model.Vae.Encode(image))
+        {
+        }
+
+        Console.Error.WriteLine($"after build {afterBuild / 1e9:F2} GB, after VAE encode {ProcessMemory.PeakResidentBytes() / 1e9:F2} GB");
+        ChildRun.Report(clock.Elapsed.TotalSeconds, ProcessMemory.PeakResidentBytes());
     }
 
     private static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
