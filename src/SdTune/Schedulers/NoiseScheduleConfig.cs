@@ -1,3 +1,4 @@
+using SdTune.Models.Layers;
 using System.Globalization;
 using System.Text.Json;
 using SdTune.Checkpoints;
@@ -85,24 +86,9 @@ public sealed record NoiseScheduleConfig
     /// <exception cref="CheckpointFormatException">The text is not valid JSON or a field is invalid; the message names the source and field.</exception>
     public static NoiseScheduleConfig FromJson(string json, string sourceName = "scheduler_config.json")
     {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-        }
-        catch (JsonException e)
-        {
-            throw new CheckpointFormatException(sourceName, $"not valid JSON: {e.Message}");
-        }
-
-        using (document)
+        using (var document = ConfigJson.ParseObject(json, sourceName))
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new CheckpointFormatException(sourceName, $"expected a JSON object, found {root.ValueKind}.");
-            }
 
             var reader = new FieldReader(root, sourceName);
             var defaults = new NoiseScheduleConfig();

@@ -1,3 +1,4 @@
+using SdTune.Models.Layers;
 using System.Globalization;
 using System.Text.Json;
 using SdTune.Checkpoints;
@@ -116,24 +117,9 @@ public sealed partial record ClipTextConfig
     /// <exception cref="CheckpointFormatException">The text is not valid JSON or a field is invalid; the message names the source and field.</exception>
     public static ClipTextConfig FromJson(string json, string sourceName = "config.json")
     {
-        ArgumentNullException.ThrowIfNull(json);
-        JsonDocument document;
-        try
-        {
-            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-        }
-        catch (JsonException e)
-        {
-            throw new CheckpointFormatException(sourceName, $"not valid JSON: {e.Message}");
-        }
-
-        using (document)
+        using (var document = ConfigJson.ParseObject(json, sourceName))
         {
             var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-            {
-                throw new CheckpointFormatException(sourceName, $"expected a JSON object, found {root.ValueKind}.");
-            }
 
             var fieldPrefix = "";
             if (root.TryGetProperty("text_config", out var nested))

@@ -3,9 +3,34 @@ using System.Text.Json.Nodes;
 
 namespace SdTune.Models.Layers;
 
-/// <summary>Helpers for writing diffusers/transformers <c>config.json</c> files.</summary>
+/// <summary>Helpers for reading and writing diffusers/transformers <c>config.json</c> files.</summary>
 internal static class ConfigJson
 {
+    /// <summary>Parses config text whose root must be a JSON object (trailing commas and comments tolerated).</summary>
+    /// <exception cref="Checkpoints.CheckpointFormatException">Not valid JSON, or not an object; the message names the source.</exception>
+    public static JsonDocument ParseObject(string json, string sourceName)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException e)
+        {
+            throw new Checkpoints.CheckpointFormatException(sourceName, $"not valid JSON: {e.Message}");
+        }
+
+        if (document.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            var kind = document.RootElement.ValueKind;
+            document.Dispose();
+            throw new Checkpoints.CheckpointFormatException(sourceName, $"expected a JSON object, found {kind}.");
+        }
+
+        return document;
+    }
+
     /// <summary>The diffusers version written into <c>_diffusers_version</c>: the format these configs follow.</summary>
     public const string DiffusersVersion = "0.25.1";
 
