@@ -1,4 +1,3 @@
-using SdTune.Schedulers;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;
@@ -6,6 +5,7 @@ using SdTune.Bench.Infrastructure;
 using SdTune.Checkpoints;
 using SdTune.Models;
 using SdTune.Runtime;
+using SdTune.Schedulers;
 using Spectre.Console;
 using static TorchSharp.torch;
 

@@ -1,11 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using SdTune.Bench.Infrastructure;
-using TorchSharp;
 using SdTune.Models;
 using SdTune.Training;
 using SkiaSharp;
 using Spectre.Console;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SdTune.Bench.Benchmarks;

@@ -1,7 +1,7 @@
 using System.Globalization;
+using SdTune.Bench.Infrastructure;
 using SdTune.Models;
 using SdTune.Models.Clip;
-using SdTune.Bench.Infrastructure;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
 using SdTune.Pipelines;

@@ -1,6 +1,6 @@
-using SdTune.Schedulers;
 using System.Text.Json.Nodes;
 using SdTune.Checkpoints.SingleFile;
+using SdTune.Schedulers;
 
 namespace SdTune.Checkpoints;
 

@@ -1,4 +1,3 @@
-using SdTune.Schedulers;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SdTune.Checkpoints.SingleFile;
@@ -7,6 +6,7 @@ using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
+using SdTune.Schedulers;
 using SdTune.Text;
 
 namespace SdTune.Checkpoints;

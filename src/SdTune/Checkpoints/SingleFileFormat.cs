@@ -1,4 +1,3 @@
-using SdTune.Schedulers;
 using System.Globalization;
 using SdTune.Checkpoints.Inspection;
 using SdTune.Checkpoints.Pickle;
@@ -8,6 +7,7 @@ using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
+using SdTune.Schedulers;
 using SdTune.Text;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Checkpoints;
+using SdTune.Checkpoints.SingleFile;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using SdTune.Imaging;
 using SdTune.IO;
+using SdTune.Imaging;
 
 namespace SdTune.ToyWorld;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using SdTune.Models.Unet;
-using TorchSharp;
 using SdTune.Models.Vae;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SdTune.Tests.Models;

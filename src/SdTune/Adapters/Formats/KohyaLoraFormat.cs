@@ -1,10 +1,10 @@
-using SdTune.Imaging;
-using SdTune.Schedulers;
 using System.Globalization;
 using System.Text.Json;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Checkpoints.SingleFile;
+using SdTune.Imaging;
 using SdTune.Models;
+using SdTune.Schedulers;
 using static TorchSharp.torch;
 
 namespace SdTune.Adapters.Formats;

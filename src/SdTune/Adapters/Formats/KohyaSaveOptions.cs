@@ -1,5 +1,5 @@
-using SdTune.Schedulers;
 using SdTune.Checkpoints.SingleFile;
+using SdTune.Schedulers;
 using static TorchSharp.torch;
 
 namespace SdTune.Adapters.Formats;

@@ -1,6 +1,6 @@
-using SdTune.Schedulers;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using SdTune.Schedulers;
 
 namespace SdTune.Checkpoints.SingleFile;
 

@@ -1,7 +1,7 @@
-using SdTune.Models.Layers;
 using System.Globalization;
 using System.Text.Json;
 using SdTune.Checkpoints;
+using SdTune.Models.Layers;
 
 namespace SdTune.Models.Clip;
 

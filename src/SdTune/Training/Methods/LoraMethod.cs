@@ -1,11 +1,11 @@
 using System.Globalization;
 using SdTune.Adapters;
-using TorchSharp;
 using SdTune.Adapters.Formats;
 using SdTune.Models;
 using SdTune.Schedulers;
 using SdTune.Training.Data;
 using SdTune.Training.Optimization;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SdTune.Training.Methods;

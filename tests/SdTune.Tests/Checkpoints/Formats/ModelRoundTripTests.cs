@@ -1,10 +1,10 @@
-using SdTune.Schedulers;
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Pickle;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Checkpoints.SingleFile;
 using SdTune.Models;
 using SdTune.Models.Unet;
+using SdTune.Schedulers;
 using SdTune.Text;
 using static TorchSharp.torch;
 

@@ -1,4 +1,3 @@
-using SdTune.Schedulers;
 using System.Text.Json.Nodes;
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.SingleFile;
@@ -6,6 +5,7 @@ using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
+using SdTune.Schedulers;
 using SdTune.Text;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
-using SdTune.Schedulers;
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.SingleFile;
+using SdTune.Schedulers;
 
 namespace SdTune.Tests.Checkpoints.SingleFile;
 
