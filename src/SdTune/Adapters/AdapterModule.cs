@@ -122,6 +122,16 @@ public abstract class AdapterModule : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Whether this training step skips the module (module dropout).</summary>
+    /// <summary>Registers a method's factor tensors as parameters, in <paramref name="order"/> (the saved key order).</summary>
+    private protected void RegisterFactors(IReadOnlyDictionary<string, Parameter> factors, IEnumerable<string> order)
+    {
+        foreach (var name in order.Where(factors.ContainsKey))
+        {
+            factors[name].DetachFromDisposeScope();
+            register_parameter(name, factors[name]);
+        }
+    }
+
     private protected bool SkipThisStep() =>
         training && ModuleDropout > 0 && rand(1).item<float>() < ModuleDropout;
 

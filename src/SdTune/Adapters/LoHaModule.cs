@@ -24,11 +24,7 @@ public sealed class LoHaModule : AdapterModule
         this.factors = factors;
         this.rank = rank;
         this.rankDropout = rankDropout;
-        foreach (var name in Names.Where(factors.ContainsKey))
-        {
-            factors[name].DetachFromDisposeScope();
-            register_parameter(name, factors[name]);
-        }
+        RegisterFactors(factors, Names);
     }
 
     /// <summary>The algorithm's registration: recognised by <c>hada_w1_a</c>; kohya module <c>lycoris.kohya</c>.</summary>

@@ -25,11 +25,7 @@ public sealed class LoKrModule : AdapterModule
         this.factors = factors;
         this.rank = rank;
         this.rankDropout = rankDropout;
-        foreach (var name in Names.Where(factors.ContainsKey))
-        {
-            factors[name].DetachFromDisposeScope();
-            register_parameter(name, factors[name]);
-        }
+        RegisterFactors(factors, Names);
     }
 
     /// <summary>The algorithm's registration: recognised by <c>lokr_w1</c> or <c>lokr_w1_a</c>; kohya module <c>lycoris.kohya</c>.</summary>
