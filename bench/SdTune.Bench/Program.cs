@@ -6,6 +6,7 @@ using SdTune.Runtime;
 //   dotnet run -c Release --project bench/SdTune.Bench -- sampling [--tiny-only]
 //   dotnet run -c Release --project bench/SdTune.Bench -- lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only]
 //   dotnet run -c Release --project bench/SdTune.Bench -- child vae-encode sdxl-base   (memory of model build + one VAE encode) [--savings-only]
+//   dotnet run -c Release --project bench/SdTune.Bench -- child unet-step sdxl-base [--no-checkpointing]   (memory of one bf16 UNet step, by phase)
 var work = Option("--work") ?? Path.Combine(Path.GetTempPath(), "sdtune-bench");
 var repeats = int.Parse(Option("--repeats") ?? "2", System.Globalization.CultureInfo.InvariantCulture);
 switch (args.FirstOrDefault())
@@ -27,6 +28,9 @@ switch (args.FirstOrDefault())
                 return 0;
             case "vae-encode" when args.Length >= 3:
                 LoraTrainingBenchmark.ChildVaeEncode(args[2]);
+                return 0;
+            case "unet-step" when args.Length >= 3:
+                UnetStepMemoryProbe.Run(args[2], !args.Contains("--no-checkpointing"));
                 return 0;
             case "train" when args.Length >= 7:
                 LoraTrainingBenchmark.Child(args[2], bool.Parse(args[3]), bool.Parse(args[4]), int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture), args[6]);

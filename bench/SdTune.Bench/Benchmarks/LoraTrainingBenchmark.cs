@@ -70,8 +70,14 @@ internal static class LoraTrainingBenchmark
             $"max_train_steps={steps + 1}", "cache_latents=true", $"gradient_checkpointing={checkpointing.ToString().ToLowerInvariant()}",
             $"mixed_precision={(bf16 ? "bf16" : "no")}", "seed=1",
         ]);
+        using var timeline = Environment.GetEnvironmentVariable("SDTUNE_BENCH_TIMELINE") == "1" ? new MemoryTimeline() : null;
+        timeline?.Mark("model built");
         var stamps = new List<long>();
-        var progress = new Progress(p => stamps.Add(Stopwatch.GetTimestamp()));
+        var progress = new Progress(p =>
+        {
+            stamps.Add(Stopwatch.GetTimestamp());
+            timeline?.Mark($"step {p.Step}");
+        });
         new Trainer(config, new TrainerServices { Model = model, Progress = progress }).Run();
         var perStep = Stopwatch.GetElapsedTime(stamps[0], stamps[^1]).TotalSeconds / Math.Max(1, stamps.Count - 1);
         ChildRun.Report(perStep, ProcessMemory.PeakResidentBytes());

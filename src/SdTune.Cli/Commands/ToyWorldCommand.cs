@@ -23,10 +23,11 @@ internal static class ToyWorldCommand
         var vaeSteps = new Option<int?>("--vae-steps") { Description = "Most VAE steps." };
         var unetSteps = new Option<int?>("--unet-steps") { Description = "Most UNet + text-encoder steps." };
         var images = new Option<int?>("--images") { Description = "Distinct training pictures." };
+        var evaluateEvery = new Option<int?>("--evaluate-every") { Description = "Measure the model every N UNet steps (16 prompts per split, 12 sampling steps)." };
         var evaluate = new Option<bool>("--evaluate") { Description = "Measure the model after training (adds a few minutes)." };
         var command = new Command("pretrain", "Pretrain the toy base model (VAE, then UNet + text encoder) and save it as a diffusers folder with pretraining_report.json.")
         {
-            output, minutes, seed, vaeSteps, unetSteps, images, evaluate,
+            output, minutes, seed, vaeSteps, unetSteps, images, evaluateEvery, evaluate,
         };
         command.SetAction(parse =>
         {
@@ -38,6 +39,7 @@ internal static class ToyWorldCommand
                 VaeSteps = parse.GetValue(vaeSteps) ?? defaults.VaeSteps,
                 DiffusionSteps = parse.GetValue(unetSteps) ?? defaults.DiffusionSteps,
                 TrainImages = parse.GetValue(images) ?? defaults.TrainImages,
+                EvaluateEvery = parse.GetValue(evaluateEvery),
             };
             var folder = parse.GetRequiredValue(output);
             ToyPretraining.Run(folder, options, Console.WriteLine);

@@ -4,6 +4,7 @@ using SdTune.Checkpoints.SingleFile;
 using SdTune.IO;
 using SdTune.Models;
 using SdTune.Models.Unet;
+using SdTune.Runtime;
 using SdTune.Schedulers;
 using SdTune.Training.Caching;
 using SdTune.Training.Data;
@@ -211,6 +212,11 @@ public sealed class Trainer
                 {
                     p.requires_grad = false;
                 }
+            }
+
+            if (config.ReleaseFreedMemory ?? config.GradientCheckpointing)
+            {
+                NativeAllocator.ReleaseFreedMemoryPromptly();
             }
 
             model.Vae.to(WeightDType);

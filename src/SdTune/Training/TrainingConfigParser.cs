@@ -81,6 +81,7 @@ internal static class TrainingConfigParser
         new("cache_text_encoder_outputs", Kind.Flag, false, false, c => c.CacheTextEncoderOutputs, (c, v) => c with { CacheTextEncoderOutputs = (bool)v! }),
         new("cache_latents_to_disk", Kind.Flag, false, false, c => c.CacheLatentsToDisk, (c, v) => c with { CacheLatentsToDisk = (bool)v! }),
         new("gradient_checkpointing", Kind.Flag, false, false, c => c.GradientCheckpointing, (c, v) => c with { GradientCheckpointing = (bool)v! }),
+        new("release_freed_memory", Kind.Flag, true, false, c => c.ReleaseFreedMemory, (c, v) => c with { ReleaseFreedMemory = (bool?)v }),
         new("train_text_encoder", Kind.Flag, false, false, c => c.TrainTextEncoder, (c, v) => c with { TrainTextEncoder = (bool)v! }),
         new("stop_text_encoder_training", Kind.Real, true, false, c => c.StopTextEncoderTraining, (c, v) => c with { StopTextEncoderTraining = (double?)v }),
         new("use_ema", Kind.Flag, false, false, c => c.UseEma, (c, v) => c with { UseEma = (bool)v! }),

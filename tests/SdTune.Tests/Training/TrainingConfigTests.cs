@@ -134,6 +134,18 @@ public sealed class TrainingConfigTests
     }
 
     [Fact]
+    public void Release_freed_memory_follows_gradient_checkpointing_unless_set()
+    {
+        var config = TrainingConfig.Parse(Valid, "train.toml", "/base");
+        Assert.Null(config.ReleaseFreedMemory);
+        var off = config.WithOverrides(["gradient_checkpointing=true", "release_freed_memory=false"]);
+        Assert.False(off.ReleaseFreedMemory);
+        Assert.False(TrainingConfig.Parse(off.ToToml()).ReleaseFreedMemory);
+        Assert.True(config.WithOverrides(["release_freed_memory=true"]).ReleaseFreedMemory);
+        Assert.Equal("release_freed_memory", Assert.Throws<TrainingConfigException>(() => config.WithOverrides(["release_freed_memory=maybe"])).Key);
+    }
+
+    [Fact]
     public void The_trainer_writes_the_resolved_configuration_into_the_output_folder()
     {
         using var dir = TestPaths.NewTempDir();

@@ -35,16 +35,15 @@ internal sealed class Transformer2DModel : nn.Module<Tensor, Tensor?, Tensor>
         RegisterComponents();
     }
 
-    /// <summary>Whether to recompute this block's activations in backward instead of keeping them (training only).</summary>
+    /// <summary>
+    /// Whether to recompute activations in backward instead of keeping them (training only). Each transformer layer is
+    /// checkpointed on its own, so backward holds one layer's activations at a time, not the whole stack's (SDXL's
+    /// middle levels have 10 layers).
+    /// </summary>
     public bool GradientCheckpointing { get; set; }
 
     /// <summary>Applies the transformer to a feature map (B, C, H, W) with text context (B, M, crossAttentionDim).</summary>
-    public override Tensor forward(Tensor hidden, Tensor? context) =>
-        GradientCheckpointing && GradientCheckpoint.IsActive(this)
-            ? GradientCheckpoint.Apply(x => Compute(x[0]!, x[1]), hidden, context)
-            : Compute(hidden, context);
-
-    private Tensor Compute(Tensor hidden, Tensor? context)
+    public override Tensor forward(Tensor hidden, Tensor? context)
     {
         using var scope = NewDisposeScope();
         long b = hidden.shape[0], height = hidden.shape[2], width = hidden.shape[3];
@@ -60,9 +59,10 @@ internal sealed class Transformer2DModel : nn.Module<Tensor, Tensor?, Tensor>
             x = x.permute(0, 2, 3, 1).reshape(b, height * width, x.shape[1]);
         }
 
+        var checkpoint = GradientCheckpointing && GradientCheckpoint.IsActive(this);
         foreach (var block in transformer_blocks)
         {
-            x = block.forward(x, context);
+            x = checkpoint ? GradientCheckpoint.Apply(t => block.forward(t[0]!, t[1]), x, context) : block.forward(x, context);
         }
 
         var inner = x.shape[2];

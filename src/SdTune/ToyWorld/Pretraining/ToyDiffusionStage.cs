@@ -16,7 +16,8 @@ internal static class ToyDiffusionStage
 {
     private const int EncodeChunk = 256;
 
-    public static ToyStageResult Train(UNet2DConditionModel unet, ClipTextModel textEncoder, AutoencoderKL vae, ToyTrainingSet data, ToyPretrainingOptions options, double? budgetSeconds, Action<string> log)
+    public static ToyStageResult Train(UNet2DConditionModel unet, ClipTextModel textEncoder, AutoencoderKL vae, ToyTrainingSet data, ToyPretrainingOptions options, double? budgetSeconds, Action<string> log,
+        Action<int>? evaluate = null)
     {
         using var latents = EncodeAll(vae, data);
         var schedule = ToyBaseModel.NoiseSchedule();
@@ -70,6 +71,15 @@ internal static class ToyDiffusionStage
             if ((step + 1) % options.LogEvery == 0)
             {
                 log($"unet+text step {step + 1}: mse {tracker.Last:F4}, lr {unetGroup.LearningRate:G3}, {clock.Elapsed.TotalSeconds:F0} s");
+            }
+
+            if (evaluate is not null && options.EvaluateEvery is { } every && (step + 1) % every == 0)
+            {
+                unet.eval();
+                textEncoder.eval();
+                evaluate(step + 1);
+                unet.train();
+                textEncoder.train();
             }
         }
 

@@ -52,7 +52,12 @@ public static class ToyPretraining
         }
 
         var remaining = budget is { } total ? Math.Max(1, total - clock.Elapsed.TotalSeconds - 10) : (double?)null;
-        var diffusionStage = ToyDiffusionStage.Train(model.Unet, model.TextEncoder, vae, data, options, remaining, log);
+        // Intermediate evaluations look at the live modules through a model view that is deliberately not disposed.
+        void Evaluate(int step) => ToyBaseEvaluation.Evaluate(
+            ToyBaseModel.Assemble(model.Unet, vae, model.TextEncoder),
+            new ToyEvaluationOptions { Prompts = options.EvaluatePrompts, Steps = 12 },
+            line => log($"  step {step}, {line}"));
+        var diffusionStage = ToyDiffusionStage.Train(model.Unet, model.TextEncoder, vae, data, options, remaining, log, Evaluate);
         log($"unet+text: {diffusionStage.Steps} steps in {diffusionStage.Seconds:F0} s, mse {diffusionStage.FirstLoss:F4} -> {diffusionStage.LastLoss:F4}");
 
         var parameters = new Dictionary<string, long>

@@ -48,6 +48,12 @@ public sealed record ToyPretrainingOptions
     /// <summary>Linear warm-up steps of both stages (cosine decay follows).</summary>
     public int WarmupSteps { get; init; } = 100;
 
+    /// <summary>Measures the model with the evaluator every this many UNet steps (a small, quick evaluation); null never.</summary>
+    public int? EvaluateEvery { get; init; }
+
+    /// <summary>Prompts per split of those intermediate evaluations.</summary>
+    public int EvaluatePrompts { get; init; } = 16;
+
     /// <summary>Logs a line every this many steps.</summary>
     public int LogEvery { get; init; } = 25;
 
@@ -65,9 +71,10 @@ public sealed record ToyPretrainingOptions
             throw new ArgumentException($"The VAE share of the budget must be in (0, 1) (got {VaeShare}).");
         }
 
-        if (TrainImages < 1 || VaeSteps < 1 || VaeBatch < 1 || DiffusionSteps < 1 || DiffusionBatch < 1 || LogEvery < 1 || WarmupSteps < 0)
+        if (TrainImages < 1 || VaeSteps < 1 || VaeBatch < 1 || DiffusionSteps < 1 || DiffusionBatch < 1 || LogEvery < 1 || WarmupSteps < 0
+            || EvaluateEvery is < 1 || EvaluatePrompts < 1)
         {
-            throw new ArgumentException("Pretraining image count, step counts, batch sizes and log interval must be at least 1 (warm-up at least 0).");
+            throw new ArgumentException("Pretraining image count, step counts, batch sizes, log and evaluation intervals must be at least 1 (warm-up at least 0).");
         }
 
         if (!(CaptionDropout is >= 0 and < 1))

@@ -97,10 +97,10 @@ public sealed class GradientCheckpointTests(ITestOutputHelper output)
 
         var plain = Collect(parameters, contextLeaf, Loss);
         unet.GradientCheckpointing = true;
-        var proj = CountCalls(unet, "down_blocks.0.attentions.0.proj_in");
+        var proj = CountCalls(unet, "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q");
         var checkpointed = Collect(parameters, contextLeaf, Loss);
 
-        // The hook fired in forward and again in the recompute: the blocks really were checkpointed.
+        // The hook fired in forward and again in the recompute: the transformer layers really were checkpointed.
         Assert.Equal(2, proj.Count);
         GradientComparison.AssertEqual(plain, checkpointed, Tolerance, output, "UNet, all parameters + context");
         Assert.Equal(parameters.Count + 1, plain.Count);
@@ -222,7 +222,7 @@ public sealed class GradientCheckpointTests(ITestOutputHelper output)
         using var fixture = SafetensorsFile.Open(TestPaths.Fixture("unet_sd1_tiny.safetensors"));
         using var scope = NewDisposeScope();
         var (sample, timestep, context, _) = UNetInputs(fixture);
-        var proj = CountCalls(unet, "down_blocks.0.attentions.0.proj_in");
+        var proj = CountCalls(unet, "down_blocks.0.attentions.0.transformer_blocks.0.attn1.to_q");
         unet.forward(sample, timestep, context).mean().backward();
         Assert.Equal(1, proj.Count);
     }
