@@ -15,6 +15,8 @@ public static class SdTuneCli
             GenerateCommand.Create(),
             TrainCommand.Create(),
             ToyWorldCommand.Create(),
+            BenchCommand.Create(),
+            QuickstartCommand.Create(),
         };
         return CliRunner.Run(root, args);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 using SdTune.Bench.Infrastructure;
+using SdTune.Runtime;
 using SdTune.Checkpoints;
 using SdTune.Models;
 using SdTune.Runtime;

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using SdTune.Bench.Infrastructure;
+using SdTune.Runtime;
 using SdTune.Models;
 using SdTune.Training;
 using SkiaSharp;

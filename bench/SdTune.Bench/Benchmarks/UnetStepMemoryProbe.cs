@@ -1,4 +1,5 @@
 using SdTune.Bench.Infrastructure;
+using SdTune.Runtime;
 using SdTune.Models;
 using SdTune.Models.Unet;
 using static TorchSharp.torch;

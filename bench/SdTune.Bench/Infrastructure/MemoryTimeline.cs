@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SdTune.Runtime;
 
 namespace SdTune.Bench.Infrastructure;
 

@@ -18,7 +18,7 @@ internal static class ToyWorldCommand
     private static Command Pretrain()
     {
         var output = new Option<string>("--out") { Description = "The diffusers folder to write (replaced if it exists).", Required = true };
-        var minutes = new Option<double?>("--minutes") { Description = "Wall-clock budget of both stages; omit to run the step counts (reproducible).", DefaultValueFactory = _ => 30 };
+        var minutes = new Option<double?>("--minutes") { Description = "A wall-clock budget for both stages (each stage also stops at its step count); omit to run the step counts, reproducibly." };
         var seed = new Option<long>("--seed") { Description = "Seed of weights, world, batches and noise.", DefaultValueFactory = _ => 0 };
         var vaeSteps = new Option<int?>("--vae-steps") { Description = "Most VAE steps." };
         var unetSteps = new Option<int?>("--unet-steps") { Description = "Most UNet + text-encoder steps." };

@@ -131,6 +131,14 @@ public sealed partial record BenchmarkSpec
     public IReadOnlyList<BenchmarkPrompt> ClassPrompts() =>
         Evaluation.Select(p => new BenchmarkPrompt(Fill(ClassPrompt, p), p)).ToList();
 
+    /// <summary>The class prompt (no identifier) for one placement.</summary>
+    /// <param name="placement">The background, size and position to ask for.</param>
+    public string ClassPromptFor(ToyPlacement placement)
+    {
+        ArgumentNullException.ThrowIfNull(placement);
+        return Fill(ClassPrompt, placement);
+    }
+
     private string Fill(string template, ToyPlacement p) => PlaceholderPattern().Replace(template, m => m.Groups[1].Value switch
     {
         "identifier" => Identifier,

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using SdTune.IO;
 using SdTune.Imaging;
+using SkiaSharp;
 
 namespace SdTune.ToyWorld;
 
@@ -34,22 +35,71 @@ public static class ToyDatasetWriter
             var scene = generator.Scene(i, heldOut);
             return (scene, scene.ToCaption(generator.CaptionStyle(i)));
         });
-        return Write(directory, generator, heldOut ? "toyworld heldout" : "toyworld", repeats, items.ToList());
+        return Write(directory, generator, heldOut ? "toyworld heldout" : "toyworld", repeats, items.ToList(), 1);
     }
 
     /// <summary>Writes a benchmark's instance pictures with their captions (the DreamBooth training set).</summary>
     /// <param name="directory">The dataset root; created if missing.</param>
     /// <param name="spec">The benchmark.</param>
     /// <param name="repeats">kohya's <c>num_repeats</c>.</param>
+    /// <param name="batchSize">The dataset's <c>batch_size</c>.</param>
     /// <returns>The path of the written <c>dataset.toml</c>.</returns>
-    public static string WriteInstances(string directory, BenchmarkSpec spec, int repeats = 1)
+    public static string WriteInstances(string directory, BenchmarkSpec spec, int repeats = 1, int batchSize = 1)
     {
         ArgumentNullException.ThrowIfNull(spec);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var generator = new ToyWorldGenerator(spec.ImageSize, spec.Seed);
-        return Write(directory, generator, $"{spec.Identifier} {spec.ClassWord}", repeats, spec.InstanceImages());
+        return Write(directory, generator, $"{spec.Identifier} {spec.ClassWord}", repeats, spec.InstanceImages(), batchSize);
     }
 
-    private static string Write(string directory, ToyWorldGenerator generator, string concept, int repeats, IReadOnlyList<(ToyScene Scene, string Caption)> items)
+    /// <summary>
+    /// Adds a regularisation subset (<c>is_reg = true</c>, kohya's prior-preservation images) to a dataset written by
+    /// <see cref="WriteInstances"/>: the pictures and captions go into a new <c>N_concept</c> folder beside it.
+    /// </summary>
+    /// <param name="configPath">The dataset TOML returned by <see cref="WriteInstances"/>.</param>
+    /// <param name="concept">The folder's concept name (e.g. the class word).</param>
+    /// <param name="items">The pictures with their captions.</param>
+    /// <param name="repeats">How often each picture repeats per epoch.</param>
+    /// <exception cref="IOException">The folder exists and is not empty, or the configuration does not exist.</exception>
+    public static void AddRegularisation(string configPath, string concept, IReadOnlyList<(SKBitmap Image, string Caption)> items, int repeats = 1)
+    {
+        ArgumentNullException.ThrowIfNull(configPath);
+        ArgumentException.ThrowIfNullOrEmpty(concept);
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
+        if (!File.Exists(configPath))
+        {
+            throw new IOException($"{configPath}: no such dataset configuration to add regularisation images to.");
+        }
+
+        var folderName = $"{repeats}_{concept}";
+        var imageDirectory = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, folderName);
+        if (Directory.Exists(imageDirectory) && Directory.EnumerateFileSystemEntries(imageDirectory).Any())
+        {
+            throw new IOException($"{imageDirectory}: the folder is not empty; regularisation images are only written into a new or empty folder.");
+        }
+
+        Directory.CreateDirectory(imageDirectory);
+        var digits = Math.Max(5, items.Count.ToString(CultureInfo.InvariantCulture).Length);
+        for (var i = 0; i < items.Count; i++)
+        {
+            var name = i.ToString(CultureInfo.InvariantCulture).PadLeft(digits, '0');
+            PngWriter.Save(Path.Combine(imageDirectory, name + ".png"), items[i].Image);
+            AtomicFile.WriteAllText(Path.Combine(imageDirectory, name + ".txt"), items[i].Caption + "\n");
+        }
+
+        var toml = new StringBuilder(File.ReadAllText(configPath))
+            .AppendLine()
+            .AppendLine("  [[datasets.subsets]]")
+            .AppendLine(CultureInfo.InvariantCulture, $"  image_dir = \"{folderName}\"")
+            .AppendLine(CultureInfo.InvariantCulture, $"  num_repeats = {repeats}")
+            .AppendLine(CultureInfo.InvariantCulture, $"  class_tokens = \"{concept}\"")
+            .AppendLine("  is_reg = true")
+            .ToString();
+        AtomicFile.WriteAllText(configPath, toml);
+    }
+
+    private static string Write(string directory, ToyWorldGenerator generator, string concept, int repeats, IReadOnlyList<(ToyScene Scene, string Caption)> items, int batchSize)
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
@@ -83,7 +133,7 @@ public static class ToyDatasetWriter
             .AppendLine()
             .AppendLine("[[datasets]]")
             .AppendLine(CultureInfo.InvariantCulture, $"resolution = {generator.ImageSize}")
-            .AppendLine("batch_size = 1")
+            .AppendLine(CultureInfo.InvariantCulture, $"batch_size = {batchSize}")
             .AppendLine("enable_bucket = false")
             .AppendLine()
             .AppendLine("  [[datasets.subsets]]")

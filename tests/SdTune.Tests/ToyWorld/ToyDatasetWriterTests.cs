@@ -49,6 +49,26 @@ public class ToyDatasetWriterTests
     }
 
     [Fact]
+    public void Regularisation_images_join_the_dataset_as_a_reg_subset()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var spec = BenchmarkSpec.Load(Path.Combine(TestPaths.RepositoryRoot, "toyworld", "benchmark.toml"));
+        var configPath = ToyDatasetWriter.WriteInstances(dir.Path, spec, batchSize: 3);
+        var generator = new ToyWorldGenerator(32, seed: 4);
+        var items = Enumerable.Range(0, 4).Select(i => (Image: generator.Render(generator.Scene(i)), Caption: $"a star {i}")).ToList();
+        ToyDatasetWriter.AddRegularisation(configPath, "star", items);
+        items.ForEach(i => i.Image.Dispose());
+
+        var config = DatasetConfig.Load(configPath);
+        Assert.Equal(3, config.Datasets[0].BatchSize);
+        var dataset = TrainingDataset.Build(config, new ImageFileReader(), seed: 1);
+        Assert.Equal(5, dataset.Images.Count(i => !i.IsReg));
+        Assert.Equal(4, dataset.Images.Count(i => i.IsReg));
+        Assert.Contains(dataset.Images, i => i.IsReg && i.Caption == "a star 2");
+        Assert.Throws<IOException>(() => ToyDatasetWriter.AddRegularisation(configPath, "star", [(new SKBitmap(32, 32), "x")]));
+    }
+
+    [Fact]
     public void Existing_data_is_never_overwritten()
     {
         using var dir = TestPaths.NewTempDir();

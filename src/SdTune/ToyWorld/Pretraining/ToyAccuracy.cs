@@ -9,4 +9,21 @@ namespace SdTune.ToyWorld.Pretraining;
 /// <param name="ShapeColorBackground">Shape, colour and background all right (the quality target).</param>
 /// <param name="Size">Right size.</param>
 /// <param name="Position">Right grid position.</param>
-public sealed record ToyAccuracy(string Split, int Count, double Shape, double Color, double Background, double ShapeColorBackground, double Size, double Position);
+public sealed record ToyAccuracy(string Split, int Count, double Shape, double Color, double Background, double ShapeColorBackground, double Size, double Position)
+{
+    /// <summary>Scores evaluator matches.</summary>
+    /// <param name="split">The label of the set.</param>
+    /// <param name="matches">One match per picture (at least one).</param>
+    public static ToyAccuracy Of(string split, IReadOnlyList<ToySceneMatch> matches)
+    {
+        ArgumentNullException.ThrowIfNull(matches);
+        ArgumentOutOfRangeException.ThrowIfZero(matches.Count);
+        double Rate(Func<ToySceneMatch, bool> hit) => matches.Count(hit) / (double)matches.Count;
+        return new ToyAccuracy(split, matches.Count, Rate(m => m.Shape), Rate(m => m.Color), Rate(m => m.Background),
+            Rate(m => m.Shape && m.Color && m.Background), Rate(m => m.Size), Rate(m => m.Position));
+    }
+
+    /// <summary>One line: shape, colour, background, all three, size, position.</summary>
+    public override string ToString() =>
+        $"{Split}: shape {Shape:P0}, colour {Color:P0}, background {Background:P0}, all three {ShapeColorBackground:P0}, size {Size:P0}, position {Position:P0} ({Count} pictures)";
+}

@@ -44,12 +44,8 @@ public static class ToyBaseEvaluation
                 matches.Add(evaluator.Read(result.Images[0].Image).Matches(scene));
             }
 
-            double Rate(Func<ToySceneMatch, bool> hit) => matches.Count(hit) / (double)matches.Count;
-            var accuracy = new ToyAccuracy(
-                heldOut ? "held-out" : "train", matches.Count,
-                Rate(m => m.Shape), Rate(m => m.Color), Rate(m => m.Background), Rate(m => m.Shape && m.Color && m.Background),
-                Rate(m => m.Size), Rate(m => m.Position));
-            log?.Invoke($"{accuracy.Split}: shape {accuracy.Shape:P0}, colour {accuracy.Color:P0}, background {accuracy.Background:P0}, all three {accuracy.ShapeColorBackground:P0} ({accuracy.Count} prompts)");
+            var accuracy = ToyAccuracy.Of(heldOut ? "held-out" : "train", matches);
+            log?.Invoke(accuracy.ToString());
             results.Add(accuracy);
         }
 

@@ -9,8 +9,8 @@ using static TorchSharp.torch;
 namespace SdTune.ToyWorld.Pretraining;
 
 /// <summary>
-/// Stage 2: the UNet and the text encoder together on the frozen VAE's latents (epsilon prediction, min-SNR γ = 5
-/// weighting), each caption in a random phrasing and dropped to the empty prompt now and then.
+/// Stage 2: the UNet and the text encoder together on the frozen VAE's latents (epsilon prediction with offset noise,
+/// min-SNR γ = 5 weighting), each caption in a random phrasing and dropped to the empty prompt now and then.
 /// </summary>
 internal static class ToyDiffusionStage
 {
@@ -57,7 +57,7 @@ internal static class ToyDiffusionStage
 
             var x0 = latents.index_select(0, tensor(indices));
             var t = tensor(timesteps);
-            var eps = randn(x0.shape, generator: noise);
+            var eps = Schedulers.OffsetNoise.Sample(x0.shape, options.NoiseOffset, noise);
             var noisy = schedule.AddNoise(x0, eps, t);
             var context = textEncoder.Encode(cat(tokenRows, 0));
             var prediction = unet.forward(noisy, t, context);

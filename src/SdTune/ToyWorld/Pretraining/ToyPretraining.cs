@@ -40,7 +40,9 @@ public static class ToyPretraining
 
         var vaeStage = ToyVaeStage.Train(model.Vae, data, options, budget * options.VaeShare, log);
         var scale = ToyVaeStage.LatentScale(model.Vae, data);
+        var roundTrip = ToyVaeStage.RoundTripAccuracy(model.Vae, world, 256);
         log($"vae: {vaeStage.Steps} steps in {vaeStage.Seconds:F0} s, mse {vaeStage.FirstLoss:F4} -> {vaeStage.LastLoss:F4}; latent scaling factor {scale:F4}");
+        log($"  {roundTrip}");
 
         // The scaling factor lives in the VAE's config, so the trained weights move into a VAE built with it.
         var vae = new AutoencoderKL(model.Vae.Config with { ScalingFactor = scale });
@@ -71,7 +73,7 @@ public static class ToyPretraining
         var trained = ToyBaseModel.Assemble(model.Unet, vae, model.TextEncoder);
         DiffusersPipelineFormat.Save(trained, outputFolder);
         vae.Dispose();
-        var report = new ToyPretrainingReport(options.Seed, [vaeStage, diffusionStage], scale, parameters, clock.Elapsed.TotalSeconds, get_num_threads());
+        var report = new ToyPretrainingReport(options.Seed, [vaeStage, diffusionStage], scale, parameters, clock.Elapsed.TotalSeconds, get_num_threads(), roundTrip);
         AtomicFile.WriteAllText(Path.Combine(outputFolder, ReportFileName), JsonSerializer.Serialize(report, Json));
         log($"saved {outputFolder} after {report.TotalSeconds:F0} s");
         return report;

@@ -7,4 +7,6 @@ namespace SdTune.ToyWorld.Pretraining;
 /// <param name="Parameters">Parameter counts by component (unet, vae, text_encoder).</param>
 /// <param name="TotalSeconds">Wall-clock time of the whole run, data and saving included.</param>
 /// <param name="Threads">Torch intra-op threads used.</param>
-public sealed record ToyPretrainingReport(long Seed, IReadOnlyList<ToyStageResult> Stages, double LatentScalingFactor, IReadOnlyDictionary<string, long> Parameters, double TotalSeconds, int Threads);
+/// <param name="VaeRoundTrip">How often the evaluator reads held-out pictures right after a VAE round trip (the ceiling of the model).</param>
+public sealed record ToyPretrainingReport(long Seed, IReadOnlyList<ToyStageResult> Stages, double LatentScalingFactor, IReadOnlyDictionary<string, long> Parameters,
+    double TotalSeconds, int Threads, ToyAccuracy VaeRoundTrip);

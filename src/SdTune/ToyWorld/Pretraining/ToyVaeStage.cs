@@ -60,6 +60,24 @@ internal static class ToyVaeStage
         return 1.0 / posterior.Mean.std().item<float>();
     }
 
+    /// <summary>
+    /// The VAE's ceiling for the whole model: how often the evaluator still reads <paramref name="count"/> held-out
+    /// pictures right after an encode-decode round trip (posterior mean).
+    /// </summary>
+    public static ToyAccuracy RoundTripAccuracy(AutoencoderKL vae, ToyWorldGenerator world, int count)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var scenes = Enumerable.Range(0, count).Select(i => world.Scene(i, heldOut: true)).ToList();
+        var bitmaps = scenes.Select(world.Render).ToList();
+        var images = Imaging.ImageTensors.FromImages(bitmaps);
+        bitmaps.ForEach(b => b.Dispose());
+        using var posterior = vae.Encode(images);
+        var decoded = vae.Decode(posterior.Mean).clamp(-1, 1);
+        var readings = new ToyEvaluator(world.ImageSize).ReadBatch(decoded);
+        return ToyAccuracy.Of("vae round trip", [.. readings.Zip(scenes, (r, s) => r.Matches(s))]);
+    }
+
     internal static Tensor BatchIndices(SeededRandom random, long count, int batch)
     {
         var indices = new long[batch];

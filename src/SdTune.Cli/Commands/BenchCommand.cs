@@ -1,0 +1,54 @@
+using System.CommandLine;
+using SdTune.IO;
+using SdTune.ToyWorld;
+using SdTune.ToyWorld.Benchmark;
+
+namespace SdTune.Cli.Commands;
+
+/// <summary><c>sdtune bench methods</c>: the concept benchmark of every fine-tuning method on the toy world.</summary>
+internal static class BenchCommand
+{
+    /// <summary>The report's file name in the output folder.</summary>
+    public const string ReportFileName = "report.md";
+
+    public static Command Create() => new("bench", "Measured comparisons.")
+    {
+        Methods(),
+    };
+
+    private static Command Methods()
+    {
+        var spec = new Option<string?>("--spec") { Description = "The benchmark spec (subject, class word, prompts); the embedded toyworld/benchmark.toml by default." };
+        var model = new Option<string?>("--model") { Description = "The base model; the embedded toy base model by default." };
+        var output = new Option<string>("--out") { Description = "Output folder (data, trained outputs, grids, report.md).", DefaultValueFactory = _ => Path.Combine("runs", "bench-methods") };
+        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods: {string.Join(", ", BenchmarkMethods.All.Select(m => m.Name))}.", DefaultValueFactory = _ => string.Join(",", BenchmarkMethods.All.Select(m => m.Name)) };
+        var steps = new Option<int>("--steps") { Description = "Training steps per method.", DefaultValueFactory = _ => BenchmarkOptions.DefaultSteps };
+        var command = new Command("methods", "Fine-tune the toy base model on a new subject with every method and score subject fidelity, prompt fidelity and prior preservation.")
+        {
+            spec, model, output, methods, steps,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new BenchmarkOptions
+            {
+                BaseModel = ToyAssets.ModelOrDefault(parse.GetValue(model)),
+                Spec = BenchmarkSpec.Load(parse.GetValue(spec) ?? ToyAssets.BenchmarkSpec),
+                OutputDirectory = parse.GetValue(output)!,
+                Methods = [.. parse.GetValue(methods)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(BenchmarkMethods.Get)],
+                Steps = parse.GetValue(steps),
+            };
+            var rows = MethodBenchmark.Run(options, Console.Error.WriteLine);
+            var table = MethodBenchmark.ToMarkdown(rows);
+            AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, ReportFileName), Report(options, table));
+            Console.WriteLine(table);
+            Console.WriteLine($"Grids: {string.Join(", ", rows.Select(r => r.Grid))}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Report(BenchmarkOptions options, string table) =>
+        $"# Concept benchmark: {options.Spec.Subject.Name} ({options.Spec.Identifier} {options.Spec.ClassWord})\n\n" +
+        $"Base model: {options.BaseModel}; spec: {options.Spec.Source}; {options.Steps} steps per method, batch {options.BatchSize}; " +
+        $"evaluation: {options.Sampler}, {options.SamplingSteps} steps, CFG {options.CfgScale}, {options.Spec.ImagesPerPrompt} pictures per prompt.\n\n{table}";
+}

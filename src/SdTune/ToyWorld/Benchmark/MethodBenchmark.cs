@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using SdTune.Imaging;
+using SdTune.Models;
+using SdTune.Pipelines;
+using SdTune.Runtime;
+using SdTune.Training;
+using SkiaSharp;
+
+namespace SdTune.ToyWorld.Benchmark;
+
+/// <summary>
+/// The concept benchmark, the DreamBooth paper's protocol in miniature: the base model is scored on the spec's
+/// prompts, then every method trains on the spec's instance pictures from the same base model and is scored the same
+/// way, with the same seeds. Each row gets a labelled grid PNG; the report is a markdown table.
+/// </summary>
+public static class MethodBenchmark
+{
+    /// <summary>The name of the base model's row.</summary>
+    public const string BaseRow = "base model";
+
+    /// <summary>Runs the benchmark.</summary>
+    /// <param name="options">What to run.</param>
+    /// <param name="log">Receives progress lines.</param>
+    /// <returns>The base model's row, then one row per method.</returns>
+    /// <exception cref="ArgumentException">An option is out of range.</exception>
+    public static IReadOnlyList<MethodScore> Run(BenchmarkOptions options, Action<string>? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        log ??= _ => { };
+        Directory.CreateDirectory(options.OutputDirectory);
+        var rows = new List<MethodScore>();
+        using (var baseModel = StableDiffusionModel.Load(options.BaseModel))
+        {
+            rows.Add(Score(BaseRow, "the base model, no training", baseModel, null, options, 0, -1, 0, log));
+        }
+
+        var data = Path.Combine(options.OutputDirectory, "instances");
+        if (Directory.Exists(data))
+        {
+            Directory.Delete(data, recursive: true);
+        }
+
+        var datasetConfig = ToyDatasetWriter.WriteInstances(data, options.Spec, batchSize: options.BatchSize);
+        foreach (var method in options.Methods)
+        {
+            rows.Add(RunMethod(method, datasetConfig, options, log));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The rows as a markdown table.</summary>
+    /// <param name="rows">The rows from <see cref="Run"/>.</param>
+    public static string ToMarkdown(IReadOnlyList<MethodScore> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var text = new System.Text.StringBuilder()
+            .AppendLine("| method | subject fidelity | prompt fidelity (bg / size / position) | prior preservation | class colour entropy (bits) | train time | peak memory | output size |")
+            .AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+        {
+            var trained = r.Method != BaseRow;
+            text.AppendLine(System.Globalization.CultureInfo.InvariantCulture,
+                $"| {r.Method} | {Percent(r.SubjectFidelity)} | {Percent(r.PromptFidelity.Background)} / {Percent(r.PromptFidelity.Size)} / {Percent(r.PromptFidelity.Position)} | " +
+                $"{Percent(r.PriorPreservation)} | {r.ClassColorEntropy:F2} | {(trained ? $"{r.TrainSeconds:F0} s" : "–")} | " +
+                $"{(r.PeakMemoryBytes > 0 ? $"{r.PeakMemoryBytes / 1e6:F0} MB" : "–")} | {(trained ? $"{r.OutputBytes / 1e6:F2} MB" : "–")} |");
+        }
+
+        return text.ToString();
+    }
+
+    private static string Percent(double fraction) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fraction * 100:F0}%");
+
+    private static MethodScore RunMethod(BenchmarkMethod method, string datasetConfig, BenchmarkOptions options, Action<string> log)
+    {
+        var output = Path.Combine(options.OutputDirectory, method.Name);
+        if (Directory.Exists(output))
+        {
+            Directory.Delete(output, recursive: true);
+        }
+
+        var config = method.Configure(new TrainingConfig
+        {
+            Method = "lora",
+            PretrainedModel = options.BaseModel,
+            OutputDir = output,
+            OutputName = method.Name,
+            DatasetConfig = datasetConfig,
+            Resolution = options.Spec.ImageSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            TrainBatchSize = options.BatchSize,
+            MaxTrainSteps = options.Steps,
+            LrScheduler = "constant",
+            CacheLatents = true,
+            Seed = options.Spec.Seed,
+            SaveModelAs = "diffusers",
+        }, options.Spec);
+        if (config.WithPriorPreservation)
+        {
+            // kohya's form of prior preservation: class pictures from the base model as a regularisation subset.
+            var dataset = Path.Combine(output, "dataset");
+            CopyDataset(Path.GetDirectoryName(datasetConfig)!, dataset);
+            var classImages = ClassImages(options, config.NumClassImages);
+            try
+            {
+                ToyDatasetWriter.AddRegularisation(Path.Combine(dataset, ToyDatasetWriter.ConfigFileName), options.Spec.ClassWord, classImages);
+            }
+            finally
+            {
+                foreach (var (image, _) in classImages)
+                {
+                    image.Dispose();
+                }
+            }
+
+            config = config with { DatasetConfig = Path.Combine(dataset, ToyDatasetWriter.ConfigFileName), WithPriorPreservation = false };
+        }
+
+        log($"{method.Name}: training {options.Steps} steps");
+        ProcessMemory.ResetPeak();
+        var clock = Stopwatch.StartNew();
+        TrainingResult result;
+        using (var model = StableDiffusionModel.Load(options.BaseModel))
+        {
+            result = new Trainer(config, new TrainerServices
+            {
+                Model = model,
+                ImageGenerator = new PipelineSampleImageGenerator(options.Sampler),
+                Log = line => log($"  {line}"),
+            }).Run();
+        }
+
+        var seconds = clock.Elapsed.TotalSeconds;
+        var peak = ProcessMemory.PeakResidentBytes();
+        var file = result.Outputs.LastOrDefault() ?? throw new InvalidOperationException($"{method.Name}: training wrote no output.");
+        var bytes = Directory.Exists(file) ? Directory.EnumerateFiles(file, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : new FileInfo(file).Length;
+        log($"{method.Name}: trained in {seconds:F0} s, loss {result.LossHistory.Take(10).DefaultIfEmpty().Average():F4} -> {result.LossHistory.TakeLast(10).DefaultIfEmpty().Average():F4}");
+        if (method.ProducesAdapter)
+        {
+            using var baseModel = StableDiffusionModel.Load(options.BaseModel);
+            return Score(method.Name, method.Description, baseModel, file, options, seconds, peak, bytes, log);
+        }
+
+        using var tuned = StableDiffusionModel.Load(file);
+        return Score(method.Name, method.Description, tuned, null, options, seconds, peak, bytes, log);
+    }
+
+    /// <summary>The base model's pictures for class prompts at seeded random placements, with those prompts as captions.</summary>
+    private static List<(SKBitmap Image, string Caption)> ClassImages(BenchmarkOptions options, int count)
+    {
+        var spec = options.Spec;
+        var random = Training.Data.SeededRandom.For(spec.Seed, 0xC1A55);
+        var colors = Enum.GetValues<ToyColor>();
+        var items = new List<(SKBitmap, string)>();
+        using var model = StableDiffusionModel.Load(options.BaseModel);
+        using var pipeline = new StableDiffusionPipeline(model);
+        for (var i = 0; i < count; i++)
+        {
+            var placement = new ToyPlacement(colors[random.NextInt(colors.Length)], (ToySize)random.NextInt(3), (ToyPosition)random.NextInt(9));
+            var prompt = spec.ClassPromptFor(placement);
+            using var result = pipeline.Generate(new GenerationRequest
+            {
+                Prompt = prompt,
+                Sampler = options.Sampler,
+                Steps = options.SamplingSteps,
+                CfgScale = options.CfgScale,
+                Seed = spec.Seed + 50_000 + i,
+                Width = spec.ImageSize,
+                Height = spec.ImageSize,
+            });
+            items.Add((result.Images[0].Image.Copy(), prompt));
+        }
+
+        return items;
+    }
+
+    private static void CopyDataset(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    private static MethodScore Score(string name, string description, StableDiffusionModel model, string? adapter, BenchmarkOptions options,
+        double seconds, long peak, long bytes, Action<string> log)
+    {
+        var result = SubjectEvaluation.Run(model, adapter, options, w => log($"  warning: {w}"));
+        var grid = Path.Combine(options.OutputDirectory, $"grid-{name.Replace(' ', '-')}.png");
+        using (result.Grid)
+        {
+            PngWriter.Save(grid, result.Grid);
+        }
+
+        log($"{name}: subject fidelity {result.SubjectFidelity:P0}, prompt fidelity {result.PromptFidelity.All:P0}, prior preservation {result.PriorPreservation:P0}; grid {grid}");
+        return new MethodScore(name, description, result.SubjectFidelity, result.PromptFidelity, result.PriorPreservation, result.ClassColorEntropy, seconds, peak, bytes, grid);
+    }
+}

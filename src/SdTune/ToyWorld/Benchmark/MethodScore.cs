@@ -1,0 +1,24 @@
+namespace SdTune.ToyWorld.Benchmark;
+
+/// <summary>One row of the concept benchmark: a method's scores and costs (the base model's row has no training).</summary>
+/// <param name="Method">The method's name, or <c>base model</c>.</param>
+/// <param name="Description">What it is.</param>
+/// <param name="SubjectFidelity">Share of identifier-prompt pictures showing the subject (shape, colours, pattern).</param>
+/// <param name="PromptFidelity">How well those pictures follow the prompted background, size and position.</param>
+/// <param name="PriorPreservation">Share of class-prompt pictures without the subject's look (1 is perfect).</param>
+/// <param name="ClassColorEntropy">Entropy in bits of the class-prompt pictures' shape colours (variety kept).</param>
+/// <param name="TrainSeconds">Training wall time (0 for the base model).</param>
+/// <param name="PeakMemoryBytes">Peak resident memory during training; -1 where unknown or not trained.</param>
+/// <param name="OutputBytes">Size of the output file(s); 0 for the base model.</param>
+/// <param name="Grid">The image grid written for this row.</param>
+public sealed record MethodScore(
+    string Method,
+    string Description,
+    double SubjectFidelity,
+    ToyPromptFidelity PromptFidelity,
+    double PriorPreservation,
+    double ClassColorEntropy,
+    double TrainSeconds,
+    long PeakMemoryBytes,
+    long OutputBytes,
+    string Grid);

@@ -1,0 +1,81 @@
+using SdTune.Imaging;
+using SdTune.Models;
+using SdTune.Pipelines;
+using SkiaSharp;
+
+namespace SdTune.ToyWorld.Benchmark;
+
+/// <summary>
+/// Scores one model (optionally with an adapter file applied) on a benchmark spec: pictures for every identifier prompt
+/// and every class prompt, read back by <see cref="ToyEvaluator"/>, and a labelled grid of them all.
+/// </summary>
+internal static class SubjectEvaluation
+{
+    public sealed record Result(double SubjectFidelity, ToyPromptFidelity PromptFidelity, double PriorPreservation, double ClassColorEntropy, SKBitmap Grid);
+
+    public static Result Run(StableDiffusionModel model, string? adapter, BenchmarkOptions options, Action<string>? warn)
+    {
+        var spec = options.Spec;
+        using var pipeline = new StableDiffusionPipeline(model);
+        var evaluator = new ToyEvaluator(spec.ImageSize);
+        var images = new List<SKBitmap>();
+        var rows = new List<string>();
+        try
+        {
+            var (subjectReadings, placements) = Generate(pipeline, evaluator, spec.EvaluationPrompts(), 0, adapter, options, images, rows, warn);
+            var (classReadings, _) = Generate(pipeline, evaluator, spec.ClassPrompts(), 1, adapter, options, images, rows, warn);
+            var columns = Enumerable.Range(1, spec.ImagesPerPrompt).Select(i => $"#{i}").ToList();
+            var grid = ImageGrid.CreateLabelled(images, columns, rows, warn: warn);
+            return new Result(
+                ToyMetrics.SubjectFidelity(subjectReadings, spec.Subject),
+                ToyMetrics.PromptFidelity(subjectReadings, placements),
+                ToyMetrics.PriorPreservation(classReadings, spec.Subject),
+                ToyMetrics.ColorEntropy(classReadings),
+                grid);
+        }
+        finally
+        {
+            images.ForEach(i => i.Dispose());
+        }
+    }
+
+    private static (List<ToyReading> Readings, List<ToyPlacement> Placements) Generate(StableDiffusionPipeline pipeline, ToyEvaluator evaluator,
+        IReadOnlyList<BenchmarkPrompt> prompts, int set, string? adapter, BenchmarkOptions options, List<SKBitmap> images, List<string> rows, Action<string>? warn)
+    {
+        var spec = options.Spec;
+        var readings = new List<ToyReading>();
+        var placements = new List<ToyPlacement>();
+        for (var i = 0; i < prompts.Count; i++)
+        {
+            var request = new GenerationRequest
+            {
+                Prompt = prompts[i].Text,
+                Sampler = options.Sampler,
+                Steps = options.SamplingSteps,
+                CfgScale = options.CfgScale,
+                // The same seeds for every method, different for each prompt and for the two prompt sets.
+                Seed = spec.Seed + (1000L * set) + (spec.ImagesPerPrompt * (long)i),
+                Width = spec.ImageSize,
+                Height = spec.ImageSize,
+                BatchSize = spec.ImagesPerPrompt,
+                Loras = adapter is null ? [] : [(adapter, 1.0)],
+            };
+            using var result = pipeline.Generate(request);
+            foreach (var w in result.Warnings)
+            {
+                warn?.Invoke(w);
+            }
+
+            foreach (var image in result.Images)
+            {
+                readings.Add(evaluator.Read(image.Image));
+                placements.Add(prompts[i].Placement);
+                images.Add(image.Image.Copy());
+            }
+
+            rows.Add(prompts[i].Text);
+        }
+
+        return (readings, placements);
+    }
+}

@@ -1,0 +1,53 @@
+using SdTune.ToyWorld;
+using SdTune.ToyWorld.Benchmark;
+
+namespace SdTune.Tests.ToyWorld.Benchmark;
+
+public class MethodBenchmarkTests
+{
+    [Fact]
+    public void Methods_are_found_by_name_and_unknown_names_list_the_known_ones()
+    {
+        Assert.Same(BenchmarkMethods.LoCon, BenchmarkMethods.Get("LoCon"));
+        var e = Assert.Throws<ArgumentException>(() => BenchmarkMethods.Get("hypernetwork"));
+        Assert.Contains("lora, locon, dreambooth, dreambooth-prior", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_method_configuration_validates_as_an_ordinary_training_configuration()
+    {
+        var spec = BenchmarkSpec.Load(Path.Combine(TestPaths.RepositoryRoot, "toyworld", "benchmark.toml"));
+        var shared = new SdTune.Training.TrainingConfig
+        {
+            PretrainedModel = "base",
+            OutputDir = "out",
+            DatasetConfig = "dataset.toml",
+            Resolution = "32",
+            MaxTrainSteps = 10,
+        };
+        foreach (var method in BenchmarkMethods.All)
+        {
+            var config = method.Configure(shared, spec) with { WithPriorPreservation = false };
+            config.Validate();
+            Assert.Equal(method.ProducesAdapter ? "lora" : "dreambooth", config.Method);
+        }
+
+        Assert.Equal(["conv_dim=8", "conv_alpha=8"], BenchmarkMethods.LoCon.Configure(shared, spec).NetworkArgs);
+        Assert.True(BenchmarkMethods.DreamBoothPrior.Configure(shared, spec).WithPriorPreservation);
+    }
+
+    [Fact]
+    public void The_markdown_table_has_one_row_per_method()
+    {
+        var fidelity = new ToyPromptFidelity(1, 0.5, 0.25, 0.125, 8);
+        var rows = new[]
+        {
+            new MethodScore(MethodBenchmark.BaseRow, "no training", 0, fidelity, 1, 2.5, 0, -1, 0, "a.png"),
+            new MethodScore("lora", "LoRA", 0.75, fidelity, 0.875, 2.0, 12.3, 500_000_000, 1_234_567, "b.png"),
+        };
+        var lines = MethodBenchmark.ToMarkdown(rows).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        Assert.Equal("| base model | 0% | 100% / 50% / 25% | 100% | 2.50 | – | – | – |", lines[2]);
+        Assert.Equal("| lora | 75% | 100% / 50% / 25% | 88% | 2.00 | 12 s | 500 MB | 1.23 MB |", lines[3]);
+    }
+}
