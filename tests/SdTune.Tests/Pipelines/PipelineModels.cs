@@ -13,20 +13,8 @@ namespace SdTune.Tests.Pipelines;
 internal static class PipelineModels
 {
     /// <summary>The reference fixtures' tiny UNet, VAE and CLIP (cross-attention 32 = CLIP width 32).</summary>
-    public static StableDiffusionModel Sd1(int seed = 11)
-    {
-        var model = new StableDiffusionModel(
-            SdArchitecture.SD1,
-            new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json"))),
-            new AutoencoderKL(AutoencoderKLConfig.Load(TestPaths.Fixture("vae_tiny.config.json"))),
-            new ClipTextModel(ClipTextConfig.FromJsonFile(TestPaths.Fixture("clip_text_tiny.config.json"))),
-            ClipTokenizer.CreateDefault(),
-            null,
-            null,
-            TinyModels.DefaultScheduler("PNDMScheduler"),
-            PredictionType.Epsilon);
-        return TinyModels.WithReferenceScaledWeights(model, seed);
-    }
+    public static StableDiffusionModel Sd1(int seed = 11) =>
+        TinyModels.WithReferenceScaledWeights(TinyModels.FixtureSd1("PNDMScheduler"), seed);
 
     /// <summary>A tiny SD2-shaped model: OpenCLIP-style text encoder (gelu, zero padding), v-prediction.</summary>
     public static StableDiffusionModel Sd2(int seed = 13)

@@ -22,16 +22,7 @@ internal static class TrainingTestKit
 {
     public static StableDiffusionModel TinyModel(int seed = 7)
     {
-        var model = new StableDiffusionModel(
-            SdArchitecture.SD1,
-            new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json"))),
-            new AutoencoderKL(AutoencoderKLConfig.Load(TestPaths.Fixture("vae_tiny.config.json"))),
-            new ClipTextModel(ClipTextConfig.FromJsonFile(TestPaths.Fixture("clip_text_tiny.config.json"))),
-            ClipTokenizer.CreateDefault(),
-            null,
-            null,
-            TinyModels.DefaultScheduler("DDPMScheduler"),
-            PredictionType.Epsilon);
+        var model = TinyModels.FixtureSd1("DDPMScheduler");
         Initialise(model, seed);
         return model;
     }

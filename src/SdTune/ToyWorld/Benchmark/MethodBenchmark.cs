@@ -32,6 +32,7 @@ public static class MethodBenchmark
         var rows = new List<MethodScore>();
         using (var baseModel = StableDiffusionModel.Load(options.BaseModel))
         {
+            log($"the base model's VAE keeps the subject in {VaeKeepsSubject(baseModel, options.Spec)} of {options.Spec.Instances.Count} instance pictures (encode, decode, read back)");
             rows.Add(Score(BaseRow, "the base model, no training", baseModel, null, options, 0, -1, 0, log));
         }
 
@@ -143,6 +144,20 @@ public static class MethodBenchmark
 
         using var tuned = StableDiffusionModel.Load(file);
         return Score(method.Name, method.Description, tuned, null, options, seconds, peak, bytes, log);
+    }
+
+    /// <summary>How many instance pictures still read as the subject after the VAE's round trip: a ceiling for any method that keeps the VAE.</summary>
+    private static int VaeKeepsSubject(StableDiffusionModel model, BenchmarkSpec spec)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        using var noGrad = TorchSharp.torch.no_grad();
+        var world = new ToyWorldGenerator(spec.ImageSize, spec.Seed);
+        var bitmaps = spec.InstanceImages().Select(i => world.Render(i.Scene)).ToList();
+        var images = ImageTensors.FromImages(bitmaps);
+        bitmaps.ForEach(b => b.Dispose());
+        using var posterior = model.Vae.Encode(images);
+        var decoded = model.Vae.Decode(posterior.Mean).clamp(-1, 1);
+        return new ToyEvaluator(spec.ImageSize).ReadBatch(decoded).Count(r => ToyMetrics.ShowsSubject(r, spec.Subject));
     }
 
     /// <summary>The base model's pictures for class prompts at seeded random placements, with those prompts as captions.</summary>

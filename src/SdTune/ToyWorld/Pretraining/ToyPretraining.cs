@@ -35,7 +35,7 @@ public static class ToyPretraining
         var budget = options.Minutes * 60;
         using var model = ToyBaseModel.Create(options.Seed);
         var world = new ToyWorldGenerator(ToyBaseModel.ImageSize, options.Seed);
-        using var data = ToyTrainingSet.Create(world, model.Tokenizer, options.TrainImages);
+        using var data = ToyTrainingSet.Create(world, model.Tokenizer, options.TrainImages, options.VaeOnlyImages);
         log($"rendered {data.Count} training pictures in {clock.Elapsed.TotalSeconds:F1} s; {get_num_threads()} threads");
 
         var vaeStage = ToyVaeStage.Train(model.Vae, data, options, budget * options.VaeShare, log);

@@ -18,8 +18,11 @@ public sealed record ToyPretrainingOptions
     /// <summary>How many distinct training pictures are drawn (rendered once, kept in memory).</summary>
     public int TrainImages { get; init; } = 8192;
 
+    /// <summary>How many extra patterned pictures (random stripes, dots, checks, halves) only the VAE trains on.</summary>
+    public int VaeOnlyImages { get; init; } = 4096;
+
     /// <summary>Most VAE steps.</summary>
-    public int VaeSteps { get; init; } = 3000;
+    public int VaeSteps { get; init; } = 3500;
 
     /// <summary>VAE batch size.</summary>
     public int VaeBatch { get; init; } = 16;
@@ -77,6 +80,11 @@ public sealed record ToyPretrainingOptions
         if (!(VaeShare is > 0 and < 1))
         {
             throw new ArgumentException($"The VAE share of the budget must be in (0, 1) (got {VaeShare}).");
+        }
+
+        if (VaeOnlyImages < 0)
+        {
+            throw new ArgumentException($"The number of VAE-only pictures must not be negative (got {VaeOnlyImages}).");
         }
 
         if (TrainImages < 1 || VaeSteps < 1 || VaeBatch < 1 || DiffusionSteps < 1 || DiffusionBatch < 1 || LogEvery < 1 || WarmupSteps < 0

@@ -13,9 +13,10 @@ internal sealed class ToyTrainingSet : IDisposable
 {
     private static readonly ToyCaptionStyle[] Styles = Enum.GetValues<ToyCaptionStyle>();
 
-    private ToyTrainingSet(Tensor images, Tensor tokens, Tensor emptyTokens)
+    private ToyTrainingSet(Tensor images, Tensor tokens, Tensor emptyTokens, Tensor vaeOnlyImages)
     {
         Images = images;
+        VaeOnlyImages = vaeOnlyImages;
         Tokens = tokens;
         EmptyTokens = emptyTokens;
     }
@@ -24,15 +25,24 @@ internal sealed class ToyTrainingSet : IDisposable
 
     public Tensor Tokens { get; }
 
+    /// <summary>
+    /// Pictures only the VAE sees: the scenes of <see cref="Images"/> redrawn with a random pattern (stripes, dots,
+    /// checks, halves) and second colour. A VAE is a general image codec — SD's was trained on far more than the
+    /// concepts its UNet knows — and a VAE that only ever saw solid shapes cannot encode a new patterned subject at all,
+    /// so no fine-tuning method could learn one. The UNet and text encoder never see these pictures.
+    /// </summary>
+    public Tensor VaeOnlyImages { get; }
+
     public Tensor EmptyTokens { get; }
 
     public long Count => Images.shape[0];
 
     public static int StyleCount => Styles.Length;
 
-    public static ToyTrainingSet Create(ToyWorldGenerator generator, ClipTokenizer tokenizer, int count)
+    public static ToyTrainingSet Create(ToyWorldGenerator generator, ClipTokenizer tokenizer, int count, int vaeOnlyCount = 0)
     {
         var size = generator.ImageSize;
+        var vaeOnly = RenderPatterned(generator, count, vaeOnlyCount);
         var pixels = new byte[(long)count * 3 * size * size];
         var ids = new long[(long)count * Styles.Length * ClipTokenizer.DefaultMaxLength];
         var plane = size * size;
@@ -64,12 +74,36 @@ internal sealed class ToyTrainingSet : IDisposable
 
         var images = tensor(pixels, [count, 3, size, size]).to(ScalarType.Float32).div_(127.5f).sub_(1f);
         var empty = tokenizer.EncodeForModel(string.Empty).InputIds.Select(t => (long)t).ToArray();
-        return new ToyTrainingSet(images, tensor(ids, [count, Styles.Length, ClipTokenizer.DefaultMaxLength]), tensor(empty, [1, empty.Length]));
+        return new ToyTrainingSet(images, tensor(ids, [count, Styles.Length, ClipTokenizer.DefaultMaxLength]), tensor(empty, [1, empty.Length]), vaeOnly);
+    }
+
+    private static Tensor RenderPatterned(ToyWorldGenerator generator, int offset, int count)
+    {
+        var random = Training.Data.SeededRandom.For(generator.Seed, 0x9A77);
+        var patterns = Enum.GetValues<ToyPattern>().Where(p => p != ToyPattern.Solid).ToArray();
+        var colors = Enum.GetValues<ToyColor>();
+        var bitmaps = new List<SkiaSharp.SKBitmap>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var scene = generator.Scene(offset + i);
+            var second = colors.Where(c => c != scene.Color && c != scene.Background).ToArray();
+            bitmaps.Add(generator.Render(scene with { Pattern = patterns[random.NextInt(patterns.Length)], SecondColor = second[random.NextInt(second.Length)] }));
+        }
+
+        try
+        {
+            return count == 0 ? zeros(0, 3, generator.ImageSize, generator.ImageSize) : ImageTensors.FromImages(bitmaps);
+        }
+        finally
+        {
+            bitmaps.ForEach(b => b.Dispose());
+        }
     }
 
     public void Dispose()
     {
         Images.Dispose();
+        VaeOnlyImages.Dispose();
         Tokens.Dispose();
         EmptyTokens.Dispose();
     }

@@ -6,7 +6,10 @@ using static TorchSharp.torch;
 
 namespace SdTune.ToyWorld.Pretraining;
 
-/// <summary>Stage 1: the VAE as an autoencoder on toy pictures (per-pixel MSE of a posterior sample plus a small KL).</summary>
+/// <summary>
+/// Stage 1: the VAE as an autoencoder (per-pixel MSE of a posterior sample plus a small KL) on the training pictures
+/// and on patterned pictures only the VAE sees (<see cref="ToyTrainingSet.VaeOnlyImages"/>).
+/// </summary>
 internal static class ToyVaeStage
 {
     public static ToyStageResult Train(AutoencoderKL vae, ToyTrainingSet data, ToyPretrainingOptions options, double? budgetSeconds, Action<string> log)
@@ -17,6 +20,7 @@ internal static class ToyVaeStage
         using var optimizer = new AdamWOptimizer([group], new AdamWOptions { WeightDecay = 0 });
         var tracker = new ToyLossTracker();
         var clock = Stopwatch.StartNew();
+        using var pictures = cat([data.Images, data.VaeOnlyImages], 0);
         vae.train();
         var step = 0;
         for (; step < options.VaeSteps; step++)
@@ -28,7 +32,7 @@ internal static class ToyVaeStage
 
             group.LearningRate = options.VaeLearningRate * ToyLearningRate.Factor(step, options.WarmupSteps, options.VaeSteps, clock.Elapsed.TotalSeconds, budgetSeconds);
             using var scope = NewDisposeScope();
-            var images = data.Images.index_select(0, BatchIndices(random, data.Count, options.VaeBatch));
+            var images = pictures.index_select(0, BatchIndices(random, pictures.shape[0], options.VaeBatch));
             using var posterior = vae.Encode(images);
             var reconstruction = vae.Decode(posterior.Sample(noise));
             var mse = nn.functional.mse_loss(reconstruction, images);

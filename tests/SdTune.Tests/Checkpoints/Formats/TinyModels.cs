@@ -65,6 +65,21 @@ internal static class TinyModels
         ProjectionClassEmbeddingsInputDim = 32 + (6 * 8),
     };
 
+    /// <summary>
+    /// The reference fixtures' own tiny SD 1.x model, self-consistent as it is (UNet cross-attention 32 = CLIP width 32,
+    /// GroupNorm 8), with uninitialised weights: the pipeline and training kits initialise it their own way.
+    /// </summary>
+    public static StableDiffusionModel FixtureSd1(string schedulerClass) => new(
+        SdArchitecture.SD1,
+        new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json"))),
+        new AutoencoderKL(AutoencoderKLConfig.Load(TestPaths.Fixture("vae_tiny.config.json"))),
+        new ClipTextModel(ClipTextConfig.FromJsonFile(TestPaths.Fixture("clip_text_tiny.config.json"))),
+        ClipTokenizer.CreateDefault(),
+        null,
+        null,
+        DefaultScheduler(schedulerClass),
+        PredictionType.Epsilon);
+
     public static StableDiffusionModel Sd1(int seed = 1)
     {
         var model = new StableDiffusionModel(

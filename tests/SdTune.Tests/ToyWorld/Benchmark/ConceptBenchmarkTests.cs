@@ -1,0 +1,36 @@
+using SdTune.ToyWorld;
+using SdTune.ToyWorld.Benchmark;
+using Xunit.Abstractions;
+
+namespace SdTune.Tests.ToyWorld.Benchmark;
+
+/// <summary>
+/// The concept benchmark in CI: a LoRA trained on the embedded toy base model really learns the benchmark subject
+/// (a striped star it has never seen), as read back by the evaluator, without losing the prompt.
+/// </summary>
+public class ConceptBenchmarkTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void A_lora_learns_the_subject_and_keeps_following_the_prompt()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var options = new BenchmarkOptions
+        {
+            BaseModel = Path.Combine(TestPaths.RepositoryRoot, "toyworld", "base-model"),
+            Spec = BenchmarkSpec.Load(Path.Combine(TestPaths.RepositoryRoot, "toyworld", "benchmark.toml")),
+            OutputDirectory = dir.Path,
+            Methods = [BenchmarkMethods.Lora],
+        };
+
+        var rows = MethodBenchmark.Run(options, output.WriteLine);
+        output.WriteLine(MethodBenchmark.ToMarkdown(rows));
+
+        var (before, after) = (rows[0], rows[1]);
+        Assert.Equal(MethodBenchmark.BaseRow, before.Method);
+        Assert.True(before.SubjectFidelity <= 0.1, $"the base model already draws the subject ({before.SubjectFidelity:P0})");
+        Assert.True(after.SubjectFidelity >= before.SubjectFidelity + 0.5, $"subject fidelity {before.SubjectFidelity:P0} -> {after.SubjectFidelity:P0}");
+        Assert.True(after.PromptFidelity.Background >= 0.75, $"prompted background followed in {after.PromptFidelity.Background:P0} of the pictures");
+        Assert.True(File.Exists(Path.Combine(dir.Path, "lora", "lora.safetensors")));
+        Assert.True(File.Exists(after.Grid));
+    }
+}
