@@ -26,6 +26,7 @@ public class ToyPretrainingTests
         {
             Minutes = null,
             TrainImages = 64,
+            VaeOnlyImages = 16,
             VaeSteps = 40,
             VaeBatch = 8,
             VaeLearningRate = 2e-3,
