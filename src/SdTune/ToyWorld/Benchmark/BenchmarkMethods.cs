@@ -14,7 +14,7 @@ public static class BenchmarkMethods
         Method = "lora",
         NetworkDim = 8,
         NetworkAlpha = 8,
-        LearningRate = 2e-3,
+        LearningRate = 5e-3,
     }, ProducesAdapter: true);
 
     /// <summary>LoCon: LoRA plus rank-8 adapters on the ResNet convolutions.</summary>
@@ -24,14 +24,15 @@ public static class BenchmarkMethods
         NetworkDim = 8,
         NetworkAlpha = 8,
         NetworkArgs = ["conv_dim=8", "conv_alpha=8"],
-        LearningRate = 2e-3,
+        LearningRate = 5e-3,
     }, ProducesAdapter: true);
 
-    /// <summary>DreamBooth: the whole UNet fine-tuned on the instance pictures.</summary>
-    public static BenchmarkMethod DreamBooth { get; } = new("dreambooth", "DreamBooth (full UNet)", (c, _) => c with
+    /// <summary>DreamBooth: the whole UNet and text encoder fine-tuned on the instance pictures.</summary>
+    public static BenchmarkMethod DreamBooth { get; } = new("dreambooth", "DreamBooth (UNet + text encoder)", (c, _) => c with
     {
         Method = "dreambooth",
-        LearningRate = 2e-4,
+        LearningRate = 5e-4,
+        TrainTextEncoder = true,
     }, ProducesAdapter: false);
 
     /// <summary>
@@ -41,7 +42,8 @@ public static class BenchmarkMethods
     public static BenchmarkMethod DreamBoothPrior { get; } = new("dreambooth-prior", "DreamBooth + prior preservation", (c, spec) => c with
     {
         Method = "dreambooth",
-        LearningRate = 2e-4,
+        LearningRate = 5e-4,
+        TrainTextEncoder = true,
         WithPriorPreservation = true,
         NumClassImages = 40,
         PriorLossWeight = 1.0,
