@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 using SdTune.Bench.Infrastructure;
-using SdTune.Runtime;
 using SdTune.Checkpoints;
 using SdTune.Models;
 using SdTune.Runtime;
