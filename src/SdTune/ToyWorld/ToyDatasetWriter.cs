@@ -74,29 +74,11 @@ public static class ToyDatasetWriter
 
         var folderName = $"{repeats}_{concept}";
         var imageDirectory = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(configPath))!, folderName);
-        if (Directory.Exists(imageDirectory) && Directory.EnumerateFileSystemEntries(imageDirectory).Any())
-        {
-            throw new IOException($"{imageDirectory}: the folder is not empty; regularisation images are only written into a new or empty folder.");
-        }
-
-        Directory.CreateDirectory(imageDirectory);
-        var digits = Math.Max(5, items.Count.ToString(CultureInfo.InvariantCulture).Length);
-        for (var i = 0; i < items.Count; i++)
-        {
-            var name = i.ToString(CultureInfo.InvariantCulture).PadLeft(digits, '0');
-            PngWriter.Save(Path.Combine(imageDirectory, name + ".png"), items[i].Image);
-            AtomicFile.WriteAllText(Path.Combine(imageDirectory, name + ".txt"), items[i].Caption + "\n");
-        }
-
-        var toml = new StringBuilder(File.ReadAllText(configPath))
-            .AppendLine()
-            .AppendLine("  [[datasets.subsets]]")
-            .AppendLine(CultureInfo.InvariantCulture, $"  image_dir = \"{folderName}\"")
-            .AppendLine(CultureInfo.InvariantCulture, $"  num_repeats = {repeats}")
-            .AppendLine(CultureInfo.InvariantCulture, $"  class_tokens = \"{concept}\"")
-            .AppendLine("  is_reg = true")
-            .ToString();
-        AtomicFile.WriteAllText(configPath, toml);
+        RequireEmptyFolder(imageDirectory, "regularisation images are");
+        WritePictures(imageDirectory, items.Count, i => items[i].Image.Copy(), i => items[i].Caption);
+        var toml = new StringBuilder(File.ReadAllText(configPath)).AppendLine();
+        AppendSubset(toml, folderName, repeats, concept, isReg: true);
+        AtomicFile.WriteAllText(configPath, toml.ToString());
     }
 
     private static string Write(string directory, ToyWorldGenerator generator, string concept, int repeats, IReadOnlyList<(ToyScene Scene, string Caption)> items, int batchSize)
@@ -106,26 +88,13 @@ public static class ToyDatasetWriter
         var folderName = $"{repeats}_{concept}";
         var imageDirectory = Path.Combine(directory, folderName);
         var configPath = Path.Combine(directory, ConfigFileName);
-        if (Directory.Exists(imageDirectory) && Directory.EnumerateFileSystemEntries(imageDirectory).Any())
-        {
-            throw new IOException($"{imageDirectory}: the folder is not empty; the toy dataset is only written into a new or empty folder.");
-        }
-
+        RequireEmptyFolder(imageDirectory, "the toy dataset is");
         if (File.Exists(configPath))
         {
             throw new IOException($"{configPath}: already exists; the toy dataset never overwrites a configuration.");
         }
 
-        Directory.CreateDirectory(imageDirectory);
-        var digits = Math.Max(5, items.Count.ToString(CultureInfo.InvariantCulture).Length);
-        for (var i = 0; i < items.Count; i++)
-        {
-            var name = i.ToString(CultureInfo.InvariantCulture).PadLeft(digits, '0');
-            using var bitmap = generator.Render(items[i].Scene);
-            PngWriter.Save(Path.Combine(imageDirectory, name + ".png"), bitmap);
-            AtomicFile.WriteAllText(Path.Combine(imageDirectory, name + ".txt"), items[i].Caption + "\n");
-        }
-
+        WritePictures(imageDirectory, items.Count, i => generator.Render(items[i].Scene), i => items[i].Caption);
         var toml = new StringBuilder()
             .AppendLine("# Toy-world dataset written by SdTune.")
             .AppendLine("[general]")
@@ -135,13 +104,46 @@ public static class ToyDatasetWriter
             .AppendLine(CultureInfo.InvariantCulture, $"resolution = {generator.ImageSize}")
             .AppendLine(CultureInfo.InvariantCulture, $"batch_size = {batchSize}")
             .AppendLine("enable_bucket = false")
-            .AppendLine()
-            .AppendLine("  [[datasets.subsets]]")
+            .AppendLine();
+        AppendSubset(toml, folderName, repeats, concept, isReg: false);
+        AtomicFile.WriteAllText(configPath, toml.ToString());
+        return configPath;
+    }
+
+    private static void RequireEmptyFolder(string imageDirectory, string what)
+    {
+        if (Directory.Exists(imageDirectory) && Directory.EnumerateFileSystemEntries(imageDirectory).Any())
+        {
+            throw new IOException($"{imageDirectory}: the folder is not empty; {what} only written into a new or empty folder.");
+        }
+    }
+
+    /// <summary>Numbered PNGs with <c>.txt</c> captions (kohya's layout); each picture is disposed once saved.</summary>
+    private static void WritePictures(string imageDirectory, int count, Func<int, SKBitmap> picture, Func<int, string> caption)
+    {
+        Directory.CreateDirectory(imageDirectory);
+        var digits = Math.Max(5, count.ToString(CultureInfo.InvariantCulture).Length);
+        for (var i = 0; i < count; i++)
+        {
+            var name = i.ToString(CultureInfo.InvariantCulture).PadLeft(digits, '0');
+            using (var bitmap = picture(i))
+            {
+                PngWriter.Save(Path.Combine(imageDirectory, name + ".png"), bitmap);
+            }
+
+            AtomicFile.WriteAllText(Path.Combine(imageDirectory, name + ".txt"), caption(i) + "\n");
+        }
+    }
+
+    private static void AppendSubset(StringBuilder toml, string folderName, int repeats, string concept, bool isReg)
+    {
+        toml.AppendLine("  [[datasets.subsets]]")
             .AppendLine(CultureInfo.InvariantCulture, $"  image_dir = \"{folderName}\"")
             .AppendLine(CultureInfo.InvariantCulture, $"  num_repeats = {repeats}")
-            .AppendLine(CultureInfo.InvariantCulture, $"  class_tokens = \"{concept}\"")
-            .ToString();
-        AtomicFile.WriteAllText(configPath, toml);
-        return configPath;
+            .AppendLine(CultureInfo.InvariantCulture, $"  class_tokens = \"{concept}\"");
+        if (isReg)
+        {
+            toml.AppendLine("  is_reg = true");
+        }
     }
 }

@@ -9,7 +9,7 @@ namespace SdTune.ToyWorld.Benchmark;
 public static class BenchmarkMethods
 {
     /// <summary>LoRA rank 8 on the UNet's transformer blocks and the text encoder's attention and MLP.</summary>
-    public static BenchmarkMethod Lora { get; } = new("lora", "LoRA r8 (UNet + text encoder)", (c, _) => c with
+    public static BenchmarkMethod Lora { get; } = new("lora", "LoRA r8 (UNet + text encoder)", c => c with
     {
         Method = "lora",
         NetworkDim = 8,
@@ -18,7 +18,7 @@ public static class BenchmarkMethods
     }, ProducesAdapter: true);
 
     /// <summary>LoCon: LoRA plus rank-8 adapters on the ResNet convolutions.</summary>
-    public static BenchmarkMethod LoCon { get; } = new("locon", "LoCon r8, conv r8", (c, _) => c with
+    public static BenchmarkMethod LoCon { get; } = new("locon", "LoCon r8, conv r8", c => c with
     {
         Method = "lora",
         NetworkDim = 8,
@@ -28,7 +28,7 @@ public static class BenchmarkMethods
     }, ProducesAdapter: true);
 
     /// <summary>DreamBooth: the whole UNet and text encoder fine-tuned on the instance pictures.</summary>
-    public static BenchmarkMethod DreamBooth { get; } = new("dreambooth", "DreamBooth (UNet + text encoder)", (c, _) => c with
+    public static BenchmarkMethod DreamBooth { get; } = new("dreambooth", "DreamBooth (UNet + text encoder)", c => c with
     {
         Method = "dreambooth",
         LearningRate = 5e-4,
@@ -39,15 +39,13 @@ public static class BenchmarkMethods
     /// DreamBooth with prior preservation: 40 class pictures made by the base model from the spec's class prompt at
     /// random placements, trained alongside as kohya's regularisation images (prior loss weight 1).
     /// </summary>
-    public static BenchmarkMethod DreamBoothPrior { get; } = new("dreambooth-prior", "DreamBooth + prior preservation", (c, spec) => c with
+    public static BenchmarkMethod DreamBoothPrior { get; } = new("dreambooth-prior", "DreamBooth + prior preservation", c => c with
     {
         Method = "dreambooth",
         LearningRate = 5e-4,
         TrainTextEncoder = true,
-        WithPriorPreservation = true,
-        NumClassImages = 40,
         PriorLossWeight = 1.0,
-    }, ProducesAdapter: false);
+    }, ProducesAdapter: false, ClassImages: 40);
 
     /// <summary>Every method, in table order.</summary>
     public static IReadOnlyList<BenchmarkMethod> All { get; } = [Lora, LoCon, DreamBooth, DreamBoothPrior];

@@ -95,16 +95,16 @@ public static class MethodBenchmark
             CacheLatents = true,
             Seed = options.Spec.Seed,
             SaveModelAs = "diffusers",
-        }, options.Spec);
-        if (config.WithPriorPreservation)
+        });
+        if (method.ClassImages > 0)
         {
-            // kohya's form of prior preservation: class pictures from the base model as a regularisation subset.
-            var dataset = Path.Combine(output, "dataset");
-            CopyDataset(Path.GetDirectoryName(datasetConfig)!, dataset);
-            var classImages = ClassImages(options, config.NumClassImages);
+            // kohya's form of prior preservation: class pictures from the base model as a regularisation subset
+            // beside this method's own copy of the instance pictures.
+            var dataset = ToyDatasetWriter.WriteInstances(Path.Combine(output, "dataset"), options.Spec, batchSize: options.BatchSize);
+            var classImages = ClassImages(options, method.ClassImages);
             try
             {
-                ToyDatasetWriter.AddRegularisation(Path.Combine(dataset, ToyDatasetWriter.ConfigFileName), options.Spec.ClassWord, classImages);
+                ToyDatasetWriter.AddRegularisation(dataset, options.Spec.ClassWord, classImages);
             }
             finally
             {
@@ -114,7 +114,7 @@ public static class MethodBenchmark
                 }
             }
 
-            config = config with { DatasetConfig = Path.Combine(dataset, ToyDatasetWriter.ConfigFileName), WithPriorPreservation = false };
+            config = config with { DatasetConfig = dataset };
         }
 
         log($"{method.Name}: training {options.Steps} steps");
@@ -126,7 +126,6 @@ public static class MethodBenchmark
             result = new Trainer(config, new TrainerServices
             {
                 Model = model,
-                ImageGenerator = new PipelineSampleImageGenerator(options.Sampler),
                 Log = line => log($"  {line}"),
             }).Run();
         }
@@ -147,18 +146,9 @@ public static class MethodBenchmark
     }
 
     /// <summary>How many instance pictures still read as the subject after the VAE's round trip: a ceiling for any method that keeps the VAE.</summary>
-    private static int VaeKeepsSubject(StableDiffusionModel model, BenchmarkSpec spec)
-    {
-        using var scope = TorchSharp.torch.NewDisposeScope();
-        using var noGrad = TorchSharp.torch.no_grad();
-        var world = new ToyWorldGenerator(spec.ImageSize, spec.Seed);
-        var bitmaps = spec.InstanceImages().Select(i => world.Render(i.Scene)).ToList();
-        var images = ImageTensors.FromImages(bitmaps);
-        bitmaps.ForEach(b => b.Dispose());
-        using var posterior = model.Vae.Encode(images);
-        var decoded = model.Vae.Decode(posterior.Mean).clamp(-1, 1);
-        return new ToyEvaluator(spec.ImageSize).ReadBatch(decoded).Count(r => ToyMetrics.ShowsSubject(r, spec.Subject));
-    }
+    private static int VaeKeepsSubject(StableDiffusionModel model, BenchmarkSpec spec) =>
+        Pretraining.ToyVaeStage.ReadAfterRoundTrip(model.Vae, new ToyWorldGenerator(spec.ImageSize, spec.Seed), [.. spec.InstanceImages().Select(i => i.Scene)])
+            .Count(r => ToyMetrics.ShowsSubject(r, spec.Subject));
 
     /// <summary>The base model's pictures for class prompts at seeded random placements, with those prompts as captions.</summary>
     private static List<(SKBitmap Image, string Caption)> ClassImages(BenchmarkOptions options, int count)
@@ -187,16 +177,6 @@ public static class MethodBenchmark
         }
 
         return items;
-    }
-
-    private static void CopyDataset(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
     }
 
     private static MethodScore Score(string name, string description, StableDiffusionModel model, string? adapter, BenchmarkOptions options,

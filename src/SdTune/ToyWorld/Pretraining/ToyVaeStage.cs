@@ -70,16 +70,22 @@ internal static class ToyVaeStage
     /// </summary>
     public static ToyAccuracy RoundTripAccuracy(AutoencoderKL vae, ToyWorldGenerator world, int count)
     {
+        var scenes = Enumerable.Range(0, count).Select(i => world.Scene(i, heldOut: true)).ToList();
+        var readings = ReadAfterRoundTrip(vae, world, scenes);
+        return ToyAccuracy.Of("vae round trip", [.. readings.Zip(scenes, (r, s) => r.Matches(s))]);
+    }
+
+    /// <summary>The evaluator's readings of <paramref name="scenes"/> drawn, encoded and decoded (posterior mean).</summary>
+    internal static IReadOnlyList<ToyReading> ReadAfterRoundTrip(AutoencoderKL vae, ToyWorldGenerator world, IReadOnlyList<ToyScene> scenes)
+    {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var scenes = Enumerable.Range(0, count).Select(i => world.Scene(i, heldOut: true)).ToList();
         var bitmaps = scenes.Select(world.Render).ToList();
         var images = Imaging.ImageTensors.FromImages(bitmaps);
         bitmaps.ForEach(b => b.Dispose());
         using var posterior = vae.Encode(images);
         var decoded = vae.Decode(posterior.Mean).clamp(-1, 1);
-        var readings = new ToyEvaluator(world.ImageSize).ReadBatch(decoded);
-        return ToyAccuracy.Of("vae round trip", [.. readings.Zip(scenes, (r, s) => r.Matches(s))]);
+        return new ToyEvaluator(world.ImageSize).ReadBatch(decoded);
     }
 
     internal static Tensor BatchIndices(SeededRandom random, long count, int batch)

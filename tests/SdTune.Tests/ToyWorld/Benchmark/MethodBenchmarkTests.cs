@@ -16,7 +16,6 @@ public class MethodBenchmarkTests
     [Fact]
     public void Every_method_configuration_validates_as_an_ordinary_training_configuration()
     {
-        var spec = BenchmarkSpec.Load(Path.Combine(TestPaths.RepositoryRoot, "toyworld", "benchmark.toml"));
         var shared = new SdTune.Training.TrainingConfig
         {
             PretrainedModel = "base",
@@ -27,13 +26,14 @@ public class MethodBenchmarkTests
         };
         foreach (var method in BenchmarkMethods.All)
         {
-            var config = method.Configure(shared, spec) with { WithPriorPreservation = false };
+            var config = method.Configure(shared);
             config.Validate();
             Assert.Equal(method.ProducesAdapter ? "lora" : "dreambooth", config.Method);
         }
 
-        Assert.Equal(["conv_dim=8", "conv_alpha=8"], BenchmarkMethods.LoCon.Configure(shared, spec).NetworkArgs);
-        Assert.True(BenchmarkMethods.DreamBoothPrior.Configure(shared, spec).WithPriorPreservation);
+        Assert.Equal(["conv_dim=8", "conv_alpha=8"], BenchmarkMethods.LoCon.Configure(shared).NetworkArgs);
+        Assert.Equal(40, BenchmarkMethods.DreamBoothPrior.ClassImages);
+        Assert.All(BenchmarkMethods.All.Where(m => m != BenchmarkMethods.DreamBoothPrior), m => Assert.Equal(0, m.ClassImages));
     }
 
     [Fact]
