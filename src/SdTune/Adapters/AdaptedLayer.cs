@@ -1,3 +1,4 @@
+using SdTune.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -74,6 +75,6 @@ public sealed class AdaptedLayer
 
     /// <summary>Applies this layer's operation with another weight and no bias: <c>x Wᵀ</c> or <c>conv2d(x, W)</c>.</summary>
     public Tensor Apply(Tensor input, Tensor weight) => IsConv
-        ? nn.functional.conv2d(input, weight, null, [.. Stride], [.. Padding], [.. Dilation])
+        ? PaddedConvolution.Conv2d(input, weight, null, [.. Stride], [.. Padding], [.. Dilation])
         : nn.functional.linear(input, weight);
 }

@@ -1,3 +1,4 @@
+using SdTune.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -63,6 +64,7 @@ public sealed class LoraModule : AdapterModule
 
         register_module("lora_down", lora_down);
         register_module("lora_up", lora_up);
+        PaddedConvolution.Guard(this);
     }
 
     /// <summary>The algorithm's registration: recognised by <c>lora_down.weight</c>; kohya module <c>networks.lora</c>.</summary>

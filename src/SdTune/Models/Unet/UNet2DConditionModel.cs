@@ -1,3 +1,4 @@
+using SdTune.Runtime;
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Models.Layers;
@@ -86,6 +87,7 @@ public sealed class UNet2DConditionModel : nn.Module
         conv_norm_out = GroupNorms.Create(config.NormNumGroups, channels[0], config.NormEps);
         conv_out = nn.Conv2d(channels[0], config.OutChannels, config.ConvOutKernel, stride: 1, padding: (config.ConvOutKernel - 1) / 2);
         RegisterComponents();
+        PaddedConvolution.Guard(this);
     }
 
     /// <summary>The architecture this model was built from.</summary>

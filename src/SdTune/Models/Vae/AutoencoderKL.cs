@@ -1,3 +1,4 @@
+using SdTune.Runtime;
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Models.Layers;
@@ -38,6 +39,7 @@ public sealed class AutoencoderKL : nn.Module
         }
 
         RegisterComponents();
+        PaddedConvolution.Guard(this);
     }
 
     /// <summary>The architecture this model was built from.</summary>
