@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using SdTune.Checkpoints.Inspection;
 using SdTune.Checkpoints.Pickle;
 using SdTune.Checkpoints.Safetensors;
@@ -97,14 +98,31 @@ public static class SingleFileFormat
             notes.Add($"{plan.Ignored.Count} tensor(s) not needed by the diffusers models were skipped (schedule buffers, EMA copies, unused layers).");
         }
 
-        var unetJson = SingleFileInspector.DeriveUnetConfig(shapes, detection);
-        unetJson["upcast_attention"] = options.UpcastAttention ?? (detection.Architecture == SdArchitecture.SD2 && prediction == PredictionType.VPrediction);
-        var unetConfig = UNet2DConditionConfig.Parse(unetJson.ToJsonString(), path + " (derived UNet config)");
-        var vaeConfig = AutoencoderKLConfig.Parse(SingleFileInspector.DeriveVaeConfig(shapes, detection).ToJsonString(), path + " (derived VAE config)");
+        // Configs SdTune recorded when it wrote the file win over derivation (shapes cannot tell head counts, scaling factors, sizes).
+        var embedded = EmbeddedConfigs.Read(source.Metadata, path);
+        if (embedded.Any)
+        {
+            notes.Add("configs read from the file's sdtune.* metadata.");
+        }
+
+        var unetJson = embedded.Unet is { } recordedUnet ? (JsonObject)JsonNode.Parse(recordedUnet)! : SingleFileInspector.DeriveUnetConfig(shapes, detection);
+        if (options.UpcastAttention is not null || embedded.Unet is null)
+        {
+            unetJson["upcast_attention"] = options.UpcastAttention ?? (detection.Architecture == SdArchitecture.SD2 && prediction == PredictionType.VPrediction);
+        }
+
+        var unetConfig = UNet2DConditionConfig.Parse(unetJson.ToJsonString(), path + (embedded.Unet is null ? " (derived UNet config)" : $" (metadata {EmbeddedConfigs.UnetKey})"));
+        var vaeConfig = embedded.Vae is { } recordedVae
+            ? AutoencoderKLConfig.Parse(recordedVae, $"{path} (metadata {EmbeddedConfigs.VaeKey})")
+            : AutoencoderKLConfig.Parse(SingleFileInspector.DeriveVaeConfig(shapes, detection).ToJsonString(), path + " (derived VAE config)");
         var xl = detection.Architecture == SdArchitecture.SdxlBase;
         var textPreset = detection.Architecture == SdArchitecture.SD2 ? ClipTextConfig.OpenClipH : ClipTextConfig.ClipL;
-        var textConfig = DeriveTextConfig(textPreset, TargetShapes(plan, SdComponent.TextEncoder), withProjection: false, path);
-        var text2Config = xl ? DeriveTextConfig(ClipTextConfig.OpenClipBigG, TargetShapes(plan, SdComponent.TextEncoder2), withProjection: true, path) : null;
+        var textConfig = embedded.TextEncoder is { } recordedText
+            ? ClipTextConfig.FromJson(recordedText, $"{path} (metadata {EmbeddedConfigs.TextEncoderKey})")
+            : DeriveTextConfig(textPreset, TargetShapes(plan, SdComponent.TextEncoder), withProjection: false, path);
+        var text2Config = !xl ? null : embedded.TextEncoder2 is { } recordedText2
+            ? ClipTextConfig.FromJson(recordedText2, $"{path} (metadata {EmbeddedConfigs.TextEncoder2Key})")
+            : DeriveTextConfig(ClipTextConfig.OpenClipBigG, TargetShapes(plan, SdComponent.TextEncoder2), withProjection: true, path);
 
         var modules = new List<nn.Module>();
         try
@@ -129,7 +147,7 @@ public static class SingleFileFormat
             var tokenizer2 = xl ? ClipTokenizer.CreateDefault(ClipPadding.Zero) : null;
             notes.Add("single-file checkpoints carry no tokenizer; using the CLIP vocabulary built into SdTune.");
             return new StableDiffusionModel(detection.Architecture, unet, vae, text, tokenizer, text2, tokenizer2,
-                DefaultSchedulerConfigs.For(detection.Architecture, prediction), prediction, notes);
+                embedded.Scheduler ?? DefaultSchedulerConfigs.For(detection.Architecture, prediction), prediction, notes);
         }
         catch
         {
@@ -356,11 +374,16 @@ public static class SingleFileFormat
             ? row.Target.EndsWith("position_ids", StringComparison.Ordinal) ? ScalarType.Int64 : ScalarType.Float32
             : targets[row.Component][row.Sources[0]].dtype;
 
-    /// <summary>Stability AI's model-spec keys, which <see cref="SingleFileInspector"/> reads back for the prediction type.</summary>
+    /// <summary>
+    /// Stability AI's model-spec keys, which <see cref="SingleFileInspector"/> reads back for the prediction type, and the
+    /// model's configs (<see cref="EmbeddedConfigs"/>), so that what SdTune writes it reads back exactly.
+    /// </summary>
     private static Dictionary<string, string> Metadata(StableDiffusionModel model)
     {
         var v = model.PredictionType == PredictionType.VPrediction;
-        return new Dictionary<string, string>
+        var configs = new EmbeddedConfigs(model.Unet.Config.ToJson(), model.Vae.Config.ToJson(), model.TextEncoder.Config.ToJson(),
+            model.TextEncoder2?.Config.ToJson(withProjection: true), model.SchedulerConfig);
+        var metadata = new Dictionary<string, string>(configs.ToMetadata())
         {
             ["modelspec.sai_model_spec"] = "1.0.0",
             ["modelspec.architecture"] = model.Architecture switch
@@ -371,6 +394,14 @@ public static class SingleFileFormat
             },
             ["modelspec.prediction_type"] = v ? "v" : "epsilon",
         };
+        if (model.Unet.Config.SampleSize is { } latentSize)
+        {
+            // diffusers' default image size: the UNet's sample size times the VAE's downscaling.
+            var size = (latentSize * model.Vae.Config.DownsamplingFactor).ToString(CultureInfo.InvariantCulture);
+            metadata["modelspec.resolution"] = $"{size}x{size}";
+        }
+
+        return metadata;
     }
 
     private static string Label(SdComponent component) => component switch

@@ -85,13 +85,14 @@ public static class SingleFileInspector
             Require(contextDim == 1024, $"the OpenCLIP ViT-H text encoder ('{OriginalPrefixes.Sd2TextEncoder}') is present but the UNet cross-attention width is {contextDim}, not 1024");
             Require(!sd1Clip, $"the file holds both an SD 1.x CLIP text encoder ('{OriginalPrefixes.Sd1TextEncoder}') and an SD 2.x one ('{OriginalPrefixes.Sd2TextEncoder}')");
         }
-        else if (contextDim == 768)
+        else if (contextDim == 768 || (sd1Clip && ClipWidth(shapes, OriginalPrefixes.Sd1TextEncoder + "text_model.embeddings.token_embedding.weight") == contextDim))
         {
+            // Other widths: an SD 1.x layout with its CLIP text encoder as wide as the cross-attention (a resized model).
             architecture = SdArchitecture.SD1;
         }
         else
         {
-            throw new CheckpointFormatException(source, $"the UNet cross-attention width is {contextDim}; known widths are 768 (SD 1.x), 1024 (SD 2.x), 2048 (SDXL base) and 1280 (SDXL refiner)");
+            throw new CheckpointFormatException(source, $"the UNet cross-attention width is {contextDim}; known widths are 768 (SD 1.x), 1024 (SD 2.x), 2048 (SDXL base) and 1280 (SDXL refiner), and no SD 1.x text encoder of that width is present");
         }
 
         if (unsupported is null && labelEmbedding && architecture != SdArchitecture.SdxlBase)
@@ -261,6 +262,9 @@ public static class SingleFileInspector
             _ => null,
         },
     };
+
+    private static long? ClipWidth(IReadOnlyDictionary<string, long[]> shapes, string tokenEmbedding) =>
+        shapes.TryGetValue(tokenEmbedding, out var shape) && shape.Length == 2 ? shape[1] : null;
 
     private static int? CrossAttentionDim(IReadOnlyDictionary<string, long[]> shapes)
     {
