@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using SdTune.Checkpoints;
 using SdTune.Imaging;
+using SdTune.IO;
 using SdTune.Models;
 using SdTune.Pipelines;
 using SdTune.Schedulers;
@@ -103,6 +104,11 @@ internal static class GenerateCommand
 
                 var folder = parse.GetValue(output)!;
                 Directory.CreateDirectory(folder);
+                foreach (var action in StagingPaths.SweepStale(folder))
+                {
+                    Console.Error.WriteLine($"note: {action}");
+                }
+
                 var index = NextIndex(folder);
                 foreach (var image in result.Images)
                 {

@@ -167,7 +167,7 @@ public static class DiffusersPipelineFormat
         var parent = Path.GetDirectoryName(target)!;
         var name = Path.GetFileName(target);
         Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{name}.tmp-{Guid.NewGuid():N}");
+        var staging = StagingPaths.Folder(target);
         try
         {
             Directory.CreateDirectory(staging);
@@ -254,7 +254,7 @@ public static class DiffusersPipelineFormat
             return;
         }
 
-        var old = Path.Combine(parent, $".{name}.old-{Guid.NewGuid():N}");
+        var old = StagingPaths.OldFolder(target);
         Directory.Move(target, old);
         try
         {

@@ -201,6 +201,11 @@ public sealed class Trainer
 
         private void Setup()
         {
+            foreach (var action in StagingPaths.SweepStale(outputDir, depth: 1))
+            {
+                Log($"output_dir: {action}");
+            }
+
             prediction = config.VParameterization is { } v ? (v ? PredictionType.VPrediction : PredictionType.Epsilon) : model.PredictionType;
             var scheduleConfig = NoiseScheduleConfig.FromJson(model.SchedulerConfig.ToJsonString(), "the model's scheduler config") with { PredictionType = prediction };
             schedule = new NoiseSchedule(scheduleConfig);

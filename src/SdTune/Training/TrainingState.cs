@@ -55,7 +55,7 @@ internal sealed class TrainingState
         var target = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
         var parent = Path.GetDirectoryName(target)!;
         Directory.CreateDirectory(parent);
-        var staging = Path.Combine(parent, $".{Path.GetFileName(target)}.tmp-{Guid.NewGuid():N}");
+        var staging = StagingPaths.Folder(target);
         try
         {
             Directory.CreateDirectory(staging);
@@ -85,7 +85,7 @@ internal sealed class TrainingState
 
             if (Directory.Exists(target))
             {
-                var old = Path.Combine(parent, $".{Path.GetFileName(target)}.old-{Guid.NewGuid():N}");
+                var old = StagingPaths.OldFolder(target);
                 Directory.Move(target, old);
                 Directory.Move(staging, target);
                 Directory.Delete(old, recursive: true);

@@ -1,4 +1,5 @@
 using System.Text;
+using SdTune.IO;
 using TorchSharp;
 
 namespace SdTune.Checkpoints.Pickle;
@@ -49,41 +50,28 @@ public static class TorchCheckpointWriter
             }
         }
 
-        var fullPath = Path.GetFullPath(path);
-        var temporary = Path.Combine(Path.GetDirectoryName(fullPath)!, "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N")[..8] + ".tmp");
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var scope = torch.NewDisposeScope())
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
+            using var scope = torch.NewDisposeScope();
+            var tensors = items.Select(item => item.Value.detach().cpu().contiguous()).ToList();
+            var entries = items.Select((item, i) => new StateDictPickleWriter.Entry(
+                item.Key, i.ToString(System.Globalization.CultureInfo.InvariantCulture), TorchStorageType.FromDType(tensors[i].dtype), tensors[i].numel(), tensors[i].shape)).ToList();
+
+            var zip = new StoredZipWriter(file, forceZip64);
+            zip.AddEntry($"{ArchiveName}/data.pkl", new StateDictPickleWriter().Write(entries, wrapperKey));
+            zip.AddEntry($"{ArchiveName}/byteorder", Encoding.ASCII.GetBytes("little"));
+            for (var i = 0; i < tensors.Count; i++)
             {
-                var tensors = items.Select(item => item.Value.detach().cpu().contiguous()).ToList();
-                var entries = items.Select((item, i) => new StateDictPickleWriter.Entry(
-                    item.Key, i.ToString(System.Globalization.CultureInfo.InvariantCulture), TorchStorageType.FromDType(tensors[i].dtype), tensors[i].numel(), tensors[i].shape)).ToList();
-
-                var zip = new StoredZipWriter(file, forceZip64);
-                zip.AddEntry($"{ArchiveName}/data.pkl", new StateDictPickleWriter().Write(entries, wrapperKey));
-                zip.AddEntry($"{ArchiveName}/byteorder", Encoding.ASCII.GetBytes("little"));
-                for (var i = 0; i < tensors.Count; i++)
-                {
-                    var flat = tensors[i].reshape(-1);
-                    var length = flat.numel() * flat.element_size();
-                    var crc = 0u;
-                    ForEachChunk(flat, span => crc = Crc32.Append(crc, span));
-                    zip.AddEntry($"{ArchiveName}/data/{entries[i].StorageKey}", length, crc, stream => ForEachChunk(flat, stream.Write));
-                }
-
-                zip.AddEntry($"{ArchiveName}/version", Encoding.ASCII.GetBytes("3\n"));
-                zip.Finish();
-                file.Flush(flushToDisk: true);
+                var flat = tensors[i].reshape(-1);
+                var length = flat.numel() * flat.element_size();
+                var crc = 0u;
+                ForEachChunk(flat, span => crc = Crc32.Append(crc, span));
+                zip.AddEntry($"{ArchiveName}/data/{entries[i].StorageKey}", length, crc, stream => ForEachChunk(flat, stream.Write));
             }
 
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
+            zip.AddEntry($"{ArchiveName}/version", Encoding.ASCII.GetBytes("3\n"));
+            zip.Finish();
+        });
     }
 
     private delegate void SpanAction(ReadOnlySpan<byte> bytes);
