@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using SdTune.IO;
 
 namespace SdTune.Training.Data;
 
@@ -15,7 +15,7 @@ public sealed record BucketCount(int Index, PixelSize Resolution, int Count);
 /// <param name="MeanImageAspectRatioError">The mean absolute aspect-ratio error over images (repeats not counted).</param>
 public sealed record BucketInfo(IReadOnlyList<BucketCount> Buckets, double MeanImageAspectRatioError)
 {
-    /// <summary>The JSON sd-scripts writes: <c>{"buckets": {"0": {"resolution": [w, h], "count": n}}, "mean_img_ar_error": x}</c>.</summary>
+    /// <summary>The JSON sd-scripts writes (Python's <c>json.dumps</c>): <c>{"buckets": {"0": {"resolution": [w, h], "count": n}}, "mean_img_ar_error": x}</c>.</summary>
     public string ToJson()
     {
         var buckets = new JsonObject();
@@ -29,6 +29,6 @@ public sealed record BucketInfo(IReadOnlyList<BucketCount> Buckets, double MeanI
         }
 
         var root = new JsonObject { ["buckets"] = buckets, ["mean_img_ar_error"] = MeanImageAspectRatioError };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+        return PythonJson.Serialize(root);
     }
 }

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SdTune.Adapters.Formats;
+using SdTune.IO;
 
 namespace SdTune.Training.Methods;
 
@@ -88,8 +88,8 @@ internal static class KohyaTrainingMetadata
                 });
             }
 
-            m["ss_datasets"] = datasets.ToJsonString();
-            m["ss_dataset_dirs"] = dirs.ToJsonString();
+            m["ss_datasets"] = PythonJson.Serialize(datasets);
+            m["ss_dataset_dirs"] = PythonJson.Serialize(dirs);
         }
         else
         {
@@ -104,7 +104,7 @@ internal static class KohyaTrainingMetadata
     private static string UnixTime(DateTimeOffset t) =>
         (t.ToUnixTimeMilliseconds() / 1000.0).ToString("0.0##", CultureInfo.InvariantCulture);
 
-    private static string Py(double value) => KohyaLoraFormat.PythonFloat(value);
+    private static string Py(double value) => PythonJson.Float(value);
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 

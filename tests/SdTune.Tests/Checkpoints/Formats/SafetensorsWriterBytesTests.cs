@@ -117,10 +117,12 @@ public class SafetensorsWriterBytesTests
     }
 
     [Theory]
-    [InlineData("bad\udc80key", "value")]
-    [InlineData("key", "lone \ud800 surrogate")]
-    public void Metadata_that_is_not_valid_unicode_is_refused_by_key(string key, string value)
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Metadata_that_is_not_valid_unicode_is_refused_by_key(bool inKey)
     {
+        // Built here: attribute arguments are stored as UTF-8, which turns a lone surrogate into U+FFFD.
+        var (key, value) = inKey ? ("bad\udc80key", "value") : ("key", "lone \ud800 surrogate");
         using var dir = TestPaths.NewTempDir();
         using var t = tensor(new float[] { 1 });
         var path = dir.File("bad.safetensors");
