@@ -16,7 +16,9 @@ public sealed record BucketCount(int Index, PixelSize Resolution, int Count);
 public sealed record BucketInfo(IReadOnlyList<BucketCount> Buckets, double MeanImageAspectRatioError)
 {
     /// <summary>The JSON sd-scripts writes (Python's <c>json.dumps</c>): <c>{"buckets": {"0": {"resolution": [w, h], "count": n}}, "mean_img_ar_error": x}</c>.</summary>
-    public string ToJson()
+    public string ToJson() => PythonJson.Serialize(ToJsonNode());
+
+    internal JsonObject ToJsonNode()
     {
         var buckets = new JsonObject();
         foreach (var b in Buckets)
@@ -28,7 +30,6 @@ public sealed record BucketInfo(IReadOnlyList<BucketCount> Buckets, double MeanI
             };
         }
 
-        var root = new JsonObject { ["buckets"] = buckets, ["mean_img_ar_error"] = MeanImageAspectRatioError };
-        return PythonJson.Serialize(root);
+        return new JsonObject { ["buckets"] = buckets, ["mean_img_ar_error"] = MeanImageAspectRatioError };
     }
 }
