@@ -31,19 +31,22 @@ public class KohyaTrainingMetadataTests
     private static readonly SubsetSummary Dog = new(0, 0, "data/10_sks dog/", 2, 10, false, "sks dog");
     private static readonly SubsetSummary Reg = new(0, 1, "reg/1_dog", 3, 1, true, "dog");
 
+    /// <summary>A training and a regularisation subset, and a second dataset whose folder has the first's name.</summary>
+    private static DatasetSummary TwoDatasets() => new()
+    {
+        Subsets = [Dog, Reg, new SubsetSummary(1, 0, "other/10_sks dog", 1, 10, false, null)],
+        TrainImagesWithRepeats = 30,
+        RegImagesWithRepeats = 3,
+        BatchesPerEpoch = 10,
+        Buckets = [null, null],
+        BatchSizes = [2, 1],
+        Resolutions = [new PixelSize(512, 512), new PixelSize(768, 512)],
+    };
+
     [Fact]
     public void Dataset_dirs_leave_out_regularisation_subsets_and_number_repeated_folder_names()
     {
-        var summary = new DatasetSummary
-        {
-            Subsets = [Dog, Reg, new SubsetSummary(1, 0, "other/10_sks dog", 1, 10, false, null)],
-            TrainImagesWithRepeats = 30,
-            RegImagesWithRepeats = 3,
-            BatchesPerEpoch = 10,
-            Buckets = [null, null],
-            BatchSizes = [2, 1],
-            Resolutions = [new PixelSize(512, 512), new PixelSize(768, 512)],
-        };
+        var summary = TwoDatasets();
 
         var metadata = KohyaTrainingMetadata.Build(Run(summary), DateTimeOffset.UnixEpoch);
 
@@ -53,15 +56,8 @@ public class KohyaTrainingMetadataTests
     [Fact]
     public void Datasets_and_tag_frequency_hold_sd_scripts_keys_in_its_order()
     {
-        var summary = new DatasetSummary
+        var summary = TwoDatasets() with
         {
-            Subsets = [Dog, Reg, new SubsetSummary(1, 0, "other/10_sks dog", 1, 10, false, null)],
-            TrainImagesWithRepeats = 30,
-            RegImagesWithRepeats = 3,
-            BatchesPerEpoch = 10,
-            Buckets = [null, null],
-            BatchSizes = [2, 1],
-            Resolutions = [new PixelSize(512, 512), new PixelSize(768, 512)],
             Options =
             [
                 new DatasetOptions { Subsets = [new SubsetOptions { FlipAug = true, CaptionPrefix = "a \"photo\"" }, new SubsetOptions { IsReg = true }] },

@@ -136,13 +136,14 @@ internal static class KohyaTrainingMetadata
                 }
             }
 
+            static JsonObject Counts(IReadOnlyDictionary<string, int> counts) => new(counts.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
             var frequency = new JsonObject();
             foreach (var (folder, counts) in summary.TagFrequencies.Count > d ? summary.TagFrequencies[d] : new Dictionary<string, IReadOnlyDictionary<string, int>>())
             {
-                frequency[folder] = new JsonObject(counts.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+                frequency[folder] = Counts(counts);
                 if (!tags.ContainsKey(folder))
                 {
-                    tags[folder] = new JsonObject(counts.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+                    tags[folder] = Counts(counts);
                 }
             }
 
