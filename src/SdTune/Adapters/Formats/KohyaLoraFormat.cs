@@ -29,9 +29,8 @@ public static class KohyaLoraFormat
         ArgumentNullException.ThrowIfNull(network);
         options ??= new KohyaSaveOptions();
         using var scope = NewDisposeScope();
-        // Sorted by name: the order Python's safetensors writes, so the data section (and its hash) matches kohya's.
+        // The writer orders them as Python's safetensors does, so the data section (and its hash) matches kohya's.
         var tensors = network.state_dict()
-            .OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => new KeyValuePair<string, Tensor>(kv.Key, PrepareTensor(kv.Value, options.SaveDType)))
             .ToList();
 
