@@ -238,7 +238,8 @@ public static class DiffusersPipelineFormat
     {
         var dir = Path.Combine(folder, component);
         AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), configJson);
-        ModuleFiles.SaveSafetensors(module, Path.Combine(dir, weightsFile), options.DType);
+        // What diffusers' and transformers' save_pretrained write; some transformers versions refuse files without it.
+        ModuleFiles.SaveSafetensors(module, Path.Combine(dir, weightsFile), options.DType, new Dictionary<string, string> { ["format"] = "pt" });
     }
 
     private static void Swap(string staging, string target, string parent, string name)

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using SdTune.Checkpoints.Safetensors;
 
 namespace SdTune.Imaging;
 
@@ -11,7 +12,8 @@ namespace SdTune.Imaging;
 /// <item><see cref="LegacyHash"/>: A1111's old 8-digit <c>Model hash</c>, SHA-256 of the 64 KiB at offset 1 MiB;</item>
 /// <item><see cref="SafetensorsDataHash"/>: SHA-256 of a safetensors file's data section (everything after the
 ///       length prefix and JSON header): kohya's <c>sshs_model_hash</c>, the "addnet" hash A1111 uses for LoRA
-///       files, unchanged by metadata edits.</item>
+///       files, unchanged by metadata edits;</item>
+/// <item><see cref="LoraHash"/>: the short hash A1111 writes for a LoRA in the infotext's <c>Lora hashes</c>.</item>
 /// </list>
 /// All hashes are lower-case hexadecimal.
 /// </summary>
@@ -75,6 +77,47 @@ public static class ModelHashes
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
+    /// <summary>
+    /// The hash A1111 writes for a LoRA file in the <c>Lora hashes</c> infotext field, and looks LoRA files up by when
+    /// parameters are pasted: the first 12 characters of the file's <c>sshs_model_hash</c> metadata when it has a
+    /// non-empty one (taken as written, not checked), else of the <see cref="SafetensorsDataHash"/> for a
+    /// <c>.safetensors</c> file, else of the whole file's <see cref="Sha256"/>.
+    /// </summary>
+    /// <exception cref="Checkpoints.CheckpointFormatException">A <c>.safetensors</c> file's header is invalid.</exception>
+    public static string LoraHash(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        if (!Path.GetExtension(path).Equals(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            return ShortHash(path, 12);
+        }
+
+        using (var file = SafetensorsFile.Open(path))
+        {
+            if (file.Metadata.TryGetValue("sshs_model_hash", out var recorded) && recorded.Length > 0)
+            {
+                return recorded[..Math.Min(12, recorded.Length)];
+            }
+        }
+
+        return SafetensorsDataHash(path)[..12];
+    }
+
+    /// <summary>
+    /// <see cref="SafetensorsDataHash"/> and <see cref="LegacyHash"/> of the safetensors file that
+    /// <paramref name="write"/> writes to the stream it is given, computed as the bytes pass: no file is written.
+    /// </summary>
+    /// <param name="write">Writes a whole safetensors file (8-byte length, header, data) to the stream.</param>
+    /// <returns>The data-section hash (64 hex digits) and the legacy hash (8 hex digits).</returns>
+    /// <exception cref="InvalidDataException">What was written is shorter than its declared header.</exception>
+    public static (string DataHash, string LegacyHash) OfSafetensorsBytes(Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(write);
+        using var sink = new SafetensorsHashStream();
+        write(sink);
+        return sink.Finish();
+    }
+
     private static FileStream OpenRead(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -84,5 +127,90 @@ public static class ModelHashes
         }
 
         return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+    }
+
+    /// <summary>A write-only stream that hashes a safetensors serialization's data section and its legacy-hash window.</summary>
+    private sealed class SafetensorsHashStream : Stream
+    {
+        private readonly IncrementalHash data = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly IncrementalHash legacy = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        private readonly byte[] prefix = new byte[8];
+        private long position;
+        private long dataStart = long.MaxValue;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => position;
+
+        public override long Position
+        {
+            get => position;
+            set => throw new NotSupportedException();
+        }
+
+        public (string DataHash, string LegacyHash) Finish()
+        {
+            if (position < dataStart)
+            {
+                throw new InvalidDataException($"The safetensors bytes end after {position} bytes, inside their 8-byte length or header.");
+            }
+
+            return (Convert.ToHexStringLower(data.GetHashAndReset()), Convert.ToHexStringLower(legacy.GetHashAndReset())[..8]);
+        }
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            if (position < 8)
+            {
+                var n = (int)Math.Min(8 - position, buffer.Length);
+                buffer[..n].CopyTo(prefix.AsSpan((int)position));
+                if (position + n == 8)
+                {
+                    dataStart = 8 + (long)Math.Min(BinaryPrimitives.ReadUInt64LittleEndian(prefix), long.MaxValue - 8);
+                }
+            }
+
+            Append(data, buffer, dataStart, long.MaxValue);
+            Append(legacy, buffer, LegacyOffset, LegacyOffset + LegacyLength);
+            position += buffer.Length;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                data.Dispose();
+                legacy.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        /// <summary>Hashes the part of <paramref name="buffer"/> (which starts at <see cref="position"/>) inside [from, to).</summary>
+        private void Append(IncrementalHash hash, ReadOnlySpan<byte> buffer, long from, long to)
+        {
+            var start = Math.Max(from, position);
+            var end = Math.Min(to, position + buffer.Length);
+            if (start < end)
+            {
+                hash.AppendData(buffer.Slice((int)(start - position), (int)(end - start)));
+            }
+        }
     }
 }

@@ -67,12 +67,13 @@ public sealed class StableDiffusionPipeline : IDisposable
         try
         {
             var targets = new LoraTargets(model.Unet, model.TextEncoder, model.TextEncoder2);
-            void Apply(string name, double te, double unet, IReadOnlyList<double>? blocks)
+            // label: the name A1111 keys the hash by (the one the prompt's tag mentions, without ':' and ',').
+            void Apply(string name, string label, double te, double unet, IReadOnlyList<double>? blocks)
             {
                 var path = loras.Resolve(name);
                 var lora = LoraApplier.Apply(targets, path, te, unet, LoraApplyMode.Hooks, blocks);
                 applied.Add(lora);
-                loraHashes.Add($"{Path.GetFileNameWithoutExtension(path)}: {ModelHashes.ShortHash(path, 12)}");
+                loraHashes.Add($"{label.Replace(":", "", StringComparison.Ordinal).Replace(",", "", StringComparison.Ordinal)}: {ModelHashes.LoraHash(path)}");
                 if (lora.File.UnmatchedKeys.Count > 0)
                 {
                     warnings.Add($"{path}: {lora.File.UnmatchedKeys.Count} key(s) match no layer of this model and were ignored: {string.Join(", ", lora.File.UnmatchedKeys.Take(5))}{(lora.File.UnmatchedKeys.Count > 5 ? ", ..." : "")}");
@@ -81,12 +82,12 @@ public sealed class StableDiffusionPipeline : IDisposable
 
             foreach (var (name, weight) in request.Loras)
             {
-                Apply(name, weight, weight, null);
+                Apply(name, Path.GetFileNameWithoutExtension(name), weight, weight, null);
             }
 
             foreach (var tag in extracted.Loras())
             {
-                Apply(tag.Name, tag.TextEncoderWeight, tag.UnetWeight, tag.BlockWeights is { } lbw ? ParseBlockWeights(lbw) : null);
+                Apply(tag.Name, tag.Name, tag.TextEncoderWeight, tag.UnetWeight, tag.BlockWeights is { } lbw ? ParseBlockWeights(lbw) : null);
             }
 
             return Run(request, extracted.Prompt, sampler, warnings, loraHashes, clock, progress, cancellationToken);

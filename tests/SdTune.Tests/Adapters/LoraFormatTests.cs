@@ -36,7 +36,7 @@ public class LoraFormatTests
             Assert.Equal("2.0", metadata["ss_network_alpha"]);
             Assert.Equal("sd_v1", metadata["ss_base_model_version"]);
             Assert.Equal("False", metadata["ss_v2"]);
-            Assert.Equal("""{"conv_dim":"2","conv_alpha":"1"}""", metadata["ss_network_args"]);
+            Assert.Equal("""{"conv_dim": "2", "conv_alpha": "1"}""", metadata["ss_network_args"]);
             Assert.Equal("stable-diffusion-v1/lora", metadata["modelspec.architecture"]);
             Assert.Equal("1.0.1", metadata["modelspec.sai_model_spec"]);
             Assert.Equal("2024-06-10T12:00:00", metadata["modelspec.date"]);

@@ -1,7 +1,10 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
+using SdTune.Checkpoints.Safetensors;
 using SdTune.Imaging;
+using TorchSharp;
 
 namespace SdTune.Tests.Imaging;
 
@@ -77,5 +80,29 @@ public class ModelHashesTests
 
         Assert.Contains("short.safetensors", header.Message, StringComparison.Ordinal);
         Assert.Contains("none.ckpt", missing.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Lora_hash_is_a1111s_metadata_hash_else_the_data_section_hash_else_the_file_hash()
+    {
+        using var dir = TestPaths.NewTempDir();
+        using var weights = torch.arange(12, dtype: torch.float32);
+        var recorded = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        SafetensorsWriter.Save(dir.File("tagged.safetensors"), [new("w", weights)], new Dictionary<string, string> { ["sshs_model_hash"] = recorded, ["ss_output_name"] = "tagged" });
+        SafetensorsWriter.Save(dir.File("plain.safetensors"), [new("w", weights)], new Dictionary<string, string> { ["ss_output_name"] = "plain" });
+        File.WriteAllBytes(dir.File("old.pt"), RandomBytes(3000, 5));
+        var data = MemoryMarshal.AsBytes(Enumerable.Range(0, 12).Select(i => (float)i).ToArray().AsSpan()).ToArray();
+
+        // The recorded hash is used as it is, although no part of the file hashes to it.
+        Assert.Equal(recorded[..12], ModelHashes.LoraHash(dir.File("tagged.safetensors")));
+        Assert.NotEqual(recorded[..12], ModelHashes.ShortHash(dir.File("tagged.safetensors"), 12));
+        Assert.NotEqual(recorded, ModelHashes.SafetensorsDataHash(dir.File("tagged.safetensors")));
+
+        // Without it: the data section, not the whole file (A1111's "addnet" hash).
+        Assert.Equal(Hex(data)[..12], ModelHashes.LoraHash(dir.File("plain.safetensors")));
+        Assert.NotEqual(ModelHashes.ShortHash(dir.File("plain.safetensors"), 12), ModelHashes.LoraHash(dir.File("plain.safetensors")));
+
+        // Not a safetensors file: the whole file.
+        Assert.Equal(ModelHashes.ShortHash(dir.File("old.pt"), 12), ModelHashes.LoraHash(dir.File("old.pt")));
     }
 }

@@ -128,6 +128,7 @@ public sealed class StableDiffusionPipelineTests : IDisposable
     public void Lora_tags_apply_files_from_the_lora_folder()
     {
         using var dir = TestPaths.NewTempDir();
+        string loraHash;
         using (var network = LoraNetwork.Create(new LoraTargets(sd1.Unet, sd1.TextEncoder), new LoraNetworkOptions { Dim = 2, Alpha = 2 }))
         {
             using (no_grad())
@@ -139,14 +140,15 @@ public sealed class StableDiffusionPipelineTests : IDisposable
                 }
             }
 
-            KohyaLoraFormat.Save(dir.File("style.safetensors"), network);
+            loraHash = KohyaLoraFormat.Save(dir.File("style.safetensors"), network)["sshs_model_hash"];
         }
 
         using var pipeline = new StableDiffusionPipeline(sd1, new PipelineOptions { LoraFolder = dir.Path });
         var plain = Generate(pipeline, Request("a cat"));
         using var styled = pipeline.Generate(Request("a cat <lora:style:1>"));
         Assert.NotEqual(plain, Pixels(styled.Images[0].Image));
-        Assert.Contains("Lora hashes", styled.Images[0].Infotext.ToText(), StringComparison.Ordinal);
+        // A1111's LoRA hash: the file's sshs_model_hash (the data section's hash), not a hash of the whole file.
+        Assert.Contains(new KeyValuePair<string, string>("Lora hashes", "style: " + loraHash[..12]), GenerationInfotext.Parse(styled.Images[0].Infotext.ToText()).Extra);
         // Weight 0 changes nothing, and the LoRA is removed after the request.
         Assert.Equal(plain, Generate(pipeline, Request("a cat <lora:style:0>")));
         Assert.Equal(plain, Generate(pipeline, Request("a cat")));

@@ -1,8 +1,9 @@
 using System.Globalization;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Checkpoints.SingleFile;
 using SdTune.Imaging;
+using SdTune.IO;
 using SdTune.Models;
 using SdTune.Schedulers;
 using static TorchSharp.torch;
@@ -28,28 +29,17 @@ public static class KohyaLoraFormat
         ArgumentNullException.ThrowIfNull(network);
         options ??= new KohyaSaveOptions();
         using var scope = NewDisposeScope();
-        // Sorted by name: the order Python's safetensors writes, so the data section (and its hash) matches kohya's.
+        // The writer orders them as Python's safetensors does, so the data section (and its hash) matches kohya's.
         var tensors = network.state_dict()
-            .OrderBy(kv => kv.Key, StringComparer.Ordinal)
             .Select(kv => new KeyValuePair<string, Tensor>(kv.Key, PrepareTensor(kv.Value, options.SaveDType)))
             .ToList();
 
         var outputName = options.OutputName ?? Path.GetFileNameWithoutExtension(path);
         var training = TrainingKeys(network, options, outputName);
 
-        // The hashes are defined on a serialization whose metadata holds only the ss_* keys.
-        var probe = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.hash");
-        string modelHash, legacyHash;
-        try
-        {
-            SafetensorsWriter.Save(probe, tensors, training);
-            modelHash = ModelHashes.SafetensorsDataHash(probe);
-            legacyHash = ModelHashes.LegacyHash(probe);
-        }
-        finally
-        {
-            File.Delete(probe);
-        }
+        // The hashes are defined on the serialization whose metadata holds only the ss_* keys: computed as it is
+        // produced, without writing it. Its data section is the final file's (the order does not depend on metadata).
+        var (modelHash, legacyHash) = ModelHashes.OfSafetensorsBytes(stream => SafetensorsWriter.Write(stream, tensors, training));
 
         var metadata = new Dictionary<string, string>(training, StringComparer.Ordinal)
         {
@@ -77,12 +67,6 @@ public static class KohyaLoraFormat
         return ModuleWeights.Load(network, file, strict: true);
     }
 
-    /// <summary>Python's <c>str(float)</c> for the values kohya writes with it ("1.0", "0.5").</summary>
-    internal static string PythonFloat(double value) =>
-        value == Math.Floor(value) && Math.Abs(value) < 1e16
-            ? value.ToString("0.0", CultureInfo.InvariantCulture)
-            : value.ToString("R", CultureInfo.InvariantCulture);
-
     private static Tensor PrepareTensor(Tensor tensor, ScalarType? dtype)
     {
         var t = tensor.detach();
@@ -109,8 +93,8 @@ public static class KohyaLoraFormat
             ["ss_output_name"] = outputName,
             ["ss_network_module"] = algorithm.NetworkModule,
             ["ss_network_dim"] = dim.ToString(CultureInfo.InvariantCulture),
-            ["ss_network_alpha"] = PythonFloat(alpha),
-            ["ss_network_dropout"] = networkOptions is { Dropout: > 0 } ? PythonFloat(networkOptions.Dropout) : "None",
+            ["ss_network_alpha"] = PythonJson.Float(alpha),
+            ["ss_network_dropout"] = networkOptions is { Dropout: > 0 } ? PythonJson.Float(networkOptions.Dropout) : "None",
             ["ss_base_model_version"] = network.Architecture switch
             {
                 SdArchitecture.SdxlBase => "sdxl_base_v1-0",
@@ -126,7 +110,7 @@ public static class KohyaLoraFormat
 
         if (NetworkArgs(networkOptions) is { Count: > 0 } args)
         {
-            keys["ss_network_args"] = JsonSerializer.Serialize(args);
+            keys["ss_network_args"] = PythonJson.Serialize(args);
         }
 
         foreach (var (key, value) in options.TrainingMetadata)
@@ -137,14 +121,21 @@ public static class KohyaLoraFormat
         return keys;
     }
 
-    private static Dictionary<string, string>? NetworkArgs(LoraNetworkOptions? options)
+    /// <summary>
+    /// kohya's <c>network_args</c>: the <c>key=value</c> strings the user gave, as a JSON object of strings. Numbers are
+    /// written as a user would type them: whole numbers without a decimal point, others as Python prints them.
+    /// </summary>
+    private static JsonObject? NetworkArgs(LoraNetworkOptions? options)
     {
         if (options is null)
         {
             return null;
         }
 
-        var args = new Dictionary<string, string>(StringComparer.Ordinal);
+        static string Number(double value) =>
+            value == Math.Floor(value) && Math.Abs(value) < 1e15 ? value.ToString("0", CultureInfo.InvariantCulture) : PythonJson.Float(value);
+
+        var args = new JsonObject();
         if (!string.Equals(options.Algorithm, "lora", StringComparison.OrdinalIgnoreCase))
         {
             args["algo"] = options.Algorithm;
@@ -153,17 +144,17 @@ public static class KohyaLoraFormat
         if (options.ConvDim is { } convDim)
         {
             args["conv_dim"] = convDim.ToString(CultureInfo.InvariantCulture);
-            args["conv_alpha"] = (options.ConvAlpha ?? 1).ToString(CultureInfo.InvariantCulture);
+            args["conv_alpha"] = Number(options.ConvAlpha ?? 1);
         }
 
         if (options.RankDropout > 0)
         {
-            args["rank_dropout"] = options.RankDropout.ToString(CultureInfo.InvariantCulture);
+            args["rank_dropout"] = Number(options.RankDropout);
         }
 
         if (options.ModuleDropout > 0)
         {
-            args["module_dropout"] = options.ModuleDropout.ToString(CultureInfo.InvariantCulture);
+            args["module_dropout"] = Number(options.ModuleDropout);
         }
 
         foreach (var (key, value) in options.AlgorithmArguments)

@@ -1,133 +1,102 @@
-using System.Text.Json;
 using SdTune.IO;
 using SdTune.Runtime;
 using static TorchSharp.torch;
 
 namespace SdTune.Checkpoints.Safetensors;
 
-/// <summary>Writes safetensors files atomically (a failed write never replaces an existing file).</summary>
+/// <summary>
+/// Writes safetensors files atomically (a failed write never replaces an existing file), byte-identical to what the
+/// Python <c>safetensors</c> package writes for the same tensors and metadata (order, header JSON and padding:
+/// <see cref="SafetensorsHeaderJson"/>).
+/// </summary>
 public static class SafetensorsWriter
 {
     private const int ChunkBytes = 1 << 26;
 
-    /// <summary>Writes <paramref name="tensors"/> (in the given order) and <paramref name="metadata"/> to <paramref name="path"/>.</summary>
+    /// <summary>Writes <paramref name="tensors"/> and <paramref name="metadata"/> to <paramref name="path"/>.</summary>
     /// <param name="path">Destination file; replaced atomically.</param>
-    /// <param name="tensors">Named tensors; names must be unique. Any device or layout; they are copied as needed.</param>
-    /// <param name="metadata">Optional <c>__metadata__</c> string map.</param>
-    /// <exception cref="ArgumentException">A name is repeated or empty, or a tensor type cannot be stored.</exception>
+    /// <param name="tensors">Named tensors; names must be unique. Any device or layout; they are copied as needed.
+    /// The file orders them as the reference writer does: by descending dtype alignment, then by name.</param>
+    /// <param name="metadata">Optional <c>__metadata__</c> string map (null writes none; empty writes <c>{}</c>).</param>
+    /// <exception cref="ArgumentException">A name is repeated or empty, a name or metadata text is not valid Unicode, or a tensor type cannot be stored.</exception>
     public static void Save(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         var entries = tensors.ToList();
-        var layout = entries.Select(e => new SafetensorsTensorLayout(e.Key, SafetensorsDTypes.FromScalarType(e.Value.dtype), e.Value.shape)).ToList();
-        var header = BuildHeader(layout, metadata);
-        AtomicFile.Write(path, stream =>
-        {
-            WritePrefix(stream, header);
-            foreach (var (_, tensor) in entries)
-            {
-                WriteData(stream, tensor);
-            }
-        });
+        var (layout, order, header) = Prepare(entries, metadata);
+        AtomicFile.Write(path, stream => WriteAll(stream, header, order, layout, i => entries[i].Value, owned: false, path));
     }
 
     /// <summary>
-    /// Writes a file whose tensors are produced one at a time, in layout order, while the file is written: the header
-    /// comes from <paramref name="layout"/>, then <paramref name="produce"/> is called with each index and its tensor is
-    /// written and disposed before the next is produced. A checkpoint converted on the fly is never held whole in memory.
+    /// Writes the file's bytes to <paramref name="destination"/> (not atomically): the same bytes
+    /// <see cref="Save(string, IEnumerable{KeyValuePair{string, Tensor}}, IReadOnlyDictionary{string, string}?)"/> writes.
+    /// </summary>
+    /// <exception cref="ArgumentException">A name is repeated or empty, a name or metadata text is not valid Unicode, or a tensor type cannot be stored.</exception>
+    public static void Write(Stream destination, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(tensors);
+        var entries = tensors.ToList();
+        var (layout, order, header) = Prepare(entries, metadata);
+        WriteAll(destination, header, order, layout, i => entries[i].Value, owned: false, path: null);
+    }
+
+    /// <summary>
+    /// Writes a file whose tensors are produced one at a time while the file is written: the header comes from
+    /// <paramref name="layout"/>, then <paramref name="produce"/> is called with each layout index in file order (by
+    /// descending dtype alignment, then by name) and its tensor is written and disposed before the next is produced.
+    /// A checkpoint converted on the fly is never held whole in memory.
     /// </summary>
     /// <param name="path">Destination file; replaced atomically (a failure leaves any previous file untouched).</param>
-    /// <param name="layout">Name, type and shape of every tensor, in file order; names must be unique.</param>
+    /// <param name="layout">Name, type and shape of every tensor; names must be unique.</param>
     /// <param name="produce">Returns the tensor for a layout index; the writer owns (and disposes) what it returns.
     /// It must have exactly the layout's type and shape.</param>
-    /// <param name="metadata">Optional <c>__metadata__</c> string map.</param>
-    /// <exception cref="ArgumentException">A name is repeated or empty.</exception>
+    /// <param name="metadata">Optional <c>__metadata__</c> string map (null writes none; empty writes <c>{}</c>).</param>
+    /// <exception cref="ArgumentException">A name is repeated or empty, or a name or metadata text is not valid Unicode.</exception>
     /// <exception cref="InvalidOperationException">A produced tensor does not match its layout entry (the message names it).</exception>
     public static void Save(string path, IReadOnlyList<SafetensorsTensorLayout> layout, Func<int, Tensor> produce, IReadOnlyDictionary<string, string>? metadata = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(produce);
-        var header = BuildHeader(layout, metadata);
-        AtomicFile.Write(path, stream =>
-        {
-            WritePrefix(stream, header);
-            for (var i = 0; i < layout.Count; i++)
-            {
-                using var tensor = produce(i);
-                var expected = layout[i];
-                if (tensor.dtype != expected.DType.ToScalarType() || !tensor.shape.SequenceEqual(expected.Shape))
-                {
-                    throw new InvalidOperationException(
-                        $"{path}: tensor '{expected.Name}' was announced as {expected.DType} [{string.Join(", ", expected.Shape)}] but produced as {tensor.dtype} [{string.Join(", ", tensor.shape)}].");
-                }
-
-                WriteData(stream, tensor);
-            }
-        });
+        var (order, header) = SafetensorsHeaderJson.Build(layout, metadata);
+        AtomicFile.Write(path, stream => WriteAll(stream, header, order, layout, produce, owned: true, path));
     }
 
-    private static void WritePrefix(Stream stream, byte[] header)
+    private static (List<SafetensorsTensorLayout> Layout, int[] Order, byte[] Header) Prepare(List<KeyValuePair<string, Tensor>> entries, IReadOnlyDictionary<string, string>? metadata)
+    {
+        var layout = entries.Select(e => new SafetensorsTensorLayout(e.Key, SafetensorsDTypes.FromScalarType(e.Value.dtype), e.Value.shape)).ToList();
+        var (order, header) = SafetensorsHeaderJson.Build(layout, metadata);
+        return (layout, order, header);
+    }
+
+    private static void WriteAll(Stream stream, byte[] header, int[] order, IReadOnlyList<SafetensorsTensorLayout> layout, Func<int, Tensor> get, bool owned, string? path)
     {
         Span<byte> prefix = stackalloc byte[8];
         BitConverter.TryWriteBytes(prefix, (ulong)header.Length);
         stream.Write(prefix);
         stream.Write(header);
-    }
-
-    /// <summary>Builds the JSON header, padded with spaces to a multiple of 8 bytes as the reference writer does.</summary>
-    private static byte[] BuildHeader(IReadOnlyList<SafetensorsTensorLayout> entries, IReadOnlyDictionary<string, string>? metadata)
-    {
-        var names = new HashSet<string>(StringComparer.Ordinal);
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        foreach (var i in order)
         {
-            json.WriteStartObject();
-            if (metadata is { Count: > 0 })
+            var tensor = get(i);
+            try
             {
-                json.WriteStartObject("__metadata__");
-                foreach (var (key, value) in metadata)
+                var expected = layout[i];
+                if (tensor.dtype != expected.DType.ToScalarType() || !tensor.shape.SequenceEqual(expected.Shape))
                 {
-                    json.WriteString(key, value);
+                    throw new InvalidOperationException(
+                        $"{path ?? "safetensors"}: tensor '{expected.Name}' was announced as {expected.DType} [{string.Join(", ", expected.Shape)}] but produced as {tensor.dtype} [{string.Join(", ", tensor.shape)}].");
                 }
 
-                json.WriteEndObject();
+                WriteData(stream, tensor);
             }
-
-            long offset = 0;
-            foreach (var entry in entries)
+            finally
             {
-                var name = entry.Name;
-                if (string.IsNullOrEmpty(name) || name == "__metadata__" || !names.Add(name))
+                if (owned)
                 {
-                    throw new ArgumentException($"Tensor name '{name}' is empty, reserved or repeated.", nameof(entries));
+                    tensor.Dispose();
                 }
-
-                var length = entry.ByteLength;
-                json.WriteStartObject(name);
-                json.WriteString("dtype", entry.DType.ToString());
-                json.WriteStartArray("shape");
-                foreach (var dim in entry.Shape)
-                {
-                    json.WriteNumberValue(dim);
-                }
-
-                json.WriteEndArray();
-                json.WriteStartArray("data_offsets");
-                json.WriteNumberValue(offset);
-                json.WriteNumberValue(offset + length);
-                json.WriteEndArray();
-                json.WriteEndObject();
-                offset += length;
             }
-
-            json.WriteEndObject();
         }
-
-        var padded = (int)((buffer.Length + 7) / 8 * 8);
-        var bytes = new byte[padded];
-        buffer.GetBuffer().AsSpan(0, (int)buffer.Length).CopyTo(bytes);
-        bytes.AsSpan((int)buffer.Length).Fill((byte)' ');
-        return bytes;
     }
 
     private static void WriteData(Stream stream, Tensor tensor)

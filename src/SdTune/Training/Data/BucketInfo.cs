@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using SdTune.IO;
 
 namespace SdTune.Training.Data;
 
@@ -15,8 +15,10 @@ public sealed record BucketCount(int Index, PixelSize Resolution, int Count);
 /// <param name="MeanImageAspectRatioError">The mean absolute aspect-ratio error over images (repeats not counted).</param>
 public sealed record BucketInfo(IReadOnlyList<BucketCount> Buckets, double MeanImageAspectRatioError)
 {
-    /// <summary>The JSON sd-scripts writes: <c>{"buckets": {"0": {"resolution": [w, h], "count": n}}, "mean_img_ar_error": x}</c>.</summary>
-    public string ToJson()
+    /// <summary>The JSON sd-scripts writes (Python's <c>json.dumps</c>): <c>{"buckets": {"0": {"resolution": [w, h], "count": n}}, "mean_img_ar_error": x}</c>.</summary>
+    public string ToJson() => PythonJson.Serialize(ToJsonNode());
+
+    internal JsonObject ToJsonNode()
     {
         var buckets = new JsonObject();
         foreach (var b in Buckets)
@@ -28,7 +30,6 @@ public sealed record BucketInfo(IReadOnlyList<BucketCount> Buckets, double MeanI
             };
         }
 
-        var root = new JsonObject { ["buckets"] = buckets, ["mean_img_ar_error"] = MeanImageAspectRatioError };
-        return root.ToJsonString(new JsonSerializerOptions { WriteIndented = false });
+        return new JsonObject { ["buckets"] = buckets, ["mean_img_ar_error"] = MeanImageAspectRatioError };
     }
 }

@@ -27,9 +27,18 @@ public sealed record DatasetSummary
     /// <summary>Each dataset's resolution.</summary>
     public required IReadOnlyList<PixelSize> Resolutions { get; init; }
 
+    /// <summary>Each dataset's options as configured (bucket limits, subset augmentations, ...).</summary>
+    public IReadOnlyList<DatasetOptions> Options { get; init; } = [];
+
+    /// <summary>Each dataset's caption tag counts per subset folder (sd-scripts' <c>tag_frequency</c>, <see cref="TagFrequency"/>).</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, IReadOnlyDictionary<string, int>>> TagFrequencies { get; init; } = [];
+
     internal static DatasetSummary Create(TrainingDataset dataset, IReadOnlyList<List<SubsetSummary>> subsets) => new()
     {
         Subsets = subsets.SelectMany(s => s).ToList(),
+        Options = dataset.Config.Datasets,
+        TagFrequencies = subsets.Select((list, d) => TagFrequency.Count(dataset.Images.Where(i => i.DatasetIndex == d)
+            .Select(i => (TagFrequency.FolderName(list.First(s => s.SubsetIndex == i.SubsetIndex).Source), i.Caption)))).ToList(),
         TrainImagesWithRepeats = dataset.Images.Where(i => !i.IsReg).Sum(i => i.Repeats),
         RegImagesWithRepeats = dataset.Images.Where(i => i.IsReg).Sum(i => i.Repeats),
         BatchesPerEpoch = dataset.BatchesPerEpoch,

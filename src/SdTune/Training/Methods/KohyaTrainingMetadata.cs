@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SdTune.Adapters.Formats;
+using SdTune.IO;
+using SdTune.Training.Data;
 
 namespace SdTune.Training.Methods;
 
@@ -56,40 +57,10 @@ internal static class KohyaTrainingMetadata
         };
         if (info.Dataset is { } summary)
         {
-            var dirs = new JsonObject();
-            var datasets = new JsonArray();
-            for (var d = 0; d < summary.BatchSizes.Count; d++)
-            {
-                var subsets = new JsonArray();
-                foreach (var s in summary.Subsets.Where(s => s.DatasetIndex == d))
-                {
-                    var name = Path.GetFileName(s.Source.TrimEnd('/', '\\'));
-                    dirs[name] = new JsonObject { ["n_repeats"] = s.NumRepeats, ["img_count"] = s.ImageCount };
-                    subsets.Add(new JsonObject
-                    {
-                        ["img_count"] = s.ImageCount,
-                        ["num_repeats"] = s.NumRepeats,
-                        ["image_dir"] = name,
-                        ["class_tokens"] = s.ClassTokens,
-                        ["is_reg"] = s.IsReg,
-                    });
-                }
-
-                var resolution = summary.Resolutions.Count > d ? summary.Resolutions[d] : default;
-                datasets.Add(new JsonObject
-                {
-                    ["is_dreambooth"] = true,
-                    ["batch_size_per_device"] = summary.BatchSizes[d],
-                    ["num_train_images"] = summary.TrainImagesWithRepeats,
-                    ["num_reg_images"] = summary.RegImagesWithRepeats,
-                    ["resolution"] = new JsonArray(resolution.Width, resolution.Height),
-                    ["enable_bucket"] = summary.Buckets.Count > d && summary.Buckets[d] is not null,
-                    ["subsets"] = subsets,
-                });
-            }
-
-            m["ss_datasets"] = datasets.ToJsonString();
-            m["ss_dataset_dirs"] = dirs.ToJsonString();
+            var (datasets, dirs, tags) = DatasetKeys(summary);
+            m["ss_datasets"] = PythonJson.Serialize(datasets);
+            m["ss_tag_frequency"] = PythonJson.Serialize(tags);
+            m["ss_dataset_dirs"] = PythonJson.Serialize(dirs);
         }
         else
         {
@@ -101,10 +72,106 @@ internal static class KohyaTrainingMetadata
         return m;
     }
 
+    /// <summary>
+    /// sd-scripts' dataset keys: <c>ss_datasets</c> (each dataset with its subsets), <c>ss_dataset_dirs</c> (training
+    /// subsets by folder name, a repeated name numbered " (2)", " (3)", ...; regularisation subsets left out) and
+    /// <c>ss_tag_frequency</c> (each dataset's tag counts merged, the first dataset naming a folder kept).
+    /// </summary>
+    private static (JsonArray Datasets, JsonObject Dirs, JsonObject Tags) DatasetKeys(DatasetSummary summary)
+    {
+        var dirs = new JsonObject();
+        var tags = new JsonObject();
+        var datasets = new JsonArray();
+        for (var d = 0; d < summary.BatchSizes.Count; d++)
+        {
+            var options = summary.Options.Count > d ? summary.Options[d] : new DatasetOptions();
+            var subsets = new JsonArray();
+            var dreambooth = true;
+            foreach (var s in summary.Subsets.Where(s => s.DatasetIndex == d))
+            {
+                var o = options.Subsets.Count > s.SubsetIndex ? options.Subsets[s.SubsetIndex] : new SubsetOptions();
+                var name = TagFrequency.FolderName(s.Source);
+                var subset = new JsonObject
+                {
+                    ["img_count"] = s.ImageCount,
+                    ["num_repeats"] = s.NumRepeats,
+                    ["color_aug"] = o.ColorAug,
+                    ["flip_aug"] = o.FlipAug,
+                    ["random_crop"] = o.RandomCrop,
+                    ["shuffle_caption"] = o.ShuffleCaption,
+                    ["keep_tokens"] = o.KeepTokens,
+                    ["keep_tokens_separator"] = o.KeepTokensSeparator ?? "",
+                    ["secondary_separator"] = o.SecondarySeparator,
+                    ["enable_wildcard"] = o.EnableWildcard,
+                    ["caption_prefix"] = o.CaptionPrefix,
+                    ["caption_suffix"] = o.CaptionSuffix,
+                };
+                if (o.IsFineTune)
+                {
+                    dreambooth = false;
+                    if (o.ImageDirectory is { } imageDir)
+                    {
+                        subset["image_dir"] = TagFrequency.FolderName(imageDir);
+                    }
+
+                    subset["metadata_file"] = name;
+                }
+                else
+                {
+                    subset["image_dir"] = name;
+                    subset["class_tokens"] = s.ClassTokens;
+                    subset["is_reg"] = s.IsReg;
+                }
+
+                subsets.Add(subset);
+                if (!s.IsReg)
+                {
+                    var key = name;
+                    for (var i = 2; dirs.ContainsKey(key); i++)
+                    {
+                        key = $"{name} ({i})";
+                    }
+
+                    dirs[key] = new JsonObject { ["n_repeats"] = s.NumRepeats, ["img_count"] = s.ImageCount };
+                }
+            }
+
+            static JsonObject Counts(IReadOnlyDictionary<string, int> counts) => new(counts.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value)));
+            var frequency = new JsonObject();
+            foreach (var (folder, counts) in summary.TagFrequencies.Count > d ? summary.TagFrequencies[d] : new Dictionary<string, IReadOnlyDictionary<string, int>>())
+            {
+                frequency[folder] = Counts(counts);
+                if (!tags.ContainsKey(folder))
+                {
+                    tags[folder] = Counts(counts);
+                }
+            }
+
+            var resolution = summary.Resolutions.Count > d ? summary.Resolutions[d] : default;
+            var buckets = summary.Buckets.Count > d ? summary.Buckets[d] : null;
+            datasets.Add(new JsonObject
+            {
+                ["is_dreambooth"] = dreambooth,
+                ["batch_size_per_device"] = summary.BatchSizes[d],
+                ["num_train_images"] = summary.TrainImagesWithRepeats,
+                ["num_reg_images"] = summary.RegImagesWithRepeats,
+                ["resolution"] = new JsonArray(resolution.Width, resolution.Height),
+                ["enable_bucket"] = buckets is not null,
+                ["min_bucket_reso"] = options.MinBucketReso,
+                ["max_bucket_reso"] = options.MaxBucketReso,
+                ["tag_frequency"] = frequency,
+                ["bucket_info"] = buckets?.ToJsonNode(),
+                ["subsets"] = subsets,
+            });
+        }
+
+        return (datasets, dirs, tags);
+    }
+
     private static string UnixTime(DateTimeOffset t) =>
         (t.ToUnixTimeMilliseconds() / 1000.0).ToString("0.0##", CultureInfo.InvariantCulture);
 
-    private static string Py(double value) => KohyaLoraFormat.PythonFloat(value);
+    private static string Py(double value) => PythonJson.Float(value);
 
     private static string Int(int value) => value.ToString(CultureInfo.InvariantCulture);
 

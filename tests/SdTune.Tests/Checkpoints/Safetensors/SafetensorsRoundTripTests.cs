@@ -51,9 +51,10 @@ public class SafetensorsRoundTripTests
         var headerLength = BitConverter.ToInt64(bytes, 0);
         Assert.Equal(0, headerLength % 8);
         Assert.Equal(8 + headerLength + 6 + 20, bytes.Length);
-        // Known little-endian encodings: half 1.0 = 0x3C00, float 1.0 = 0x3F800000.
-        Assert.Equal(0x3C00, BitConverter.ToUInt16(bytes, (int)(8 + headerLength)));
-        Assert.Equal(1.0f, BitConverter.ToSingle(bytes, (int)(8 + headerLength + 6)));
+        // Known little-endian encodings: half 1.0 = 0x3C00, float 1.0 = 0x3F800000; F32 data comes first (the
+        // reference writer orders tensors by descending dtype alignment).
+        Assert.Equal(1.0f, BitConverter.ToSingle(bytes, (int)(8 + headerLength)));
+        Assert.Equal(0x3C00, BitConverter.ToUInt16(bytes, (int)(8 + headerLength + 20)));
     }
 
     [Fact]

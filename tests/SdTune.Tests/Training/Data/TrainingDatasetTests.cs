@@ -140,7 +140,7 @@ public class TrainingDatasetTests
 
         // Errors: 0, 0 and |576/448 - 800/600|, averaged over the three images.
         Assert.Equal(Math.Abs((576.0 / 448) - (800.0 / 600)) / 3, info.MeanImageAspectRatioError, 12);
-        Assert.StartsWith("{\"buckets\":{\"0\":{\"resolution\":[512,512],\"count\":4},\"1\":{\"resolution\":[576,448],\"count\":2}},\"mean_img_ar_error\":0.0158", info.ToJson(), StringComparison.Ordinal);
+        Assert.StartsWith("{\"buckets\": {\"0\": {\"resolution\": [512, 512], \"count\": 4}, \"1\": {\"resolution\": [576, 448], \"count\": 2}}, \"mean_img_ar_error\": 0.0158", info.ToJson(), StringComparison.Ordinal);
 
         var text = dataset.Summary.ToString();
         Assert.Contains("3 images x 2 repeats", text, StringComparison.Ordinal);
