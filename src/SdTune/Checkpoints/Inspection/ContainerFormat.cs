@@ -43,19 +43,16 @@ public static class ContainerFormat
     /// <param name="fileLength">The file's length in bytes.</param>
     public static ContainerKind Detect(ReadOnlySpan<byte> head, long fileLength)
     {
-        if (DescribeTorchContainer(head) is not null)
-        {
-            return ContainerKind.TorchPickle;
-        }
-
-        // safetensors: an 8-byte little-endian header length that fits the file, then a JSON object.
+        // safetensors first: an 8-byte little-endian header length that fits the file, then a JSON object. Its length
+        // may start like a pickle (640 bytes is 80 02 00 ..., a PROTO 2 opcode), while a pickle or zip whose first
+        // eight bytes read as a length that fits the file, followed by '{', does not occur.
         var brace = head.Length >= 9 && head[8] == (byte)'{';
-        if (brace && BitConverter.ToUInt64(head) <= (ulong)(fileLength - 8))
+        if (brace && BitConverter.ToUInt64(head) <= (ulong)Math.Max(0, fileLength - 8))
         {
             return ContainerKind.Safetensors;
         }
 
-        if (head.Length >= 2 && Protocol0Or1Starts.Contains(head[0]))
+        if (DescribeTorchContainer(head) is not null || (head.Length >= 2 && Protocol0Or1Starts.Contains(head[0])))
         {
             return ContainerKind.TorchPickle;
         }

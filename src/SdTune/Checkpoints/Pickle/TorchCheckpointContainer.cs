@@ -29,16 +29,16 @@ internal abstract class TorchCheckpointContainer : IDisposable
             Span<byte> head = stackalloc byte[ContainerFormat.HeadLength];
             head = head[..stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)];
             stream.Position = 0;
-            if (ContainerFormat.IsZipArchive(head))
+            if (ContainerFormat.Detect(head, stream.Length) != ContainerKind.TorchPickle)
             {
-                return CheckpointErrors.Guard(path, () => new ZipTorchCheckpoint(path, stream));
+                throw new CheckpointFormatException(path, "not a PyTorch checkpoint (neither a zip archive nor a pickle stream)");
             }
 
-            // Any pickle, protocol 0 (text) to 5: a checkpoint in the legacy format, or a bare pickle that the
-            // restricted unpickler reads just as far as its first refused global, which the error then names.
-            return ContainerFormat.Detect(head, stream.Length) == ContainerKind.TorchPickle
-                ? CheckpointErrors.Guard(path, () => new LegacyTorchCheckpoint(path, stream))
-                : throw new CheckpointFormatException(path, "not a PyTorch checkpoint (neither a zip archive nor a pickle stream)");
+            // A zip archive, or any pickle, protocol 0 (text) to 5: a checkpoint in the legacy format, or a bare pickle
+            // that the restricted unpickler reads just as far as its first refused global, which the error then names.
+            return ContainerFormat.IsZipArchive(head)
+                ? CheckpointErrors.Guard(path, () => new ZipTorchCheckpoint(path, stream))
+                : CheckpointErrors.Guard(path, () => new LegacyTorchCheckpoint(path, stream));
         }
         catch
         {
