@@ -63,6 +63,26 @@ public class ContentDetectionTests
         AssertRefusesOsSystem(path, () => KohyaLoraFormat.LoadInto(network, path));
     }
 
+    [Theory]
+    [InlineData(640)] // a length field of 80 02 00 ... reads like a PROTO 2 opcode
+    [InlineData(1408)] // 80 05 00 ...: PROTO 5
+    [InlineData(0x28 + (24 << 8))] // 28 18 00 ...: a MARK opcode
+    public void A_safetensors_file_whose_header_length_reads_like_a_pickle_is_safetensors(int headerLength)
+    {
+        using var dir = TestPaths.NewTempDir();
+        var json = """{"emb_params":{"dtype":"F32","shape":[1,4],"data_offsets":[0,16]}}""";
+        var path = Safetensors.SafetensorsTestFiles.Write(dir, json + new string(' ', headerLength - json.Length), 16, name: "token.safetensors");
+        Assert.Equal(ContainerKind.Safetensors, ContainerFormat.Detect(path));
+        using (var source = TensorSources.Open(path))
+        {
+            Assert.Equal("emb_params", Assert.Single(source.Entries).Name);
+        }
+
+        Assert.Equal(ModelFileKind.Embedding, ModelInspector.Inspect(path).Kind);
+        using var embedding = TextualInversionFile.Load(path);
+        Assert.Equal(4, embedding.Width);
+    }
+
     [Fact]
     public void The_safetensors_reader_says_a_torch_checkpoint_is_one()
     {
