@@ -24,17 +24,19 @@ public class HostileFileCommandTests
     }
 
     [Theory]
-    [InlineData("evil_p0.pt")] // protocol 0: text, no signature
-    [InlineData("evil_p2.pt")]
-    public void Generate_with_a_lora_that_runs_code_names_the_refused_global(string fixture)
+    [InlineData("evil_p0.pt", "--lora")] // protocol 0: text, no signature
+    [InlineData("evil_p2.pt", "--lora")]
+    [InlineData("evil_p0.pt", "--model")]
+    public void Generate_with_a_file_that_runs_code_names_the_refused_global(string fixture, string option)
     {
         using var dir = TestPaths.NewTempDir();
-        var model = GenerateCommandTests.TinyPipelineFolder(dir);
-        var lora = dir.File("evil.ckpt");
-        File.Copy(PickleFixtures.Protocol(fixture), lora);
-        var (code, _, error) = InspectCommandTests.Run(Generate(model, dir.File("out"), "--lora", lora));
+        var evil = dir.File("evil.ckpt");
+        File.Copy(PickleFixtures.Protocol(fixture), evil);
+        var model = option == "--model" ? evil : GenerateCommandTests.TinyPipelineFolder(dir);
+        string[] extra = option == "--lora" ? ["--lora", evil] : [];
+        var (code, _, error) = InspectCommandTests.Run(Generate(model, dir.File("out"), extra));
         Assert.Equal(2, code);
-        AssertOneErrorLine(error, lora, "refused to load global 'posix.system'");
+        AssertOneErrorLine(error, evil, "refused to load global 'posix.system'");
         Assert.False(Directory.Exists(dir.File("out")) && Directory.EnumerateFiles(dir.File("out")).Any());
     }
 
