@@ -13,27 +13,13 @@ namespace SdTune.Tests.Checkpoints.Fuzzing;
 /// </summary>
 internal static class SafetensorsCases
 {
-    // The UTF-8 of U+E000 marks where raw invalid UTF-8 is spliced in after rendering.
-    private const char InvalidUtf8Marker = '\uE000';
-
-    private static readonly (string Name, int Size)[] DTypes =
-        [("F64", 8), ("F32", 4), ("F16", 2), ("BF16", 2), ("I64", 8), ("I32", 4), ("I16", 2), ("I8", 1), ("U8", 1), ("BOOL", 1)];
-
-    private static readonly string[] NameParts =
-        ["lora_unet_down_blocks_0", ".lora_down.weight", ".alpha", "model.diffusion_model.input_blocks.1.0", "emb_params", "é", "✓", "\U0001F600",
-         "\"q\"", "back\\slash", "tab\t", "nl\n", "__metadata", "x", ""];
-
-    private static readonly string[] MetadataValues =
-        ["4", "1.0", "networks.lora", """{"conv_dim": "8", "algo": "locon"}""", "{\"a\": {\"b\": [1, 2]}}", "ünïcødé ✓ \U0001F600",
-         "line\nbreak\ttab \"quoted\" back\\slash", "", "\\udc80 is only text here"];
-
     private static readonly string[] BadNumbers =
         ["-1", "1.5", "1e2", "1E+2", "2.0", "99999999999999999999", "18446744073709551616", "9223372036854775808", "\"4\"", "null", "true",
          "[]", "{}", "01", "+1", "NaN", "Infinity", "-", "0x10", "1.", "-9223372036854775809"];
 
     private static readonly string[] Garbage = ["x", "\0", "{}", "\0\0\0\0\0\0\0", "/", "\u00a0", "]", ",", "null", "  \0"];
 
-    private delegate FuzzExpectation Mutation(Header header, Random random, StringBuilder log);
+    private delegate FuzzExpectation Mutation(SafetensorsDraft header, Random random, StringBuilder log);
 
     private static readonly Mutation[] Allowed = [EscapeCharacters, AddIgnoredField, PadWithWhitespace, SpaceTokens, NullMetadata, ShuffleMembers, AddUnitDimensions];
 
@@ -43,7 +29,7 @@ internal static class SafetensorsCases
 
     public static FuzzCase Generate(Random random)
     {
-        var header = Header.CreateValid(random);
+        var header = SafetensorsDraft.CreateValid(random);
         var log = new StringBuilder();
         var expectation = FuzzExpectation.Load;
         var kind = random.Next(20);
@@ -74,7 +60,7 @@ internal static class SafetensorsCases
         return new FuzzCase(bytes, log.ToString(), FuzzExpectation.Either);
     }
 
-    private static FuzzExpectation EscapeCharacters(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation EscapeCharacters(SafetensorsDraft header, Random random, StringBuilder log)
     {
         var (owner, index, text) = header.PickString(random, includeKeys: true);
         var escaped = new StringBuilder();
@@ -102,7 +88,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Load;
     }
 
-    private static FuzzExpectation AddIgnoredField(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation AddIgnoredField(SafetensorsDraft header, Random random, StringBuilder log)
     {
         if (header.TensorEntries().FirstOrDefault() is not { } entry)
         {
@@ -115,21 +101,21 @@ internal static class SafetensorsCases
         return FuzzExpectation.Load;
     }
 
-    private static FuzzExpectation PadWithWhitespace(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation PadWithWhitespace(SafetensorsDraft header, Random random, StringBuilder log)
     {
         header.Trailing += random.Next(2) == 0 ? new string(' ', random.Next(1, 8)) : new string([.. Enumerable.Range(0, random.Next(1, 9)).Select(_ => " \n\t\r"[random.Next(4)])]);
         log.Append("whitespace padding; ");
         return FuzzExpectation.Load;
     }
 
-    private static FuzzExpectation SpaceTokens(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation SpaceTokens(SafetensorsDraft header, Random random, StringBuilder log)
     {
         header.Spaced = true;
         log.Append("whitespace between tokens; ");
         return FuzzExpectation.Load;
     }
 
-    private static FuzzExpectation NullMetadata(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation NullMetadata(SafetensorsDraft header, Random random, StringBuilder log)
     {
         header.Root.Members.RemoveAll(m => m.Key.Content == "__metadata__");
         header.Root.Members.Insert(random.Next(header.Root.Members.Count + 1), (new JsonStringText("__metadata__"), new JsonRawText("null")));
@@ -137,7 +123,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Load;
     }
 
-    private static FuzzExpectation ShuffleMembers(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation ShuffleMembers(SafetensorsDraft header, Random random, StringBuilder log)
     {
         var target = random.Next(2) == 0 ? header.Root : header.TensorEntries().FirstOrDefault() ?? header.Root;
         var shuffled = target.Members.OrderBy(_ => random.Next()).ToList();
@@ -147,7 +133,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Load;
     }
 
-    private static FuzzExpectation AddUnitDimensions(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation AddUnitDimensions(SafetensorsDraft header, Random random, StringBuilder log)
     {
         if (header.TensorEntries().Select(e => e.Get("shape")).OfType<JsonArrayText>().FirstOrDefault() is not { } shape)
         {
@@ -161,7 +147,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Load;
     }
 
-    private static FuzzExpectation InsertLoneSurrogate(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation InsertLoneSurrogate(SafetensorsDraft header, Random random, StringBuilder log)
     {
         var (owner, index, text) = header.PickString(random, includeKeys: true);
         var lone = random.Next(4) switch
@@ -177,7 +163,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Reject;
     }
 
-    private static FuzzExpectation BreakANumber(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation BreakANumber(SafetensorsDraft header, Random random, StringBuilder log)
     {
         var numbers = header.Numbers().ToList();
         if (numbers.Count == 0)
@@ -192,7 +178,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Reject;
     }
 
-    private static FuzzExpectation HugeOrNegativeShape(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation HugeOrNegativeShape(SafetensorsDraft header, Random random, StringBuilder log)
     {
         if (header.TensorEntries().FirstOrDefault(e => e.Get("shape") is JsonArrayText) is not { } entry)
         {
@@ -208,7 +194,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Reject;
     }
 
-    private static FuzzExpectation DuplicateAKey(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation DuplicateAKey(SafetensorsDraft header, Random random, StringBuilder log)
     {
         var entries = header.TensorEntries().ToList();
         switch (random.Next(4))
@@ -239,7 +225,7 @@ internal static class SafetensorsCases
         }
     }
 
-    private static FuzzExpectation NestDeeply(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation NestDeeply(SafetensorsDraft header, Random random, StringBuilder log)
     {
         var entry = header.TensorEntries().FirstOrDefault();
         int[] depths = [70, 1000, 100_000];
@@ -250,7 +236,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Reject;
     }
 
-    private static FuzzExpectation AppendGarbage(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation AppendGarbage(SafetensorsDraft header, Random random, StringBuilder log)
     {
         var garbage = Garbage[random.Next(Garbage.Length)];
         header.Trailing += garbage;
@@ -258,7 +244,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Reject;
     }
 
-    private static FuzzExpectation WrongType(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation WrongType(SafetensorsDraft header, Random random, StringBuilder log)
     {
         string[] values = ["32", "null", "[\"F32\"]", "{\"a\":1}", "\"2\"", "true", "[[1]]", "[0,4,8]", "[0]", "{}", "[]"];
         var value = new JsonRawText(values[random.Next(values.Length)]);
@@ -282,7 +268,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Reject;
     }
 
-    private static FuzzExpectation BreakTheLayout(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation BreakTheLayout(SafetensorsDraft header, Random random, StringBuilder log)
     {
         var withData = header.Tensors.Where(t => t.Bytes > 0).ToList();
         if (withData.Count == 0)
@@ -313,7 +299,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Reject;
     }
 
-    private static FuzzExpectation DropAField(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation DropAField(SafetensorsDraft header, Random random, StringBuilder log)
     {
         if (header.TensorEntries().FirstOrDefault() is not { } entry)
         {
@@ -326,7 +312,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Reject;
     }
 
-    private static FuzzExpectation BadDType(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation BadDType(SafetensorsDraft header, Random random, StringBuilder log)
     {
         if (header.TensorEntries().FirstOrDefault() is not { } entry)
         {
@@ -341,7 +327,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Reject;
     }
 
-    private static FuzzExpectation LeadingBytes(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation LeadingBytes(SafetensorsDraft header, Random random, StringBuilder log)
     {
         string[] leads = [" ", "\n", "\uFEFF", "[", "\0"];
         header.Leading = leads[random.Next(leads.Length)];
@@ -349,10 +335,10 @@ internal static class SafetensorsCases
         return FuzzExpectation.Reject;
     }
 
-    private static FuzzExpectation InvalidUtf8(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation InvalidUtf8(SafetensorsDraft header, Random random, StringBuilder log)
     {
         var (owner, index, text) = header.PickString(random, includeKeys: true);
-        owner.Replace(index, new JsonStringText(InsertAtBoundary(text.Escaped, InvalidUtf8Marker.ToString(), random)));
+        owner.Replace(index, new JsonStringText(InsertAtBoundary(text.Escaped, SafetensorsDraft.InvalidUtf8Marker.ToString(), random)));
         header.InvalidUtf8 = random.Next(4) switch
         {
             0 => [0xff],
@@ -364,7 +350,7 @@ internal static class SafetensorsCases
         return FuzzExpectation.Reject;
     }
 
-    private static FuzzExpectation InsertComment(Header header, Random random, StringBuilder log)
+    private static FuzzExpectation InsertComment(SafetensorsDraft header, Random random, StringBuilder log)
     {
         header.Root.Members.Insert(0, (new JsonStringText("/*c*/\"a"), new JsonRawText("1")));
         log.Append("a comment; ");
@@ -410,201 +396,4 @@ internal static class SafetensorsCases
     }
 
     private static string Visible(string text) => string.Concat(text.Select(c => c < ' ' || c > '~' ? $"\\u{(int)c:x4}" : c.ToString()));
-
-    /// <summary>A safetensors header under construction: the JSON tree, the tensors' data layout and framing bytes.</summary>
-    private sealed class Header
-    {
-        public JsonObjectText Root { get; } = new([]);
-
-        public List<TensorDraft> Tensors { get; } = [];
-
-        public string Leading { get; set; } = "";
-
-        public string Trailing { get; set; } = "";
-
-        public bool Spaced { get; set; }
-
-        public int ExtraData { get; set; }
-
-        public byte[]? InvalidUtf8 { get; set; }
-
-        public long DataLength => Tensors.Sum(t => (long)t.Bytes);
-
-        public static Header CreateValid(Random random)
-        {
-            var header = new Header();
-            var names = new HashSet<string>(StringComparer.Ordinal);
-            for (var n = random.Next(6) == 0 ? 0 : random.Next(1, 6); names.Count < n;)
-            {
-                var name = string.Concat(Enumerable.Range(0, random.Next(1, 4)).Select(_ => NameParts[random.Next(NameParts.Length)]));
-                if (name != "__metadata__" && names.Add(name))
-                {
-                    var (dtype, size) = DTypes[random.Next(DTypes.Length)];
-                    var shape = Enumerable.Range(0, random.Next(5)).Select(_ => (long)random.Next(6)).ToArray();
-                    header.Tensors.Add(new TensorDraft(name, dtype, shape, (int)(shape.Aggregate(1L, (a, b) => a * b) * size)));
-                }
-            }
-
-            // Data in a random order: the layout need not follow the header's order.
-            long offset = 0;
-            foreach (var tensor in header.Tensors.OrderBy(_ => random.Next()))
-            {
-                (tensor.Begin, tensor.End) = (offset, offset + tensor.Bytes);
-                offset += tensor.Bytes;
-            }
-
-            foreach (var tensor in header.Tensors)
-            {
-                var fields = new List<(JsonStringText, JsonText)>
-                {
-                    (new JsonStringText("dtype"), new JsonStringText(tensor.DType)),
-                    (new JsonStringText("shape"), new JsonArrayText([.. tensor.Shape.Select(d => (JsonText)new JsonRawText(d.ToString(CultureInfo.InvariantCulture)))])),
-                    (new JsonStringText("data_offsets"), Offsets(tensor)),
-                };
-                tensor.Entry = new JsonObjectText([.. fields.OrderBy(_ => random.Next())]);
-                header.Root.Members.Add((JsonStringText.Of(tensor.Name), tensor.Entry));
-            }
-
-            if (random.Next(3) > 0)
-            {
-                var metadata = new JsonObjectText([]);
-                var keys = new HashSet<string>(StringComparer.Ordinal);
-                for (var i = random.Next(5); i > 0; i--)
-                {
-                    var key = random.Next(3) switch { 0 => "ss_network_dim", 1 => "modelspec.title", _ => "clé ✓ " + random.Next(100) };
-                    if (keys.Add(key))
-                    {
-                        metadata.Members.Add((JsonStringText.Of(key), JsonStringText.Of(MetadataValues[random.Next(MetadataValues.Length)])));
-                    }
-                }
-
-                header.Root.Members.Insert(random.Next(header.Root.Members.Count + 1), (new JsonStringText("__metadata__"), metadata));
-            }
-
-            return header;
-        }
-
-        public IEnumerable<JsonObjectText> TensorEntries() => Tensors.Select(t => t.Entry!);
-
-        public IEnumerable<(JsonStringText Key, JsonText Value)> TensorMembers() => Root.Members.Where(m => m.Key.Content != "__metadata__");
-
-        public JsonObjectText Metadata()
-        {
-            if (Root.Get("__metadata__") is JsonObjectText metadata)
-            {
-                return metadata;
-            }
-
-            metadata = new JsonObjectText([]);
-            Root.Members.RemoveAll(m => m.Key.Content == "__metadata__");
-            Root.Members.Add((new JsonStringText("__metadata__"), metadata));
-            return metadata;
-        }
-
-        /// <summary>Every number of a shape or data_offsets array, as (array, index).</summary>
-        public IEnumerable<(JsonArrayText Array, int Index)> Numbers() =>
-            TensorEntries().SelectMany(e => e.Members).Where(m => m.Key.Content is "shape" or "data_offsets").Select(m => m.Value).OfType<JsonArrayText>()
-                .SelectMany(a => Enumerable.Range(0, a.Items.Count).Where(i => a.Items[i] is JsonRawText).Select(i => (a, i)));
-
-        /// <summary>
-        /// A key or string value the reader decodes (tensor names, field names, dtypes, metadata), with a way to replace
-        /// it. Values of ignored fields are skipped undecoded, by the reference too, so they are not candidates.
-        /// </summary>
-        public (IStringOwner Owner, int Index, JsonStringText Text) PickString(Random random, bool includeKeys)
-        {
-            var candidates = new List<(IStringOwner, int, JsonStringText)>();
-            void Collect(JsonObjectText obj)
-            {
-                for (var i = 0; i < obj.Members.Count; i++)
-                {
-                    if (includeKeys)
-                    {
-                        candidates.Add((new KeyOwner(obj), i, obj.Members[i].Key));
-                    }
-
-                    var decoded = ReferenceEquals(obj, Root) || ReferenceEquals(obj, Root.Get("__metadata__")) || obj.Members[i].Key.Content == "dtype";
-                    switch (obj.Members[i].Value)
-                    {
-                        case JsonStringText text when decoded:
-                            candidates.Add((new ValueOwner(obj), i, text));
-                            break;
-                        case JsonObjectText inner when ReferenceEquals(obj, Root):
-                            Collect(inner);
-                            break;
-                    }
-                }
-            }
-
-            Collect(Root);
-            if (candidates.Count == 0)
-            {
-                Root.Members.Add((new JsonStringText("__metadata__"), new JsonObjectText([(new JsonStringText("k"), new JsonStringText("v"))])));
-                return PickString(random, includeKeys);
-            }
-
-            return candidates[random.Next(candidates.Count)];
-        }
-
-        public void Rewrite(TensorDraft tensor)
-        {
-            var index = tensor.Entry!.Members.FindIndex(m => m.Key.Content == "data_offsets");
-            if (index >= 0)
-            {
-                tensor.Entry.Members[index] = (tensor.Entry.Members[index].Key, Offsets(tensor));
-            }
-        }
-
-        public byte[] Render(Random random)
-        {
-            var text = new StringBuilder(Leading);
-            Root.Render(text, random, Spaced);
-            text.Append(Trailing);
-            var json = Encoding.UTF8.GetBytes(text.ToString());
-            if (InvalidUtf8 is not null)
-            {
-                var marker = Encoding.UTF8.GetBytes(InvalidUtf8Marker.ToString());
-                var at = json.AsSpan().IndexOf(marker);
-                json = at < 0 ? json : [.. json[..at], .. InvalidUtf8, .. json[(at + marker.Length)..]];
-            }
-
-            var data = new byte[DataLength + ExtraData];
-            random.NextBytes(data);
-            return [.. BitConverter.GetBytes((long)json.Length), .. json, .. data];
-        }
-
-        private static JsonArrayText Offsets(TensorDraft tensor) =>
-            new([new JsonRawText(tensor.Begin.ToString(CultureInfo.InvariantCulture)), new JsonRawText(tensor.End.ToString(CultureInfo.InvariantCulture))]);
-    }
-
-    private sealed class TensorDraft(string name, string dtype, long[] shape, int bytes)
-    {
-        public string Name { get; } = name;
-
-        public string DType { get; } = dtype;
-
-        public long[] Shape { get; } = shape;
-
-        public int Bytes { get; } = bytes;
-
-        public long Begin { get; set; }
-
-        public long End { get; set; }
-
-        public JsonObjectText? Entry { get; set; }
-    }
-
-    private interface IStringOwner
-    {
-        void Replace(int index, JsonStringText text);
-    }
-
-    private sealed class KeyOwner(JsonObjectText obj) : IStringOwner
-    {
-        public void Replace(int index, JsonStringText text) => obj.Members[index] = (text, obj.Members[index].Value);
-    }
-
-    private sealed class ValueOwner(JsonObjectText obj) : IStringOwner
-    {
-        public void Replace(int index, JsonStringText text) => obj.Members[index] = (obj.Members[index].Key, text);
-    }
 }
