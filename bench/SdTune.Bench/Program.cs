@@ -4,6 +4,7 @@ using SdTune.Runtime;
 // Benchmarks print tables with a baseline measured in the same run. They are not part of the test suite.
 //   dotnet run -c Release --project bench/SdTune.Bench -- load [--work DIR] [--repeats N]
 //   dotnet run -c Release --project bench/SdTune.Bench -- sampling [--tiny-only]
+//   dotnet run -c Release --project bench/SdTune.Bench -- headers [--work DIR]   (safetensors headers at the reader's limits)
 //   dotnet run -c Release --project bench/SdTune.Bench -- lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only]
 //   dotnet run -c Release --project bench/SdTune.Bench -- child vae-encode sdxl-base   (memory of model build + one VAE encode) [--savings-only]
 //   dotnet run -c Release --project bench/SdTune.Bench -- child unet-step sdxl-base [--no-checkpointing]   (memory of one bf16 UNet step, by phase)
@@ -17,6 +18,8 @@ switch (args.FirstOrDefault())
         return LoraTrainingBenchmark.Run(work, (Option("--models") ?? "sd15,sdxl-base").Split(','), int.Parse(Option("--steps") ?? "2", System.Globalization.CultureInfo.InvariantCulture), args.Contains("--savings-only"));
     case "sampling":
         return SamplingOverheadBenchmark.Run(includeFullSize: !args.Contains("--tiny-only"));
+    case "headers":
+        return HeaderLimitBenchmark.Run(work);
     case "child" when args.Length >= 3:
         switch (args[1])
         {
@@ -25,6 +28,9 @@ switch (args.FirstOrDefault())
                 return 0;
             case "load":
                 CheckpointLoadBenchmark.ChildLoad(args[2]);
+                return 0;
+            case "header" when args.Length >= 4:
+                HeaderLimitBenchmark.Child(args[2], args[3]);
                 return 0;
             case "vae-encode" when args.Length >= 3:
                 LoraTrainingBenchmark.ChildVaeEncode(args[2]);
@@ -41,7 +47,7 @@ switch (args.FirstOrDefault())
 }
 
 Console.WriteLine(TorchRuntime.Describe());
-Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only] | lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only]");
+Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only] | headers [--work DIR] | lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only]");
 return 2;
 
 string? Option(string name)

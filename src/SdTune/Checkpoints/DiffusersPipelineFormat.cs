@@ -360,7 +360,7 @@ public static class DiffusersPipelineFormat
     {
         try
         {
-            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+            return StrictJson.ParseNode(File.ReadAllText(path)) as JsonObject
                 ?? throw new CheckpointFormatException(path, "expected a JSON object.");
         }
         catch (JsonException e)

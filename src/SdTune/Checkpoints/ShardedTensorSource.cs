@@ -53,13 +53,19 @@ public sealed class ShardedTensorSource : ITensorSource
         Dictionary<string, string> weightMap;
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(indexPath));
-            if (!document.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
+            using var document = IO.StrictJson.Parse(File.ReadAllText(indexPath));
+            if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
             {
                 throw new CheckpointFormatException(indexPath, "missing 'weight_map' object.");
             }
 
-            weightMap = map.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
+            weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var entry in map.EnumerateObject())
+            {
+                weightMap[entry.Name] = entry.Value.ValueKind == JsonValueKind.String
+                    ? entry.Value.GetString()!
+                    : throw new CheckpointFormatException(indexPath, $"weight_map entry '{entry.Name}' is a {entry.Value.ValueKind}, not a shard file name.");
+            }
         }
         catch (JsonException e)
         {

@@ -303,11 +303,11 @@ internal static class TransformersTokenizerFolder
         try
         {
             using var stream = File.OpenRead(path);
-            return JsonDocument.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true });
+            return IO.StrictJson.Parse(stream, new JsonDocumentOptions { AllowTrailingCommas = true });
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"{path}:{ex.LineNumber + 1}: invalid JSON ({ex.Message})", ex);
+            throw new InvalidDataException(ex.LineNumber is { } line ? $"{path}:{line + 1}: invalid JSON ({ex.Message})" : $"{path}: invalid JSON ({ex.Message})", ex);
         }
     }
 

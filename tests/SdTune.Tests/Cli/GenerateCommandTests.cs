@@ -6,7 +6,7 @@ namespace SdTune.Tests.Cli;
 
 public class GenerateCommandTests
 {
-    private static string TinyPipelineFolder(TempDir dir)
+    internal static string TinyPipelineFolder(TempDir dir)
     {
         var folder = Path.Combine(dir.Path, "tiny-sd1");
         using var model = PipelineModels.Sd1();

@@ -63,7 +63,7 @@ public static class KohyaLoraFormat
     public static WeightLoadReport LoadInto(LoraNetwork network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
-        using var file = SafetensorsFile.Open(path);
+        using var file = Checkpoints.TensorSources.Open(path); // safetensors or pickle, told apart by content
         return ModuleWeights.Load(network, file, strict: true);
     }
 

@@ -1,4 +1,4 @@
-using SdTune.Checkpoints.Safetensors;
+using SdTune.Checkpoints;
 using static TorchSharp.torch;
 
 namespace SdTune.Adapters.Formats;
@@ -25,12 +25,17 @@ public static class LoraFileReader
         (".up.weight", "lora_up.weight"),
     ];
 
-    /// <summary>Reads <paramref name="path"/> for <paramref name="targets"/>.</summary>
+    /// <summary>
+    /// Reads <paramref name="path"/> for <paramref name="targets"/>: safetensors or a PyTorch pickle (<c>.pt</c>/<c>.ckpt</c>,
+    /// read by the restricted unpickler), told apart by content, not by extension.
+    /// </summary>
     /// <exception cref="ArgumentException">A module's tensors do not fit its layer; the message names the module.</exception>
+    /// <exception cref="CheckpointFormatException">The file is corrupt, of no known format, or a pickle naming a refused global.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     public static LoraFile Read(string path, LoraTargets targets)
     {
         ArgumentNullException.ThrowIfNull(targets);
-        using var file = SafetensorsFile.Open(path);
+        using var file = TensorSources.Open(path);
         var names = new KohyaModuleNames(targets);
         var layers = new Dictionary<string, (LoraComponent Component, string Path, AdaptedLayer Layer)>(StringComparer.Ordinal);
         foreach (var component in targets.Present)
@@ -51,7 +56,7 @@ public static class LoraFileReader
         var unmatched = new List<string>();
         var groups = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
         var order = new List<string>();
-        foreach (var info in file.Tensors)
+        foreach (var info in file.Entries)
         {
             var suffix = suffixes.FirstOrDefault(s => info.Name.EndsWith(s.Item1, StringComparison.Ordinal));
             if (suffix.Item1 is null)
@@ -94,7 +99,7 @@ public static class LoraFileReader
 
             unmatched.AddRange(group.Where(kv => !algorithm.TensorNames.Contains(kv.Key)).Select(kv => kv.Value));
             var tensors = group.Where(kv => algorithm.TensorNames.Contains(kv.Key))
-                .ToDictionary(kv => kv.Key, kv => file.Read(kv.Value, ScalarType.Float32), StringComparer.Ordinal);
+                .ToDictionary(kv => kv.Key, kv => ReadFloat32(file, kv.Value), StringComparer.Ordinal);
             AdapterModule module;
             try
             {
@@ -116,7 +121,21 @@ public static class LoraFileReader
         }
 
         var network = new LoraNetwork(targets.Architecture, entries);
-        var unmatchedInFileOrder = file.Tensors.Select(t => t.Name).Where(unmatched.ToHashSet(StringComparer.Ordinal).Contains).ToList();
+        var unmatchedInFileOrder = file.Entries.Select(t => t.Name).Where(unmatched.ToHashSet(StringComparer.Ordinal).Contains).ToList();
         return new LoraFile(path, network, unmatchedInFileOrder, file.Metadata);
+    }
+
+    private static Tensor ReadFloat32(ITensorSource file, string name)
+    {
+        var stored = file.Read(name);
+        if (stored.dtype == ScalarType.Float32)
+        {
+            return stored;
+        }
+
+        using (stored)
+        {
+            return stored.to(ScalarType.Float32);
+        }
     }
 }

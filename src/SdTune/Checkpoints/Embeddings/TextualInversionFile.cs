@@ -85,6 +85,11 @@ public static class TextualInversionFile
         var byName = tensors.ToDictionary(t => t.Key, t => t.Value, StringComparer.Ordinal);
         if (byName.TryGetValue("clip_l", out var clipL) && byName.TryGetValue("clip_g", out var clipG))
         {
+            if (clipL.dim() == 0 || clipG.dim() == 0 || VectorCount(clipL) != VectorCount(clipG))
+            {
+                throw new CheckpointFormatException(path, $"clip_l [{string.Join(", ", clipL.shape)}] and clip_g [{string.Join(", ", clipG.shape)}] must hold the same number of vectors.");
+            }
+
             return new TextualInversionEmbedding(name, new Dictionary<string, Tensor> { ["clip_l"] = AsMatrix(path, "clip_l", clipL), ["clip_g"] = AsMatrix(path, "clip_g", clipG) }, "SDXL clip_l/clip_g", step, checkpoint);
         }
 
@@ -112,6 +117,13 @@ public static class TextualInversionFile
             2 => tensor,
             _ => throw new CheckpointFormatException(path, $"embedding tensor '{key}' has shape [{string.Join(", ", tensor.shape)}]; expected [vectors, width]."),
         };
+        if (matrix.shape[0] == 0 || matrix.shape[1] == 0)
+        {
+            throw new CheckpointFormatException(path, $"embedding tensor '{key}' has shape [{string.Join(", ", tensor.shape)}]: no vectors.");
+        }
+
         return matrix.to(ScalarType.Float32).detach();
     }
+
+    private static long VectorCount(Tensor tensor) => tensor.dim() == 1 ? 1 : tensor.shape[0];
 }

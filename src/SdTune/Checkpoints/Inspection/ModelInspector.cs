@@ -98,7 +98,12 @@ public static class ModelInspector
         var componentNames = new List<string>();
         try
         {
-            using var document = JsonDocument.Parse(File.ReadAllText(indexPath));
+            using var document = IO.StrictJson.Parse(File.ReadAllText(indexPath));
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new CheckpointFormatException(indexPath, $"expected a JSON object, found {document.RootElement.ValueKind}.");
+            }
+
             pipelineClass = document.RootElement.TryGetProperty("_class_name", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "unknown pipeline";
             foreach (var property in document.RootElement.EnumerateObject())
             {

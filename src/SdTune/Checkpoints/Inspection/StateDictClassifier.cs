@@ -58,7 +58,7 @@ public static class StateDictClassifier
 
         if (Has("text_model.embeddings.") || Has("embeddings.token_embedding."))
         {
-            var width = tensors.FirstOrDefault(t => t.Name.EndsWith("embeddings.token_embedding.weight", StringComparison.Ordinal))?.Shape[^1];
+            var width = LastDimension(tensors.FirstOrDefault(t => t.Name.EndsWith("embeddings.token_embedding.weight", StringComparison.Ordinal)));
             var architecture = width switch { 768 => ModelArchitecture.SD1, 1024 => ModelArchitecture.SD2, 1280 => ModelArchitecture.SDXL, _ => ModelArchitecture.Unknown };
             return new(ModelFileKind.TextEncoder, architecture, width is { } w ? $"CLIP text encoder, width {w}" : "CLIP text encoder");
         }
@@ -86,6 +86,9 @@ public static class StateDictClassifier
     }
 
     private static long VectorCount(TensorEntry entry) => entry.Shape.Count == 2 ? entry.Shape[0] : 1;
+
+    // Files may hold 0-d tensors under any name: a dimension that is not there is no width.
+    private static long? LastDimension(TensorEntry? entry) => entry is { Shape.Count: > 0 } ? entry.Shape[^1] : null;
 
     private static string KohyaLoraFlavour(IReadOnlyCollection<TensorEntry> tensors)
     {
@@ -144,7 +147,7 @@ public static class StateDictClassifier
             parts.Add("text encoder");
         }
 
-        var ranks = tensors.Where(t => t.Name.EndsWith(".lora_down.weight", StringComparison.Ordinal)).Select(t => t.Shape[0]).Distinct().Order().ToList();
+        var ranks = tensors.Where(t => t.Name.EndsWith(".lora_down.weight", StringComparison.Ordinal)).Where(t => t.Shape.Count > 0).Select(t => t.Shape[0]).Distinct().Order().ToList();
         var rank = ranks.Count switch { 0 => "", 1 => $", rank {ranks[0]}", _ => $", ranks {ranks[0]}..{ranks[^1]}" };
         return $"{text} on {string.Join(" + ", parts)}{rank}";
     }
@@ -157,8 +160,8 @@ public static class StateDictClassifier
         }
 
         // Cross-attention key/value projections read the text context: 768 wide on SD1, 1024 on SD2.
-        var contextWidth = tensors.FirstOrDefault(t => (t.Name.Contains("attn2_to_k.", StringComparison.Ordinal) || t.Name.Contains("attn2_to_k_", StringComparison.Ordinal)) && t.Name.EndsWith("lora_down.weight", StringComparison.Ordinal))?.Shape[^1];
-        var textWidth = tensors.FirstOrDefault(t => t.Name.StartsWith("lora_te_", StringComparison.Ordinal) && t.Name.EndsWith("q_proj.lora_down.weight", StringComparison.Ordinal))?.Shape[^1];
+        var contextWidth = LastDimension(tensors.FirstOrDefault(t => (t.Name.Contains("attn2_to_k.", StringComparison.Ordinal) || t.Name.Contains("attn2_to_k_", StringComparison.Ordinal)) && t.Name.EndsWith("lora_down.weight", StringComparison.Ordinal)));
+        var textWidth = LastDimension(tensors.FirstOrDefault(t => t.Name.StartsWith("lora_te_", StringComparison.Ordinal) && t.Name.EndsWith("q_proj.lora_down.weight", StringComparison.Ordinal)));
         return (contextWidth ?? textWidth) switch
         {
             768 => ModelArchitecture.SD1,
@@ -175,7 +178,7 @@ public static class StateDictClassifier
             return ModelArchitecture.SDXL;
         }
 
-        var contextWidth = tensors.FirstOrDefault(t => t.Name.Contains("attn2.to_k", StringComparison.Ordinal) && (t.Name.Contains("lora_A", StringComparison.Ordinal) || t.Name.Contains("down", StringComparison.Ordinal)))?.Shape[^1];
+        var contextWidth = LastDimension(tensors.FirstOrDefault(t => t.Name.Contains("attn2.to_k", StringComparison.Ordinal) && (t.Name.Contains("lora_A", StringComparison.Ordinal) || t.Name.Contains("down", StringComparison.Ordinal))));
         return contextWidth switch
         {
             768 => ModelArchitecture.SD1,
@@ -187,7 +190,7 @@ public static class StateDictClassifier
 
     private static ModelArchitecture ContextArchitecture(IReadOnlyCollection<TensorEntry> tensors)
     {
-        var width = tensors.FirstOrDefault(t => t.Name.EndsWith("attn2.to_k.weight", StringComparison.Ordinal))?.Shape[^1];
+        var width = LastDimension(tensors.FirstOrDefault(t => t.Name.EndsWith("attn2.to_k.weight", StringComparison.Ordinal)));
         return width switch
         {
             768 => ModelArchitecture.SD1,

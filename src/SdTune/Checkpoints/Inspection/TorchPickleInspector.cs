@@ -52,7 +52,7 @@ internal static class TorchPickleInspector
         }
 
         var vector = vectors[0];
-        var width = vector.Shape[^1];
+        var width = vector.Shape.Count > 0 ? vector.Shape[^1] : 0;
         var count = vector.Shape.Count == 2 ? vector.Shape[0] : 1;
         return new InspectionReport
         {

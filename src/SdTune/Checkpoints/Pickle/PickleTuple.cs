@@ -9,6 +9,10 @@ public sealed class PickleTuple : IReadOnlyList<object?>, IEquatable<PickleTuple
     // exhaust the call stack.
     private const int MaxStructuralDepth = 32;
 
+    private const int MaxShownDepth = 4;
+    private const int MaxShownItems = 8;
+    private const int MaxShownText = 64;
+
     private readonly object?[] _items;
 
     internal PickleTuple(object?[] items) => _items = items;
@@ -36,10 +40,27 @@ public sealed class PickleTuple : IReadOnlyList<object?>, IEquatable<PickleTuple
     /// <inheritdoc/>
     public override int GetHashCode() => Hash(this, 0);
 
-    /// <inheritdoc/>
-    public override string ToString() => "(" + string.Join(", ", _items.Select(i => i?.ToString() ?? "None")) + (_items.Length == 1 ? ",)" : ")");
+    /// <summary>Python-like text, bounded in depth and length: error messages print tuples read from hostile files.</summary>
+    public override string ToString() => Describe(this, 0);
 
     internal void ReplaceAt(int index, object? value) => _items[index] = value;
+
+    private static string Describe(PickleTuple tuple, int depth)
+    {
+        if (depth == MaxShownDepth)
+        {
+            return "(...)";
+        }
+
+        var items = tuple._items.Take(MaxShownItems).Select(item => item switch
+        {
+            null => "None",
+            PickleTuple inner => Describe(inner, depth + 1),
+            _ => item.ToString() is { Length: > MaxShownText } text ? text[..MaxShownText] + "..." : item.ToString(),
+        });
+        var more = tuple._items.Length > MaxShownItems ? $", ... ({tuple._items.Length} items)" : "";
+        return "(" + string.Join(", ", items) + more + (tuple._items.Length == 1 ? ",)" : ")");
+    }
 
     private static bool ItemsEqual(PickleTuple a, PickleTuple b, int depth)
     {

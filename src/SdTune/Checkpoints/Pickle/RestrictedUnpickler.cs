@@ -303,11 +303,24 @@ internal sealed class RestrictedUnpickler
                     Push(_persistentLoad(persistentId, Error));
                     break;
 
+                case PickleOpcode.Inst:
+                    var instModule = ReadLine();
+                    var instClass = ResolveGlobal(instModule, ReadLine());
+                    Push(Construct(instClass, new PickleTuple(PopMark())));
+                    break;
+                case PickleOpcode.Obj:
+                    var objItems = PopMark();
+                    Push(objItems.Length > 0 ? Construct(objItems[0], new PickleTuple(objItems[1..])) : throw Error("OBJ without a class"));
+                    break;
+                case PickleOpcode.String:
+                    Push(StrictUtf8.GetString(PickleTextLiterals.DecodeQuoted(ReadLineBytes(long.MaxValue), Error)));
+                    break;
+                case PickleOpcode.Unicode:
+                    Push(PickleTextLiterals.DecodeRawUnicodeEscape(ReadLineBytes(long.MaxValue), Error));
+                    break;
+
                 case PickleOpcode.PersId:
                     throw Error("text persistent ids (PERSID) are not used by torch checkpoints and are refused");
-                case PickleOpcode.Inst:
-                case PickleOpcode.Obj:
-                    throw Error($"opcode {(PickleOpcode)code} (protocol 0 object construction) is refused");
                 case PickleOpcode.Ext1:
                 case PickleOpcode.Ext2:
                 case PickleOpcode.Ext4:
@@ -315,9 +328,6 @@ internal sealed class RestrictedUnpickler
                 case PickleOpcode.NextBuffer:
                 case PickleOpcode.ReadOnlyBuffer:
                     throw Error("out-of-band buffers (protocol 5) are not supported");
-                case PickleOpcode.String:
-                case PickleOpcode.Unicode:
-                    throw Error("escaped text strings (protocol 0 STRING/UNICODE) are not supported");
                 default:
                     throw Error($"unknown opcode 0x{code:x2}");
             }
@@ -403,7 +413,10 @@ internal sealed class RestrictedUnpickler
         return ReadExact((int)count);
     }
 
-    private string ReadLine()
+    private string ReadLine() => StrictUtf8.GetString(ReadLineBytes(MaxLineLength));
+
+    // Text arguments end at a newline; names and numbers are short, escaped strings may be as long as the file.
+    private byte[] ReadLineBytes(long maxLength)
     {
         var bytes = new List<byte>();
         while (true)
@@ -416,12 +429,12 @@ internal sealed class RestrictedUnpickler
 
             if (b == '\n')
             {
-                return StrictUtf8.GetString(bytes.ToArray());
+                return [.. bytes];
             }
 
-            if (bytes.Count == MaxLineLength)
+            if (bytes.Count == maxLength)
             {
-                throw Error($"a text argument is longer than {MaxLineLength} bytes");
+                throw Error($"a text argument is longer than {maxLength} bytes");
             }
 
             bytes.Add((byte)b);

@@ -1,3 +1,4 @@
+using SdTune.Checkpoints.Inspection;
 using TorchSharp;
 
 namespace SdTune.Checkpoints.Pickle;
@@ -25,15 +26,19 @@ internal abstract class TorchCheckpointContainer : IDisposable
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
         try
         {
-            Span<byte> magic = stackalloc byte[2];
-            var read = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+            Span<byte> head = stackalloc byte[ContainerFormat.HeadLength];
+            head = head[..stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false)];
             stream.Position = 0;
-            return (read, magic[0], magic[1]) switch
+            if (ContainerFormat.Detect(head, stream.Length) != ContainerKind.TorchPickle)
             {
-                (2, (byte)'P', (byte)'K') => CheckpointErrors.Guard(path, () => new ZipTorchCheckpoint(path, stream)),
-                (2, 0x80, _) => CheckpointErrors.Guard(path, () => new LegacyTorchCheckpoint(path, stream)),
-                _ => throw new CheckpointFormatException(path, "not a PyTorch checkpoint (neither a zip archive nor a legacy pickle stream)"),
-            };
+                throw new CheckpointFormatException(path, "not a PyTorch checkpoint (neither a zip archive nor a pickle stream)");
+            }
+
+            // A zip archive, or any pickle, protocol 0 (text) to 5: a checkpoint in the legacy format, or a bare pickle
+            // that the restricted unpickler reads just as far as its first refused global, which the error then names.
+            return ContainerFormat.IsZipArchive(head)
+                ? CheckpointErrors.Guard(path, () => new ZipTorchCheckpoint(path, stream))
+                : CheckpointErrors.Guard(path, () => new LegacyTorchCheckpoint(path, stream));
         }
         catch
         {

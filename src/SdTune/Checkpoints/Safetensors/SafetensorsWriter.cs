@@ -7,7 +7,7 @@ namespace SdTune.Checkpoints.Safetensors;
 /// <summary>
 /// Writes safetensors files atomically (a failed write never replaces an existing file), byte-identical to what the
 /// Python <c>safetensors</c> package writes for the same tensors and metadata (order, header JSON and padding:
-/// <see cref="SafetensorsHeaderJson"/>).
+/// <see cref="SafetensorsHeaderBuilder"/>).
 /// </summary>
 public static class SafetensorsWriter
 {
@@ -58,14 +58,14 @@ public static class SafetensorsWriter
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(produce);
-        var (order, header) = SafetensorsHeaderJson.Build(layout, metadata);
+        var (order, header) = SafetensorsHeaderBuilder.Build(layout, metadata);
         AtomicFile.Write(path, stream => WriteAll(stream, header, order, layout, produce, owned: true, path));
     }
 
     private static (List<SafetensorsTensorLayout> Layout, int[] Order, byte[] Header) Prepare(List<KeyValuePair<string, Tensor>> entries, IReadOnlyDictionary<string, string>? metadata)
     {
         var layout = entries.Select(e => new SafetensorsTensorLayout(e.Key, SafetensorsDTypes.FromScalarType(e.Value.dtype), e.Value.shape)).ToList();
-        var (order, header) = SafetensorsHeaderJson.Build(layout, metadata);
+        var (order, header) = SafetensorsHeaderBuilder.Build(layout, metadata);
         return (layout, order, header);
     }
 

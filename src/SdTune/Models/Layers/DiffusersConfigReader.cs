@@ -27,7 +27,7 @@ internal sealed class DiffusersConfigReader
         JsonElement root;
         try
         {
-            using var document = JsonDocument.Parse(json);
+            using var document = IO.StrictJson.Parse(json);
             root = document.RootElement.Clone();
         }
         catch (JsonException e)

@@ -20,7 +20,7 @@ internal static class FineTuneMetadata
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(File.ReadAllBytes(file));
+            document = IO.StrictJson.Parse(File.ReadAllBytes(file));
         }
         catch (JsonException e)
         {

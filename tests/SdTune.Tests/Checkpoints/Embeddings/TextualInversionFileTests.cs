@@ -89,4 +89,28 @@ public class TextualInversionFileTests
         Assert.Contains("lora.safetensors", error.Message, StringComparison.Ordinal);
         Assert.Contains("not a textual-inversion embedding", error.Message, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData(new long[] { 0, 768 }, new long[] { 0, 1280 }, "no vectors")]
+    [InlineData(new long[] { 2, 0 }, new long[] { 2, 0 }, "no vectors")]
+    [InlineData(new long[] { 2, 768 }, new long[] { 3, 1280 }, "must hold the same number of vectors")]
+    [InlineData(new long[] { 768 }, new long[] { 2, 1280 }, "must hold the same number of vectors")]
+    public void Embeddings_without_vectors_or_with_mismatched_encoders_are_rejected_by_name(long[] clipL, long[] clipG, string expected)
+    {
+        using var dir = TestPaths.NewTempDir();
+        var path = dir.File("odd.safetensors");
+        using var l = torch.zeros(clipL);
+        using var g = torch.zeros(clipG);
+        SafetensorsWriter.Save(path, [new("clip_g", g), new("clip_l", l)]);
+        var error = Assert.Throws<CheckpointFormatException>(() => TextualInversionFile.Load(path));
+        Assert.StartsWith(path + ": ", error.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+
+        var single = dir.File("single.safetensors");
+        SafetensorsWriter.Save(single, [new("emb_params", l)]);
+        if (clipL[0] == 0)
+        {
+            Assert.Contains("no vectors", Assert.Throws<CheckpointFormatException>(() => TextualInversionFile.Load(single)).Message, StringComparison.Ordinal);
+        }
+    }
 }

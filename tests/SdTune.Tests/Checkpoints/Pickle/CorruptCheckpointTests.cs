@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
 using SdTune.Checkpoints;
@@ -106,59 +105,5 @@ public sealed class CorruptCheckpointTests
         var legacy = File.ReadAllBytes(PickleFixtures.Path("legacy.pt"));
         File.WriteAllBytes(legacyTruncated, legacy[..^3]);
         Assert.Contains("left in the file", LoadFails(legacyTruncated).Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void Random_mutations_of_valid_files_give_a_format_error_or_a_result_never_another_exception()
-    {
-        var random = new Random(20240611);
-        var stopwatch = Stopwatch.StartNew();
-        using var dir = TestPaths.NewTempDir();
-        var path = dir.File("fuzz.pt");
-        var originals = new[] { "basic.pt", "legacy.pt", "protocol4.pt", "shared_views.pt" }.Select(f => File.ReadAllBytes(PickleFixtures.Path(f))).ToArray();
-        var outcomes = new int[2];
-        for (var i = 0; i < 400; i++)
-        {
-            var bytes = (byte[])originals[i % originals.Length].Clone();
-            switch (random.Next(4))
-            {
-                case 0:
-                    bytes = bytes[..random.Next(bytes.Length)];
-                    break;
-                default:
-                    for (var n = random.Next(1, 5); n > 0; n--)
-                    {
-                        bytes[random.Next(bytes.Length)] = (byte)random.Next(256);
-                    }
-
-                    break;
-            }
-
-            File.WriteAllBytes(path, bytes);
-            try
-            {
-                if (i % 2 == 0)
-                {
-                    TorchPickleFile.Load(path);
-                }
-                else
-                {
-                    TorchCheckpointReader.ReadStateDict(path);
-                }
-
-                outcomes[0]++;
-            }
-            catch (CheckpointFormatException)
-            {
-                outcomes[1]++;
-            }
-            catch (Exception ex)
-            {
-                Assert.Fail($"mutation {i} threw {ex.GetType().Name}: {ex.Message}\n{ex.StackTrace}");
-            }
-        }
-
-        Assert.True(outcomes[1] > 50, $"only {outcomes[1]} of 400 mutations were rejected");
-        Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(60), $"fuzzing took {stopwatch.Elapsed}");
     }
 }

@@ -7,7 +7,7 @@ namespace SdTune.Tests.Checkpoints.Pickle;
 /// <summary>Hand-built pickles: opcode coverage, refused globals and malformed streams.</summary>
 public sealed class RestrictedUnpicklerTests
 {
-    private static object? Unpickle(byte[] pickle)
+    internal static object? Unpickle(byte[] pickle)
     {
         using var stream = new MemoryStream(pickle);
         return new RestrictedUnpickler(stream, "test.ckpt", "data.pkl", (id, error) => throw error("no storages here")).Load();

@@ -12,7 +12,7 @@ namespace SdTune.Checkpoints.Safetensors;
 /// <c>{"dtype":..,"shape":[..],"data_offsets":[begin,end]}</c>; compact JSON with serde_json's escaping
 /// (<see cref="ReferenceJsonEncoder.SerdeJson"/>); padded with spaces to a multiple of 8 bytes.
 /// </summary>
-internal static class SafetensorsHeaderJson
+internal static class SafetensorsHeaderBuilder
 {
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
