@@ -104,7 +104,7 @@ internal static class DatasetConfigParser
         public Dictionary<string, object> Values { get; } = values;
     }
 
-    public static DatasetConfig Parse(string toml, string source, string? baseDirectory)
+    public static DatasetConfig Parse(string toml, string source, string? baseDirectory, DatasetFallbacks? fallbacks = null)
     {
         ArgumentNullException.ThrowIfNull(toml);
         ArgumentNullException.ThrowIfNull(source);
@@ -147,23 +147,48 @@ internal static class DatasetConfigParser
             throw new DatasetConfigException($"{source}: no [[datasets]] block; add at least one with its [[datasets.subsets]].");
         }
 
+        var fallback = FallbackLevel(fallbacks);
+        var used = new HashSet<string>(StringComparer.Ordinal);
         var datasets = new List<DatasetOptions>(datasetTables.Count);
         for (var d = 0; d < datasetTables.Count; d++)
         {
-            datasets.Add(ReadDataset(datasetTables[d], d, general, source, baseDirectory));
+            datasets.Add(ReadDataset(datasetTables[d], d, general, fallback, used, source, baseDirectory));
         }
 
         return new DatasetConfig
         {
             Source = source,
             Datasets = datasets,
+            FallbacksUsed = used,
             PriorLossWeight = Get(general.Values, "prior_loss_weight", 1.0),
             MaxTokenLength = general.Values.TryGetValue("max_token_length", out var mtl) ? (int)mtl : null,
             DebugDataset = Get(general.Values, "debug_dataset", false),
         };
     }
 
-    private static DatasetOptions ReadDataset(TomlTable table, int index, LevelValues general, string source, string? baseDirectory)
+    /// <summary>The training configuration's values as the last level of every chain, as sd-scripts reads its arguments.</summary>
+    private static LevelValues FallbackLevel(DatasetFallbacks? fallbacks)
+    {
+        var values = new Dictionary<string, object>(StringComparer.Ordinal);
+        if (fallbacks?.Resolution is { } resolution)
+        {
+            values["resolution"] = resolution;
+        }
+
+        if (fallbacks?.BatchSize is { } batchSize)
+        {
+            values["batch_size"] = batchSize;
+        }
+
+        if (fallbacks?.CaptionExtension is { } extension)
+        {
+            values["caption_extension"] = extension;
+        }
+
+        return new LevelValues(DatasetFallbacks.Level, values);
+    }
+
+    private static DatasetOptions ReadDataset(TomlTable table, int index, LevelValues general, LevelValues fallback, HashSet<string> used, string source, string? baseDirectory)
     {
         var level = $"[[datasets]] #{index + 1}";
         var subsetTables = table.TryGetValue("subsets", out var subsetsObject)
@@ -188,7 +213,7 @@ internal static class DatasetConfigParser
                 $"{source}: {level} mixes DreamBooth subsets (image_dir) and fine-tune subsets (metadata_file); put them in separate [[datasets]] blocks.");
         }
 
-        var chain = new[] { dataset, general };
+        var chain = new[] { dataset, general, fallback };
         var options = new DatasetOptions
         {
             BatchSize = Resolve(chain, "batch_size", 1, out var batchLevel),
@@ -201,14 +226,16 @@ internal static class DatasetConfigParser
             NetworkMultiplier = Resolve(chain, "network_multiplier", 1.0, out _),
             ValidationSeed = ResolveValue<int>(chain, "validation_seed", out _),
             ValidationSplit = Resolve(chain, "validation_split", 0.0, out var splitLevel),
-            Subsets = subsets.Select(s => ReadSubset(s, dataset, general, source, baseDirectory)).ToList(),
+            Subsets = subsets.Select(s => ReadSubset(s, dataset, general, fallback, used, source, baseDirectory)).ToList(),
         };
+        Used(used, "batch_size", batchLevel);
+        Used(used, "resolution", resolutionLevel);
 
         Require(options.BatchSize >= 1, source, batchLevel, "batch_size", $"must be at least 1, got {options.BatchSize}");
         Require(options.ValidationSplit is >= 0 and < 1, source, splitLevel, "validation_split", $"must be in [0, 1), got {options.ValidationSplit}");
         if (options.Resolution is not { } resolution)
         {
-            throw new DatasetConfigException($"{source}: {level}: key 'resolution' is required (an int or [width, height], in [[datasets]] or [general]).");
+            throw new DatasetConfigException($"{source}: {level}: key 'resolution' is required (an int or [width, height], in [[datasets]] or [general], or resolution in the training configuration).");
         }
 
         if (options.EnableBucket)
@@ -229,9 +256,9 @@ internal static class DatasetConfigParser
         return options;
     }
 
-    private static SubsetOptions ReadSubset(LevelValues subset, LevelValues dataset, LevelValues general, string source, string? baseDirectory)
+    private static SubsetOptions ReadSubset(LevelValues subset, LevelValues dataset, LevelValues general, LevelValues fallback, HashSet<string> used, string source, string? baseDirectory)
     {
-        var chain = new[] { subset, dataset, general };
+        var chain = new[] { subset, dataset, general, fallback };
         var metadata = ResolveNullable<string>(chain, "metadata_file", out _);
         var imageDir = ResolveNullable<string>(chain, "image_dir", out _);
         if (metadata is null && imageDir is null)
@@ -239,7 +266,8 @@ internal static class DatasetConfigParser
             throw new DatasetConfigException($"{source}: {subset.Level}: key 'image_dir' is required for a DreamBooth subset (or give 'metadata_file' for a fine-tune subset).");
         }
 
-        var extension = Resolve(chain, "caption_extension", ".caption", out _);
+        var extension = Resolve(chain, "caption_extension", ".caption", out var extensionLevel);
+        Used(used, "caption_extension", extensionLevel);
         if (extension.Length > 0 && extension[0] != '.')
         {
             extension = "." + extension;
@@ -289,6 +317,14 @@ internal static class DatasetConfigParser
         }
 
         return options;
+    }
+
+    private static void Used(HashSet<string> used, string key, string level)
+    {
+        if (level == DatasetFallbacks.Level)
+        {
+            used.Add(key);
+        }
     }
 
     private static string ResolvePath(string path, string? baseDirectory) =>
