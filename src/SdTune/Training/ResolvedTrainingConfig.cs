@@ -43,6 +43,7 @@ public sealed class ResolvedTrainingConfig
     /// <summary>Validates <paramref name="config"/> and resolves it against <paramref name="model"/> and its dataset.</summary>
     /// <exception cref="TrainingConfigException">A value is invalid, or out of range for this model.</exception>
     /// <exception cref="DatasetConfigException">The dataset TOML or folders are invalid.</exception>
+    /// <remarks>The sample prompts file, when samples are asked for, is read and checked too.</remarks>
     public static ResolvedTrainingConfig Resolve(TrainingConfig config, StableDiffusionModel model)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -60,6 +61,11 @@ public sealed class ResolvedTrainingConfig
             },
             ReleaseFreedMemory = config.ReleaseFreedMemory ?? config.GradientCheckpointing,
         };
+        if (config.SamplePrompts is { } prompts && (config.SampleEveryNSteps is not null || config.SampleEveryNEpochs is not null))
+        {
+            _ = SamplePromptFile.Load(prompts);
+        }
+
         var size = resolved.ResolutionSize!.Value;
         var warnings = new List<string>();
         var dataset = resolved.InstanceDataDir is null ? ReadDataset(resolved, size, warnings) : null;

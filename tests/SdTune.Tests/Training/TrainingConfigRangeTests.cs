@@ -110,6 +110,19 @@ public sealed class TrainingConfigRangeTests
         config.Validate();
     }
 
+    [Theory]
+    [InlineData("a dog --w 30", "sample_prompts:1: --w 30 is out of range; expected a multiple of 8 from 8 to 8192")]
+    [InlineData("a dog --h 100000", "sample_prompts:1: --h 100000 is out of range")]
+    [InlineData("a dog --l 1e39", "sample_prompts:1: --l 1e+39 is out of range; expected a number >= 0 that fits in float32")]
+    [InlineData("a dog --s 0", "sample_prompts:1: --s 0 is out of range")]
+    [InlineData("a dog --w wide", "sample_prompts:1: --w 'wide' is not an integer")]
+    public void Sample_prompt_numbers_are_checked_as_generate_checks_them(string line, string expected)
+    {
+        var error = Assert.Throws<TrainingConfigException>(() => SamplePromptFile.Parse(line));
+        Assert.Equal("sample_prompts", error.Key);
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AdamW_at_the_largest_float32_learning_rate_diverges_instead_of_crashing()
     {
