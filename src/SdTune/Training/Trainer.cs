@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.IO;
 using SdTune.Models;
 using SdTune.Models.Unet;
