@@ -23,8 +23,8 @@ internal static class GenerateCommand
         var steps = new Option<int>("--steps") { Description = "Sampling steps.", DefaultValueFactory = _ => 20 };
         var cfg = new Option<double>("--cfg") { Description = "Classifier-free guidance scale.", DefaultValueFactory = _ => 7.0 };
         var seed = new Option<long>("--seed") { Description = "Seed of the first image (image i uses seed+i); -1 for random.", DefaultValueFactory = _ => -1 };
-        var width = new Option<int>("--width") { Description = "Width (multiple of 8).", DefaultValueFactory = _ => 512 };
-        var height = new Option<int>("--height") { Description = "Height (multiple of 8).", DefaultValueFactory = _ => 512 };
+        var width = new Option<int?>("--width") { Description = "Width (multiple of 8, up to 8192; default: the model's own size, e.g. 512 for SD 1.5, 32 for the toy model)." };
+        var height = new Option<int?>("--height") { Description = "Height (multiple of 8, up to 8192; default: the model's own size)." };
         var batch = new Option<int>("--batch") { Description = "Images per run.", DefaultValueFactory = _ => 1 };
         var initImage = new Option<string?>("--init-image") { Description = "img2img: the starting image." };
         var strength = new Option<double>("--strength") { Description = "img2img denoising strength (0-1].", DefaultValueFactory = _ => 0.75 };
@@ -86,7 +86,7 @@ internal static class GenerateCommand
             CliConsole.Error().Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                 .Start(context =>
                 {
-                    var task = context.AddTask($"{sd.Architecture} {request.Width}x{request.Height} {request.Sampler}");
+                    var task = context.AddTask($"{sd.Architecture} {request.Width ?? sd.DefaultImageSize}x{request.Height ?? sd.DefaultImageSize} {request.Sampler}");
                     result = pipeline.Generate(request, p =>
                     {
                         task.MaxValue = p.Total;

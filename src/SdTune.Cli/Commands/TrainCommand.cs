@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SdTune.Models;
 using SdTune.Pipelines;
 using SdTune.Training;
 using Spectre.Console;
@@ -104,12 +105,25 @@ internal static class TrainCommand
             resolved.Validate();
             if (parse.GetValue(dryRun))
             {
-                Console.Write(resolved.ToToml());
-                return 0;
+                return DryRun(resolved);
             }
 
             return Train(resolved, parse.GetValue(sampler)!);
         });
+    }
+
+    /// <summary>Prints the configuration as the run would use it: resolved against the model (read, not trained) and the dataset.</summary>
+    private static int DryRun(TrainingConfig config)
+    {
+        using var model = StableDiffusionModel.Load(config.PretrainedModel!);
+        var resolved = config.Resolve(model);
+        foreach (var warning in resolved.Warnings)
+        {
+            Console.Error.WriteLine($"warning: {warning}");
+        }
+
+        Console.Write(resolved.ToToml());
+        return 0;
     }
 
     private static int Train(TrainingConfig config, string sampler)

@@ -393,14 +393,8 @@ public static class SingleFileFormat
                 _ => "stable-diffusion-xl-v1-base",
             },
             ["modelspec.prediction_type"] = v ? "v" : "epsilon",
+            ["modelspec.resolution"] = string.Create(CultureInfo.InvariantCulture, $"{model.DefaultImageSize}x{model.DefaultImageSize}"),
         };
-        if (model.Unet.Config.SampleSize is { } latentSize)
-        {
-            // diffusers' default image size: the UNet's sample size times the VAE's downscaling.
-            var size = (latentSize * model.Vae.Config.DownsamplingFactor).ToString(CultureInfo.InvariantCulture);
-            metadata["modelspec.resolution"] = $"{size}x{size}";
-        }
-
         return metadata;
     }
 

@@ -121,6 +121,13 @@ public sealed class StableDiffusionModel : IDisposable
     public IReadOnlyList<string> Notes { get; }
 
     /// <summary>
+    /// The image side the model was made for, which generation and training use when no size is given: the UNet's
+    /// <c>sample_size</c> times the VAE's scale factor, as diffusers' pipelines default (512 for SD 1.5, 1024 for SDXL,
+    /// 32 for the toy model); the VAE's own <c>sample_size</c> when the UNet config has none.
+    /// </summary>
+    public int DefaultImageSize => Unet.Config.SampleSize is { } latent ? latent * Vae.Config.DownsamplingFactor : Vae.Config.SampleSize;
+
+    /// <summary>
     /// Loads a model: a folder as a diffusers pipeline (<see cref="DiffusersPipelineFormat"/>), a file as an original
     /// single-file checkpoint (<see cref="SingleFileFormat"/>; safetensors or <c>.ckpt</c>, told apart by content).
     /// </summary>

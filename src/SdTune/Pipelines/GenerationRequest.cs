@@ -1,3 +1,4 @@
+using SdTune.Options;
 using SkiaSharp;
 
 namespace SdTune.Pipelines;
@@ -5,6 +6,15 @@ namespace SdTune.Pipelines;
 /// <summary>What to generate: A1111's txt2img / img2img settings.</summary>
 public sealed record GenerationRequest
 {
+    /// <summary>Sampling steps: 1 to 1000 (the length of the models' noise schedule).</summary>
+    internal static readonly NumericRange StepsRange = new(NumberType.Int32, 1, 1000);
+
+    /// <summary>Images per run: 1 to 256, 32 times A1111's largest batch; every image's activations are in memory at once.</summary>
+    internal static readonly NumericRange BatchRange = NumericRange.Count(256);
+
+    /// <summary>img2img strength: (0, 1].</summary>
+    internal static readonly NumericRange StrengthRange = new(NumberType.Float64, 0, 1, MinExclusive: true);
+
     /// <summary>The prompt, in A1111 syntax (emphasis, BREAK, AND, [from:to:when], [a|b], embeddings, &lt;lora:…&gt;).</summary>
     public required string Prompt { get; init; }
 
@@ -20,14 +30,14 @@ public sealed record GenerationRequest
     /// <summary>Classifier-free guidance scale (1 disables the unconditional pass).</summary>
     public double CfgScale { get; init; } = 7.0;
 
-    /// <summary>Seed of the first image; image i uses seed + i. Negative: a random seed.</summary>
+    /// <summary>Seed of the first image; image i uses seed + i (so the last must fit in 64 bits). Negative: a random seed.</summary>
     public long Seed { get; init; } = -1;
 
-    /// <summary>Width in pixels (a multiple of 8).</summary>
-    public int Width { get; init; } = 512;
+    /// <summary>Width in pixels (a multiple of 8, 8 to 8192); null: the model's own size (<see cref="Models.StableDiffusionModel.DefaultImageSize"/>).</summary>
+    public int? Width { get; init; }
 
-    /// <summary>Height in pixels (a multiple of 8).</summary>
-    public int Height { get; init; } = 512;
+    /// <summary>Height in pixels (a multiple of 8, 8 to 8192); null: the model's own size (<see cref="Models.StableDiffusionModel.DefaultImageSize"/>).</summary>
+    public int? Height { get; init; }
 
     /// <summary>Images generated together.</summary>
     public int BatchSize { get; init; } = 1;
@@ -41,44 +51,42 @@ public sealed record GenerationRequest
     /// <summary>img2img denoising strength in (0, 1].</summary>
     public double Strength { get; init; } = 0.75;
 
-    /// <summary>LoRA files applied for this request besides the prompt's &lt;lora:…&gt; tags: (file or name, weight).</summary>
+    /// <summary>LoRA files applied for this request besides the prompt's &lt;lora:…&gt; tags: (file or name, weight; the weight must fit in float32).</summary>
     public IReadOnlyList<(string NameOrPath, double Weight)> Loras { get; init; } = [];
 
     /// <summary>Decode (and encode) the VAE in tiles: null decides by image size, true/false forces.</summary>
     public bool? TiledVae { get; init; }
 
-    /// <summary>Checks the settings; errors name the setting.</summary>
+    /// <summary>Checks the settings, each number in the range and precision it is used in; errors name the option as the CLI spells it.</summary>
     /// <exception cref="ArgumentException">A setting is out of range.</exception>
     public void Validate()
     {
-        if (Width <= 0 || Height <= 0 || Width % 8 != 0 || Height % 8 != 0)
+        Require("--width", Width, NumericRange.ImageSide);
+        Require("--height", Height, NumericRange.ImageSide);
+        Require("--steps", Steps, StepsRange);
+        Require("--batch", BatchSize, BatchRange);
+        Require("--cfg", CfgScale, NumericRange.NonNegativeFloat32);
+        Require("--strength", Strength, StrengthRange);
+        Require("--clip-skip", ClipSkip, NumericRange.Count());
+        if (Seed > long.MaxValue - (BatchSize - 1))
         {
-            throw new ArgumentException($"--width and --height must be positive multiples of 8 (got {Width}x{Height}).");
+            throw new ArgumentException($"--seed: {Seed} is out of range for --batch {BatchSize}: image i uses seed + i, and the last seed must fit in 64 bits (at most {long.MaxValue - (BatchSize - 1)}).");
         }
 
-        if (Steps < 1 || Steps > 1000)
+        foreach (var (name, weight) in Loras)
         {
-            throw new ArgumentException($"--steps must be between 1 and 1000 (got {Steps}).");
+            Require($"--lora {name}: the weight", weight, NumericRange.AnyFloat32);
         }
+    }
 
-        if (BatchSize < 1)
-        {
-            throw new ArgumentException($"--batch must be at least 1 (got {BatchSize}).");
-        }
+    /// <summary>The request with its size settled: what is not given is <paramref name="defaultSide"/>, the model's own size.</summary>
+    internal GenerationRequest WithSize(int defaultSide) => this with { Width = Width ?? defaultSide, Height = Height ?? defaultSide };
 
-        if (!double.IsFinite(CfgScale) || CfgScale < 0)
+    private static void Require(string option, double? value, NumericRange range)
+    {
+        if (value is { } v && range.Problem(v) is { } problem)
         {
-            throw new ArgumentException($"--cfg must be a finite non-negative number (got {CfgScale}).");
-        }
-
-        if (InitImage is not null && (!(Strength > 0) || Strength > 1))
-        {
-            throw new ArgumentException($"--strength must be in (0, 1] (got {Strength}).");
-        }
-
-        if (ClipSkip < 1)
-        {
-            throw new ArgumentException($"--clip-skip must be at least 1 (got {ClipSkip}).");
+            throw new ArgumentException($"{option}: {problem}");
         }
     }
 }

@@ -4,6 +4,7 @@ using SdTune.Checkpoints.SingleFile;
 using SdTune.Imaging;
 using SdTune.Models;
 using SdTune.Models.Unet;
+using SdTune.Options;
 using SdTune.Prompts;
 using SdTune.Schedulers;
 using SkiaSharp;
@@ -44,7 +45,7 @@ public sealed class StableDiffusionPipeline : IDisposable
     public IReadOnlyList<string> LoadWarnings => loadWarnings;
 
     /// <summary>Generates the images of <paramref name="request"/>.</summary>
-    /// <param name="request">The settings.</param>
+    /// <param name="request">The settings; a size not given is the model's own (<see cref="StableDiffusionModel.DefaultImageSize"/>).</param>
     /// <param name="progress">Called after every sampling step.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
     /// <exception cref="ArgumentException">A setting is invalid (the message names it; unknown samplers list the valid ones).</exception>
@@ -53,6 +54,14 @@ public sealed class StableDiffusionPipeline : IDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
+        request = request.WithSize(model.DefaultImageSize);
+        request.Validate();
+        var layers = model.TextEncoder.Config.NumHiddenLayers;
+        if (model.Architecture != SdArchitecture.SdxlBase && new NumericRange(NumberType.Int32, 1, layers).Problem(request.ClipSkip) is { } clipSkipProblem)
+        {
+            throw new ArgumentException($"--clip-skip: {clipSkipProblem[..^1]} (this model's text encoder has {layers} layers).");
+        }
+
         var clock = Stopwatch.StartNew();
         var sampler = SamplerRegistry.Create(request.Sampler, schedule);
         var warnings = new List<string>(loadWarnings);
@@ -70,6 +79,14 @@ public sealed class StableDiffusionPipeline : IDisposable
             // label: the name A1111 keys the hash by (the one the prompt's tag mentions, without ':' and ',').
             void Apply(string name, string label, double te, double unet, IReadOnlyList<double>? blocks)
             {
+                foreach (var weight in blocks is null ? [te, unet] : blocks.Append(te).Append(unet))
+                {
+                    if (NumericRange.AnyFloat32.Problem(weight) is { } problem)
+                    {
+                        throw new PromptSyntaxException($"<lora:{name}>: weight {problem}");
+                    }
+                }
+
                 var path = loras.Resolve(name);
                 var lora = LoraApplier.Apply(targets, path, te, unet, LoraApplyMode.Hooks, blocks);
                 applied.Add(lora);
@@ -140,18 +157,19 @@ public sealed class StableDiffusionPipeline : IDisposable
         // SDXL replaces an empty negative prompt by zeros (diffusers' force_zeros_for_empty_prompt, A1111 too).
         var zeroNegative = xl && string.IsNullOrWhiteSpace(request.NegativePrompt) ? conditioner.Zeros(chunks, encoded.Values.First().Context.dtype, encoded.Values.First().Context.device) : null;
 
+        var (width, height) = (request.Width!.Value, request.Height!.Value);
         var batch = request.BatchSize;
         var seed = request.Seed >= 0 ? request.Seed : Random.Shared.NextInt64(0, 4294967294L);
         var factor = TiledVae.DownscaleFactor(model.Vae);
-        long[] latentShape = [batch, model.Unet.Config.InChannels, request.Height / factor, request.Width / factor];
+        long[] latentShape = [batch, model.Unet.Config.InChannels, height / factor, width / factor];
         using var noiseSource = new SeededNoise(seed, batch);
         var noise = noiseSource.Initial(latentShape, ScalarType.Float32, CPU).to(device);
-        var tiled = request.TiledVae ?? ((long)request.Width * request.Height > options.TiledVaeAbovePixels);
+        var tiled = request.TiledVae ?? ((long)width * height > options.TiledVaeAbovePixels);
 
         Tensor? initLatents = null;
         if (request.InitImage is { } init)
         {
-            using var resized = init.Width == request.Width && init.Height == request.Height ? init.Copy() : ImageResize.Resize(init, request.Width, request.Height);
+            using var resized = init.Width == width && init.Height == height ? init.Copy() : ImageResize.Resize(init, width, height);
             var pixels = ImageTensors.FromImage(resized).unsqueeze(0).to(vaeType, device);
             var distribution = tiled ? TiledVae.Encode(model.Vae, pixels) : model.Vae.Encode(pixels);
             // The distribution's mean (not a random sample) keeps img2img deterministic for a seed.
@@ -182,7 +200,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             {
                 var pooled = cat(groups.Select(g => g.Pooled!.expand(batch, -1)).ToList(), 0).to(unetType);
                 // SDXL micro-conditioning: original size, crop top-left, target size.
-                var timeIds = tensor(new float[] { request.Height, request.Width, 0, 0, request.Height, request.Width }, [1, 6], ScalarType.Float32, device)
+                var timeIds = tensor(new float[] { height, width, 0, 0, height, width }, [1, 6], ScalarType.Float32, device)
                     .expand(input.shape[0], 6).to(unetType);
                 added = new UNetAddedConditions(pooled, timeIds);
             }
@@ -252,8 +270,8 @@ public sealed class StableDiffusionPipeline : IDisposable
             Sampler = SamplerRegistry.Resolve(request.Sampler),
             CfgScale = request.CfgScale,
             Seed = seed,
-            Width = request.Width,
-            Height = request.Height,
+            Width = request.Width!.Value,
+            Height = request.Height!.Value,
             ModelHash = options.ModelHash,
             ModelName = options.ModelName,
             ClipSkip = request.ClipSkip > 1 ? request.ClipSkip : null,

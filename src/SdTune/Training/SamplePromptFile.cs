@@ -1,11 +1,13 @@
 using System.Globalization;
+using SdTune.Options;
 
 namespace SdTune.Training;
 
 /// <summary>
 /// The sample prompts text file of sd-scripts: one prompt a line, <c>#</c> lines are comments, and options follow the
 /// prompt as <c>--n</c> (negative prompt), <c>--w</c>/<c>--h</c> (size), <c>--s</c> (steps), <c>--l</c> (CFG scale) and
-/// <c>--d</c> (seed). The line is split on " --"; unknown options are ignored, as sd-scripts does.
+/// <c>--d</c> (seed). The line is split on " --"; unknown options are ignored, as sd-scripts does. Sizes not given are
+/// the model's own; numbers are checked as <c>sdtune generate</c> checks them.
 /// </summary>
 public static class SamplePromptFile
 {
@@ -58,10 +60,10 @@ public static class SamplePromptFile
             prompt = option switch
             {
                 "n" => prompt with { NegativePrompt = value },
-                "w" => prompt with { Width = Int(value, option, where) },
-                "h" => prompt with { Height = Int(value, option, where) },
-                "s" => prompt with { Steps = Math.Clamp(Int(value, option, where), 1, 1000) },
-                "l" => prompt with { CfgScale = Real(value, option, where) },
+                "w" => prompt with { Width = (int)Number(value, option, where, NumericRange.ImageSide) },
+                "h" => prompt with { Height = (int)Number(value, option, where, NumericRange.ImageSide) },
+                "s" => prompt with { Steps = (int)Math.Clamp(Number(value, option, where, NumericRange.Count()), 1, 1000) },
+                "l" => prompt with { CfgScale = Number(value, option, where, NumericRange.NonNegativeFloat32) },
                 "d" => prompt with { Seed = long.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed) ? seed : throw Bad(value, option, where) },
                 _ => prompt,
             };
@@ -70,11 +72,8 @@ public static class SamplePromptFile
         return prompt;
     }
 
-    private static int Int(string value, string option, string where) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v > 0 ? v : throw Bad(value, option, where);
-
-    private static double Real(string value, string option, string where) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : throw Bad(value, option, where);
+    private static double Number(string value, string option, string where, NumericRange range) =>
+        range.Read(value, out var number) is { } problem ? throw new TrainingConfigException("sample_prompts", $"{where}: --{option} {problem}") : number;
 
     private static TrainingConfigException Bad(string value, string option, string where) =>
         new("sample_prompts", $"{where}: --{option} \"{value}\" is not a valid value.");

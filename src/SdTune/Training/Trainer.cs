@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.IO;
 using SdTune.Models;
 using SdTune.Models.Unet;
@@ -53,8 +52,9 @@ public sealed class Trainer
         var model = services.Model ?? StableDiffusionModel.Load(Config.PretrainedModel!);
         try
         {
+            var resolved = Config.Resolve(model);
             using var method = services.Method ?? TrainingMethods.Create(Config.Method);
-            using var run = new TrainingSession(Config, services, model, method);
+            using var run = new TrainingSession(resolved, services, model, method);
             return run.Execute(cancellationToken);
         }
         finally
@@ -69,6 +69,7 @@ public sealed class Trainer
     /// <summary>The state of one session of training.</summary>
     private sealed class TrainingSession : IDisposable
     {
+        private readonly ResolvedTrainingConfig resolved;
         private readonly TrainingConfig config;
         private readonly TrainerServices services;
         private readonly StableDiffusionModel model;
@@ -103,9 +104,10 @@ public sealed class Trainer
         private string? lastSave;
         private bool warnedNoGenerator;
 
-        public TrainingSession(TrainingConfig config, TrainerServices services, StableDiffusionModel model, ITrainingMethod method)
+        public TrainingSession(ResolvedTrainingConfig resolved, TrainerServices services, StableDiffusionModel model, ITrainingMethod method)
         {
-            this.config = config;
+            this.resolved = resolved;
+            config = resolved.Config;
             this.services = services;
             this.model = model;
             this.method = method;
@@ -219,7 +221,7 @@ public sealed class Trainer
                 }
             }
 
-            if (config.ReleaseFreedMemory ?? config.GradientCheckpointing)
+            if (config.ReleaseFreedMemory == true)
             {
                 NativeAllocator.ReleaseFreedMemoryPromptly();
             }
@@ -261,8 +263,8 @@ public sealed class Trainer
 
             trainable = [.. groups.SelectMany(g => g.Parameters)];
 
-            var dataWarnings = new List<string>();
-            data = TrainingData.Build(config, reader, dataWarnings, model.Architecture == SdArchitecture.SdxlBase ? 32 : 64);
+            var dataWarnings = new List<string>(resolved.Warnings);
+            data = TrainingData.Build(resolved, reader, dataWarnings);
             dataWarnings.ForEach(Warn);
             if (services.LatentSource is { } factory)
             {
@@ -306,7 +308,7 @@ public sealed class Trainer
             }
 
             Directory.CreateDirectory(outputDir);
-            AtomicFile.WriteAllText(Path.Combine(outputDir, ResolvedConfigFile), config.ToToml());
+            AtomicFile.WriteAllText(Path.Combine(outputDir, ResolvedConfigFile), resolved.ToToml());
             if (config.LoggingDir is { } logging)
             {
                 tensorBoard = torch.utils.tensorboard.SummaryWriter(
@@ -543,6 +545,7 @@ public sealed class Trainer
             Epoch = batchIndex == 0 ? Math.Max(1, epoch - 1) : epoch,
             TotalSteps = totalSteps,
             TotalEpochs = totalEpochs,
+            Resolution = resolved.Resolution,
             BatchesPerEpoch = data.BatchesPerEpoch,
             TrainImages = data.TrainImages,
             RegImages = data.RegImages,
@@ -581,7 +584,7 @@ public sealed class Trainer
                 StartedAt = startedAt,
                 LossScale = scaler?.Scale,
                 LossScaleGrowthTracker = scaler?.GrowthTracker ?? 0,
-                ConfigToml = config.ToToml(),
+                ConfigToml = resolved.ToToml(),
             };
             using var snapshot = optimizer.GetState();
             var rng = new List<KeyValuePair<string, Tensor>>
@@ -624,8 +627,7 @@ public sealed class Trainer
 
             if (state.ConfigToml.Length > 0)
             {
-                static string Comparable(TrainingConfig c) => (c with { Resume = null, OutputDir = null, SaveState = false }).ToToml();
-                if (Comparable(TrainingConfig.Parse(state.ConfigToml, Path.Combine(folder, TrainingState.ConfigFile))) != Comparable(config))
+                if (!resolved.SameRunAs(TrainingConfig.Parse(state.ConfigToml, Path.Combine(folder, TrainingState.ConfigFile))))
                 {
                     Warn($"resume: the configuration differs from the one {folder} was saved with; the result will not match an uninterrupted run.");
                 }

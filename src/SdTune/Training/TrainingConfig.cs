@@ -1,3 +1,4 @@
+using SdTune.Models;
 using SdTune.Training.Data;
 
 namespace SdTune.Training;
@@ -5,7 +6,8 @@ namespace SdTune.Training;
 /// <summary>
 /// Everything a training run needs, under sd-scripts' key names (the TOML keys are given on each property). Load one with
 /// <see cref="Load"/> or <see cref="Parse"/>, apply <c>key=value</c> overrides with <see cref="WithOverrides"/>, and
-/// check it with <see cref="Validate"/>; <see cref="ToToml"/> writes the resolved values back.
+/// check it with <see cref="Validate"/>; <see cref="ToToml"/> writes the values back. <see cref="Resolve"/> settles what
+/// depends on the model and the dataset (the values a run uses, which <c>--dry-run</c> prints and a run records).
 /// </summary>
 public sealed record TrainingConfig
 {
@@ -48,16 +50,19 @@ public sealed record TrainingConfig
     /// <summary>DreamBooth: how many class images to use; missing ones are generated, <c>num_class_images</c>.</summary>
     public int NumClassImages { get; init; } = 100;
 
-    /// <summary>Training resolution "W" or "W,H", <c>resolution</c> (folder and DreamBooth datasets).</summary>
-    public string Resolution { get; init; } = "512";
+    /// <summary>
+    /// Training resolution "W" or "W,H", each side 8 to 8192, <c>resolution</c>: for folder and DreamBooth datasets, and
+    /// for the datasets of a dataset TOML that set none. Null: the model's own size (<see cref="StableDiffusionModel.DefaultImageSize"/>).
+    /// </summary>
+    public string? Resolution { get; init; }
 
-    /// <summary>Images per batch, <c>train_batch_size</c> (folder and DreamBooth datasets).</summary>
+    /// <summary>Images per batch, <c>train_batch_size</c> (folder and DreamBooth datasets, and datasets of a dataset TOML that set none).</summary>
     public int TrainBatchSize { get; init; } = 1;
 
     /// <summary>Center crop instead of random crop, <c>center_crop</c> (DreamBooth layout).</summary>
     public bool CenterCrop { get; init; }
 
-    /// <summary>Caption file extension, <c>caption_extension</c> (folder datasets).</summary>
+    /// <summary>Caption file extension, <c>caption_extension</c> (folder datasets, and subsets of a dataset TOML that set none).</summary>
     public string CaptionExtension { get; init; } = ".caption";
 
     /// <summary>LoRA rank, <c>network_dim</c>.</summary>
@@ -230,14 +235,22 @@ public sealed record TrainingConfig
     /// <exception cref="TrainingConfigException">An override is malformed, names an unknown key or has the wrong type.</exception>
     public TrainingConfig WithOverrides(IEnumerable<string> overrides) => TrainingConfigParser.ApplyOverrides(this, overrides);
 
-    /// <summary>The resolved configuration as TOML (every key, unset ones left out); <see cref="Parse"/> reads it back.</summary>
-    public string ToToml() => TrainingConfigParser.Write(this);
+    /// <summary>The configuration as TOML (every key, unset ones left out); <see cref="Parse"/> reads it back.</summary>
+    public string ToToml() => TrainingConfigWriter.Write(this);
 
-    /// <summary>The training resolution as a size.</summary>
-    /// <exception cref="TrainingConfigException">The resolution is malformed.</exception>
-    public PixelSize ResolutionSize => TrainingConfigParser.ParseResolution(Resolution);
+    /// <summary>The training resolution as a size; null when it is left to the model.</summary>
+    /// <exception cref="TrainingConfigException">The resolution is malformed or out of range.</exception>
+    public PixelSize? ResolutionSize => Resolution is null ? null : TrainingConfigParser.ParseResolution(Resolution);
 
-    /// <summary>Checks every value; the first problem is thrown with the key it concerns.</summary>
+    /// <summary>
+    /// Checks every value: each number in the range (and the precision) it is used in, then the rules between keys; the
+    /// first problem is thrown with the key it concerns.
+    /// </summary>
     /// <exception cref="TrainingConfigException">A value is missing, malformed or out of range.</exception>
     public void Validate() => TrainingConfigValidation.Validate(this);
+
+    /// <summary>Validates the configuration and resolves it against the model and the dataset (see <see cref="ResolvedTrainingConfig"/>).</summary>
+    /// <exception cref="TrainingConfigException">A value is invalid, or out of range for this model.</exception>
+    /// <exception cref="DatasetConfigException">The dataset TOML is invalid.</exception>
+    public ResolvedTrainingConfig Resolve(StableDiffusionModel model) => ResolvedTrainingConfig.Resolve(this, model);
 }

@@ -28,37 +28,16 @@ internal sealed class TrainingData
 
     public DatasetSummary? Summary { get; }
 
-    public static TrainingData Build(TrainingConfig config, IImageReader reader, ICollection<string> warnings, int bucketStepMultiple)
+    public static TrainingData Build(ResolvedTrainingConfig resolved, IImageReader reader, ICollection<string> warnings)
     {
-        if (config.InstanceDataDir is not null)
+        var config = resolved.Config;
+        if (resolved.Dataset is not { } datasetConfig)
         {
             var dataset = PriorPreservationDataset.Build(PriorPreservationOptionsOf(config), reader, config.Seed);
             var length = dataset.Length;
             return new TrainingData(dataset.BatchesPerEpoch, length, dataset.Options.WithPriorPreservation ? length : 0, null, dataset.GetEpoch);
         }
 
-        DatasetConfig datasetConfig;
-        if (config.DatasetConfig is not null)
-        {
-            datasetConfig = Data.DatasetConfig.Load(config.DatasetConfig);
-        }
-        else
-        {
-            var folderWarnings = new List<string>();
-            datasetConfig = Data.DatasetConfig.FromFolders(
-                config.TrainDataDir!,
-                config.RegDataDir,
-                new DatasetOptions { BatchSize = config.TrainBatchSize, Resolution = config.ResolutionSize },
-                new SubsetOptions { CaptionExtension = config.CaptionExtension },
-                folderWarnings);
-            foreach (var w in folderWarnings)
-            {
-                warnings.Add(w);
-            }
-        }
-
-        datasetConfig = datasetConfig with { PriorLossWeight = config.PriorLossWeight };
-        datasetConfig.ValidateBucketResoSteps(bucketStepMultiple);
         var built = TrainingDataset.Build(datasetConfig, reader, config.Seed);
         foreach (var w in built.Warnings)
         {
@@ -78,7 +57,7 @@ internal sealed class TrainingData
         WithPriorPreservation = config.WithPriorPreservation,
         PriorLossWeight = config.PriorLossWeight,
         NumClassImages = config.NumClassImages,
-        Resolution = config.ResolutionSize.Width,
+        Resolution = (config.ResolutionSize ?? throw new InvalidOperationException("The configuration is not resolved against the model.")).Width,
         CenterCrop = config.CenterCrop,
         BatchSize = config.TrainBatchSize,
     };

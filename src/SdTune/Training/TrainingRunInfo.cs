@@ -26,6 +26,9 @@ public sealed record TrainingRunInfo
     /// <summary>Total epochs (<c>ss_num_epochs</c>).</summary>
     public required int TotalEpochs { get; init; }
 
+    /// <summary>The resolution the run trains at (<c>modelspec.resolution</c>, <c>ss_resolution</c>).</summary>
+    public required PixelSize Resolution { get; init; }
+
     /// <summary>Micro-batches per epoch (<c>ss_num_batches_per_epoch</c>).</summary>
     public required int BatchesPerEpoch { get; init; }
 

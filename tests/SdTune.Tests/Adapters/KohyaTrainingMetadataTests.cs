@@ -26,6 +26,7 @@ public class KohyaTrainingMetadataTests
         Optimizer = "AdamW",
         WarmupSteps = 0,
         Dataset = summary,
+        Resolution = new PixelSize(512, 512),
     };
 
     private static readonly SubsetSummary Dog = new(0, 0, "data/10_sks dog/", 2, 10, false, "sks dog");

@@ -69,7 +69,10 @@ public sealed class PriorPreservationLossTests
 
     private static class TrainingDataAccess
     {
-        public static IReadOnlyList<TrainingBatch> Build(TrainingConfig config) =>
-            TrainingData.Build(config, new ImageFileReader(), new List<string>(), 64).GetEpoch(1);
+        public static IReadOnlyList<TrainingBatch> Build(TrainingConfig config)
+        {
+            using var model = TrainingTestKit.TinyModel();
+            return TrainingData.Build(config.Resolve(model), new ImageFileReader(), new List<string>()).GetEpoch(1);
+        }
     }
 }

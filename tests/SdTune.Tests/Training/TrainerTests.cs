@@ -246,7 +246,7 @@ public sealed class TrainerTests
             SawEvalMode &= !model.Unet.training && !torch.is_grad_enabled();
             foreach (var job in jobs)
             {
-                Data.DataTestFiles.Png(job.OutputPath, job.Prompt.Width, job.Prompt.Height);
+                Data.DataTestFiles.Png(job.OutputPath, job.Prompt.Width ?? model.DefaultImageSize, job.Prompt.Height ?? model.DefaultImageSize);
             }
         }
     }

@@ -149,12 +149,43 @@ public sealed class TrainingConfigTests
     public void The_trainer_writes_the_resolved_configuration_into_the_output_folder()
     {
         using var dir = TestPaths.NewTempDir();
-        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 1) with { NetworkDim = 2 };
+        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 1) with { NetworkDim = 2, Resolution = null, NumClassImages = 7 };
         using var model = TrainingTestKit.TinyModel();
         new Trainer(config, new TrainerServices { Model = model }).Run();
         var written = File.ReadAllText(Path.Combine(config.OutputDir!, "config.resolved.toml"));
-        Assert.Equal(config.ToToml(), written);
-        Assert.Equal(2, TrainingConfig.Parse(written).NetworkDim);
+        Assert.Equal(config.Resolve(model).ToToml(), written);
+        var back = TrainingConfig.Parse(written);
+        Assert.Equal(2, back.NetworkDim);
+        Assert.Equal(TrainingTestKit.FixtureModelSize().ToString(System.Globalization.CultureInfo.InvariantCulture), back.Resolution);
+        Assert.Equal(100, back.NumClassImages);
+        Assert.Contains("# num_class_images = 7  (needs with_prior_preservation)", written, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_key_names_the_file_or_override_and_the_nearest_valid_key()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var path = dir.File("train.toml");
+        File.WriteAllText(path, "network_dim = 4\n[training_arguments]\nnetwrok_dim = 8\n");
+        var inFile = Assert.Throws<TrainingConfigException>(() => TrainingConfig.Load(path));
+        Assert.Equal($"{path}: netwrok_dim: unknown key; did you mean network_dim?", inFile.Message);
+        Assert.Equal(("netwrok_dim", path), (inFile.Key, inFile.Origin));
+
+        var overridden = Assert.Throws<TrainingConfigException>(() => new TrainingConfig().WithOverrides(["learnig-rate=1e-4"]));
+        Assert.Equal("override: learnig_rate: unknown key; did you mean learning_rate?", overridden.Message);
+        Assert.Equal("override: xyzzy: unknown key.", Assert.Throws<TrainingConfigException>(() => new TrainingConfig().WithOverrides(["xyzzy=1"])).Message);
+        Assert.Equal("override: lr: unknown key.", Assert.Throws<TrainingConfigException>(() => new TrainingConfig().WithOverrides(["lr=1"])).Message);
+    }
+
+    [Theory]
+    [InlineData("netwrok_dim", "network_dim", 1)]
+    [InlineData("network_dim", "network_dim", 0)]
+    [InlineData("noise_ofset", "noise_offset", 1)]
+    [InlineData("seed", "sedd", 1)]
+    [InlineData("abc", "xyz", 3)]
+    public void Edit_distance_counts_swaps_of_neighbouring_letters_as_one(string a, string b, int distance)
+    {
+        Assert.Equal(distance, SdTune.Options.NearestNames.Distance(a, b));
     }
 
     [Fact]

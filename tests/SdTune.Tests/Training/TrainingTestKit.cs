@@ -88,6 +88,35 @@ internal static class TrainingTestKit
         return folder;
     }
 
+    /// <summary>
+    /// The image size diffusers' pipelines default to for the fixture models (<see cref="TinyModel"/> and the pipeline
+    /// tests' models): <c>unet.config.sample_size * 2 ** (len(vae.config.block_out_channels) - 1)</c>, read from the
+    /// reference configs.
+    /// </summary>
+    public static int FixtureModelSize()
+    {
+        using var unet = System.Text.Json.JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("unet_sd1_tiny.config.json")));
+        using var vae = System.Text.Json.JsonDocument.Parse(File.ReadAllText(TestPaths.Fixture("vae_tiny.config.json")));
+        return unet.RootElement.GetProperty("sample_size").GetInt32() << (vae.RootElement.GetProperty("block_out_channels").GetArrayLength() - 1);
+    }
+
+    /// <summary>
+    /// A kohya dataset TOML in <paramref name="root"/> with one dataset of 3 images captioned in <c>.txt</c> files
+    /// (<c>caption_extension</c> set in <c>[general]</c>) and <paramref name="datasetKeys"/> in its <c>[[datasets]]</c> block.
+    /// </summary>
+    public static string CaptionedDatasetToml(string root, string datasetKeys)
+    {
+        var images = Images(Path.Combine(root, "data", "2_red circle"), 3, "a red circle");
+        foreach (var caption in Directory.GetFiles(images, "*.caption"))
+        {
+            File.Move(caption, Path.ChangeExtension(caption, ".txt"));
+        }
+
+        var path = Path.Combine(root, "dataset.toml");
+        File.WriteAllText(path, $"[general]\ncaption_extension = \".txt\"\n\n[[datasets]]\n{datasetKeys}\n\n  [[datasets.subsets]]\n  image_dir = \"data/2_red circle\"\n  num_repeats = 2\n");
+        return path;
+    }
+
     /// <summary>A LoRA configuration on the folder convention: train_data_dir/2_toy with 4 images.</summary>
     public static TrainingConfig LoraConfig(string root, int steps = 4) => new()
     {

@@ -23,10 +23,14 @@ public sealed record DatasetConfig
     /// <summary><c>debug_dataset</c> (<c>[general]</c> only).</summary>
     public bool DebugDataset { get; init; }
 
+    /// <summary>The keys (<c>resolution</c>, <c>batch_size</c>, <c>caption_extension</c>) that some dataset or subset took from the <see cref="DatasetFallbacks"/>.</summary>
+    public IReadOnlySet<string> FallbacksUsed { get; init; } = new HashSet<string>();
+
     /// <summary>Reads and validates a TOML dataset configuration. Relative <c>image_dir</c>/<c>metadata_file</c> paths are taken relative to the file's folder.</summary>
     /// <param name="path">The TOML file.</param>
+    /// <param name="fallbacks">Values for datasets and subsets that do not set their own (the training configuration's); null for none.</param>
     /// <exception cref="DatasetConfigException">The file is not valid; the message names the file, the level and the key.</exception>
-    public static DatasetConfig Load(string path)
+    public static DatasetConfig Load(string path, DatasetFallbacks? fallbacks = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         string text;
@@ -39,16 +43,17 @@ public sealed record DatasetConfig
             throw new DatasetConfigException($"{path}: cannot read the dataset configuration: {e.Message}", e);
         }
 
-        return Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path)));
+        return Parse(text, path, Path.GetDirectoryName(Path.GetFullPath(path)), fallbacks);
     }
 
     /// <summary>Parses and validates a TOML dataset configuration.</summary>
     /// <param name="toml">The TOML text.</param>
     /// <param name="sourceName">The name used in error messages (usually the file path).</param>
     /// <param name="baseDirectory">Relative paths are resolved against this folder; null keeps them as written.</param>
+    /// <param name="fallbacks">Values for datasets and subsets that do not set their own (the training configuration's); null for none.</param>
     /// <exception cref="DatasetConfigException">The text is not valid; the message names the source, the level and the key.</exception>
-    public static DatasetConfig Parse(string toml, string sourceName, string? baseDirectory = null) =>
-        DatasetConfigParser.Parse(toml, sourceName, baseDirectory);
+    public static DatasetConfig Parse(string toml, string sourceName, string? baseDirectory = null, DatasetFallbacks? fallbacks = null) =>
+        DatasetConfigParser.Parse(toml, sourceName, baseDirectory, fallbacks);
 
     /// <summary>
     /// Builds the configuration sd-scripts derives from <c>--train_data_dir</c>/<c>--reg_data_dir</c>: each

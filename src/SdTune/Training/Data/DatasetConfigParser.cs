@@ -1,4 +1,5 @@
 using System.Globalization;
+using SdTune.Options;
 using Tomlyn;
 using Tomlyn.Model;
 
@@ -29,27 +30,33 @@ internal static class DatasetConfigParser
         Interpolation,
     }
 
-    private sealed record KeySpec(string Name, Levels Levels, Kind Kind);
+    /// <summary>A key, where it may be written, its type and, for numbers, the range it accepts.</summary>
+    private sealed record KeySpec(string Name, Levels Levels, Kind Kind, NumericRange? Range = null);
+
+    private static readonly NumericRange NotNegative = new(NumberType.Int32, 0, int.MaxValue);
+
+    /// <summary>num_repeats: up to 10,000 (sd-scripts runs use 1 to 100), so image counts with repeats cannot overflow.</summary>
+    internal static readonly NumericRange Repeats = new(NumberType.Int32, 0, 10_000);
 
     private static readonly KeySpec[] Keys =
     [
         // Dataset-only keys ([general] or [[datasets]]).
-        new("batch_size", Levels.DatasetLevels, Kind.Int),
-        new("resolution", Levels.DatasetLevels, Kind.Resolution),
+        new("batch_size", Levels.DatasetLevels, Kind.Int, TrainingConfigKeys.BatchCount),
+        new("resolution", Levels.DatasetLevels, Kind.Resolution, TrainingConfigKeys.ResolutionSide),
         new("enable_bucket", Levels.DatasetLevels, Kind.Bool),
-        new("min_bucket_reso", Levels.DatasetLevels, Kind.Int),
-        new("max_bucket_reso", Levels.DatasetLevels, Kind.Int),
-        new("bucket_reso_steps", Levels.DatasetLevels, Kind.Int),
+        new("min_bucket_reso", Levels.DatasetLevels, Kind.Int, TrainingConfigKeys.ResolutionSide),
+        new("max_bucket_reso", Levels.DatasetLevels, Kind.Int, TrainingConfigKeys.ResolutionSide),
+        new("bucket_reso_steps", Levels.DatasetLevels, Kind.Int, NumericRange.Count(8192)),
         new("bucket_no_upscale", Levels.DatasetLevels, Kind.Bool),
-        new("network_multiplier", Levels.DatasetLevels, Kind.Number),
+        new("network_multiplier", Levels.DatasetLevels, Kind.Number, NumericRange.AnyFloat32),
         new("validation_seed", Levels.DatasetLevels, Kind.Int),
-        new("validation_split", Levels.DatasetLevels, Kind.Number),
+        new("validation_split", Levels.DatasetLevels, Kind.Number, NumericRange.DropoutRate),
 
         // Keys valid at any level (a subset value overrides the dataset's, which overrides [general]).
-        new("num_repeats", Levels.All, Kind.Int),
+        new("num_repeats", Levels.All, Kind.Int, Repeats),
         new("shuffle_caption", Levels.All, Kind.Bool),
         new("caption_separator", Levels.All, Kind.String),
-        new("keep_tokens", Levels.All, Kind.Int),
+        new("keep_tokens", Levels.All, Kind.Int, NotNegative),
         new("keep_tokens_separator", Levels.All, Kind.String),
         new("secondary_separator", Levels.All, Kind.String),
         new("enable_wildcard", Levels.All, Kind.Bool),
@@ -59,13 +66,13 @@ internal static class DatasetConfigParser
         new("random_crop", Levels.All, Kind.Bool),
         new("caption_prefix", Levels.All, Kind.String),
         new("caption_suffix", Levels.All, Kind.String),
-        new("token_warmup_min", Levels.All, Kind.Int),
-        new("token_warmup_step", Levels.All, Kind.Number),
+        new("token_warmup_min", Levels.All, Kind.Int, NotNegative),
+        new("token_warmup_step", Levels.All, Kind.Number, new NumericRange(NumberType.Float64, 0, double.MaxValue)),
         new("resize_interpolation", Levels.All, Kind.Interpolation),
         new("custom_attributes", Levels.All, Kind.Table),
-        new("caption_dropout_rate", Levels.All, Kind.Number),
-        new("caption_dropout_every_n_epochs", Levels.All, Kind.Int),
-        new("caption_tag_dropout_rate", Levels.All, Kind.Number),
+        new("caption_dropout_rate", Levels.All, Kind.Number, NumericRange.Probability),
+        new("caption_dropout_every_n_epochs", Levels.All, Kind.Int, NotNegative),
+        new("caption_tag_dropout_rate", Levels.All, Kind.Number, NumericRange.Probability),
         new("caption_extension", Levels.All, Kind.String),
         new("class_tokens", Levels.All, Kind.String),
         new("cache_info", Levels.All, Kind.Bool),
@@ -77,8 +84,8 @@ internal static class DatasetConfigParser
         new("metadata_file", Levels.Subset, Kind.String),
 
         // Trainer options that sd-scripts also reads from [general].
-        new("prior_loss_weight", Levels.General, Kind.Number),
-        new("max_token_length", Levels.General, Kind.Int),
+        new("prior_loss_weight", Levels.General, Kind.Number, NumericRange.NonNegativeFloat32),
+        new("max_token_length", Levels.General, Kind.Int, new NumericRange(NumberType.Int32, 75, 225, MultipleOf: 75)),
         new("debug_dataset", Levels.General, Kind.Bool),
     ];
 
@@ -104,7 +111,7 @@ internal static class DatasetConfigParser
         public Dictionary<string, object> Values { get; } = values;
     }
 
-    public static DatasetConfig Parse(string toml, string source, string? baseDirectory)
+    public static DatasetConfig Parse(string toml, string source, string? baseDirectory, DatasetFallbacks? fallbacks = null)
     {
         ArgumentNullException.ThrowIfNull(toml);
         ArgumentNullException.ThrowIfNull(source);
@@ -147,23 +154,48 @@ internal static class DatasetConfigParser
             throw new DatasetConfigException($"{source}: no [[datasets]] block; add at least one with its [[datasets.subsets]].");
         }
 
+        var fallback = FallbackLevel(fallbacks);
+        var used = new HashSet<string>(StringComparer.Ordinal);
         var datasets = new List<DatasetOptions>(datasetTables.Count);
         for (var d = 0; d < datasetTables.Count; d++)
         {
-            datasets.Add(ReadDataset(datasetTables[d], d, general, source, baseDirectory));
+            datasets.Add(ReadDataset(datasetTables[d], d, general, fallback, used, source, baseDirectory));
         }
 
         return new DatasetConfig
         {
             Source = source,
             Datasets = datasets,
+            FallbacksUsed = used,
             PriorLossWeight = Get(general.Values, "prior_loss_weight", 1.0),
             MaxTokenLength = general.Values.TryGetValue("max_token_length", out var mtl) ? (int)mtl : null,
             DebugDataset = Get(general.Values, "debug_dataset", false),
         };
     }
 
-    private static DatasetOptions ReadDataset(TomlTable table, int index, LevelValues general, string source, string? baseDirectory)
+    /// <summary>The training configuration's values as the last level of every chain, as sd-scripts reads its arguments.</summary>
+    private static LevelValues FallbackLevel(DatasetFallbacks? fallbacks)
+    {
+        var values = new Dictionary<string, object>(StringComparer.Ordinal);
+        if (fallbacks?.Resolution is { } resolution)
+        {
+            values["resolution"] = resolution;
+        }
+
+        if (fallbacks?.BatchSize is { } batchSize)
+        {
+            values["batch_size"] = batchSize;
+        }
+
+        if (fallbacks?.CaptionExtension is { } extension)
+        {
+            values["caption_extension"] = extension;
+        }
+
+        return new LevelValues(DatasetFallbacks.Level, values);
+    }
+
+    private static DatasetOptions ReadDataset(TomlTable table, int index, LevelValues general, LevelValues fallback, HashSet<string> used, string source, string? baseDirectory)
     {
         var level = $"[[datasets]] #{index + 1}";
         var subsetTables = table.TryGetValue("subsets", out var subsetsObject)
@@ -188,7 +220,7 @@ internal static class DatasetConfigParser
                 $"{source}: {level} mixes DreamBooth subsets (image_dir) and fine-tune subsets (metadata_file); put them in separate [[datasets]] blocks.");
         }
 
-        var chain = new[] { dataset, general };
+        var chain = new[] { dataset, general, fallback };
         var options = new DatasetOptions
         {
             BatchSize = Resolve(chain, "batch_size", 1, out var batchLevel),
@@ -200,22 +232,20 @@ internal static class DatasetConfigParser
             BucketNoUpscale = Resolve(chain, "bucket_no_upscale", false, out _),
             NetworkMultiplier = Resolve(chain, "network_multiplier", 1.0, out _),
             ValidationSeed = ResolveValue<int>(chain, "validation_seed", out _),
-            ValidationSplit = Resolve(chain, "validation_split", 0.0, out var splitLevel),
-            Subsets = subsets.Select(s => ReadSubset(s, dataset, general, source, baseDirectory)).ToList(),
+            ValidationSplit = Resolve(chain, "validation_split", 0.0, out _),
+            Subsets = subsets.Select(s => ReadSubset(s, dataset, general, fallback, used, source, baseDirectory)).ToList(),
         };
+        Used(used, "batch_size", batchLevel);
+        Used(used, "resolution", resolutionLevel);
 
-        Require(options.BatchSize >= 1, source, batchLevel, "batch_size", $"must be at least 1, got {options.BatchSize}");
-        Require(options.ValidationSplit is >= 0 and < 1, source, splitLevel, "validation_split", $"must be in [0, 1), got {options.ValidationSplit}");
         if (options.Resolution is not { } resolution)
         {
-            throw new DatasetConfigException($"{source}: {level}: key 'resolution' is required (an int or [width, height], in [[datasets]] or [general]).");
+            throw new DatasetConfigException($"{source}: {level}: key 'resolution' is required (an int or [width, height], in [[datasets]] or [general], or resolution in the training configuration).");
         }
 
         if (options.EnableBucket)
         {
             var steps = options.BucketResoSteps;
-            Require(steps >= 1, source, stepsLevel, "bucket_reso_steps", $"must be at least 1, got {steps}");
-            Require(options.MinBucketReso >= 1, source, minLevel, "min_bucket_reso", $"must be at least 1, got {options.MinBucketReso}");
             Require(options.MaxBucketReso >= options.MinBucketReso, source, maxLevel, "max_bucket_reso", $"({options.MaxBucketReso}) must be at least min_bucket_reso ({options.MinBucketReso})");
             if (!options.BucketNoUpscale)
             {
@@ -229,9 +259,9 @@ internal static class DatasetConfigParser
         return options;
     }
 
-    private static SubsetOptions ReadSubset(LevelValues subset, LevelValues dataset, LevelValues general, string source, string? baseDirectory)
+    private static SubsetOptions ReadSubset(LevelValues subset, LevelValues dataset, LevelValues general, LevelValues fallback, HashSet<string> used, string source, string? baseDirectory)
     {
-        var chain = new[] { subset, dataset, general };
+        var chain = new[] { subset, dataset, general, fallback };
         var metadata = ResolveNullable<string>(chain, "metadata_file", out _);
         var imageDir = ResolveNullable<string>(chain, "image_dir", out _);
         if (metadata is null && imageDir is null)
@@ -239,7 +269,8 @@ internal static class DatasetConfigParser
             throw new DatasetConfigException($"{source}: {subset.Level}: key 'image_dir' is required for a DreamBooth subset (or give 'metadata_file' for a fine-tune subset).");
         }
 
-        var extension = Resolve(chain, "caption_extension", ".caption", out _);
+        var extension = Resolve(chain, "caption_extension", ".caption", out var extensionLevel);
+        Used(used, "caption_extension", extensionLevel);
         if (extension.Length > 0 && extension[0] != '.')
         {
             extension = "." + extension;
@@ -252,7 +283,7 @@ internal static class DatasetConfigParser
             NumRepeats = Resolve(chain, "num_repeats", 1, out _),
             ShuffleCaption = Resolve(chain, "shuffle_caption", false, out _),
             CaptionSeparator = Resolve(chain, "caption_separator", ",", out var separatorLevel),
-            KeepTokens = Resolve(chain, "keep_tokens", 0, out var keepLevel),
+            KeepTokens = Resolve(chain, "keep_tokens", 0, out _),
             KeepTokensSeparator = NullIfEmpty(ResolveNullable<string>(chain, "keep_tokens_separator", out _)),
             SecondarySeparator = NullIfEmpty(ResolveNullable<string>(chain, "secondary_separator", out _)),
             EnableWildcard = Resolve(chain, "enable_wildcard", false, out _),
@@ -262,11 +293,11 @@ internal static class DatasetConfigParser
             RandomCrop = Resolve(chain, "random_crop", false, out _),
             CaptionPrefix = NullIfEmpty(ResolveNullable<string>(chain, "caption_prefix", out _)),
             CaptionSuffix = NullIfEmpty(ResolveNullable<string>(chain, "caption_suffix", out _)),
-            TokenWarmupMin = Resolve(chain, "token_warmup_min", 1, out var warmupMinLevel),
-            TokenWarmupStep = Resolve(chain, "token_warmup_step", 0.0, out var warmupStepLevel),
-            CaptionDropoutRate = Resolve(chain, "caption_dropout_rate", 0.0, out var dropoutLevel),
-            CaptionDropoutEveryNEpochs = Resolve(chain, "caption_dropout_every_n_epochs", 0, out var everyLevel),
-            CaptionTagDropoutRate = Resolve(chain, "caption_tag_dropout_rate", 0.0, out var tagDropoutLevel),
+            TokenWarmupMin = Resolve(chain, "token_warmup_min", 1, out _),
+            TokenWarmupStep = Resolve(chain, "token_warmup_step", 0.0, out _),
+            CaptionDropoutRate = Resolve(chain, "caption_dropout_rate", 0.0, out _),
+            CaptionDropoutEveryNEpochs = Resolve(chain, "caption_dropout_every_n_epochs", 0, out _),
+            CaptionTagDropoutRate = Resolve(chain, "caption_tag_dropout_rate", 0.0, out _),
             CaptionExtension = extension,
             ClassTokens = ResolveNullable<string>(chain, "class_tokens", out _),
             CacheInfo = Resolve(chain, "cache_info", false, out _),
@@ -277,18 +308,20 @@ internal static class DatasetConfigParser
         };
 
         Require(options.CaptionSeparator.Length > 0, source, separatorLevel, "caption_separator", "must not be empty");
-        Require(options.KeepTokens >= 0, source, keepLevel, "keep_tokens", $"must not be negative, got {options.KeepTokens}");
-        Require(options.TokenWarmupMin >= 0, source, warmupMinLevel, "token_warmup_min", $"must not be negative, got {options.TokenWarmupMin}");
-        Require(options.TokenWarmupStep >= 0, source, warmupStepLevel, "token_warmup_step", $"must not be negative, got {options.TokenWarmupStep}");
-        Require(options.CaptionDropoutRate is >= 0 and <= 1, source, dropoutLevel, "caption_dropout_rate", $"must be in [0, 1], got {options.CaptionDropoutRate}");
-        Require(options.CaptionTagDropoutRate is >= 0 and <= 1, source, tagDropoutLevel, "caption_tag_dropout_rate", $"must be in [0, 1], got {options.CaptionTagDropoutRate}");
-        Require(options.CaptionDropoutEveryNEpochs >= 0, source, everyLevel, "caption_dropout_every_n_epochs", $"must not be negative, got {options.CaptionDropoutEveryNEpochs}");
         if (options.FaceCropAugRange is { } range && range.Low > range.High)
         {
             throw new DatasetConfigException($"{source}: {subset.Level}: key 'face_crop_aug_range' must be [low, high] with low <= high, got [{range.Low}, {range.High}].");
         }
 
         return options;
+    }
+
+    private static void Used(HashSet<string> used, string key, string level)
+    {
+        if (level == DatasetFallbacks.Level)
+        {
+            used.Add(key);
+        }
     }
 
     private static string ResolvePath(string path, string? baseDirectory) =>
@@ -398,6 +431,27 @@ internal static class DatasetConfigParser
     }
 
     private static object Convert(KeySpec spec, object raw, string level, string source)
+    {
+        var value = ConvertType(spec, raw, level, source);
+        var numbers = value switch
+        {
+            int i => [i],
+            double d => [d],
+            PixelSize size => new double[] { size.Width, size.Height },
+            _ => [],
+        };
+        foreach (var number in numbers)
+        {
+            if (spec.Range?.Problem(number) is { } problem)
+            {
+                throw new DatasetConfigException($"{source}: {level}: key '{spec.Name}': {problem}");
+            }
+        }
+
+        return value;
+    }
+
+    private static object ConvertType(KeySpec spec, object raw, string level, string source)
     {
         DatasetConfigException Wrong(string expected) =>
             new($"{source}: {level}: key '{spec.Name}' must be {expected}, got {Describe(raw)}.");

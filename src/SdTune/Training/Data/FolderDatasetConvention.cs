@@ -63,6 +63,11 @@ internal static class FolderDatasetConvention
                 continue;
             }
 
+            if (repeats >= 1 && DatasetConfigParser.Repeats.Problem(repeats) is { } problem)
+            {
+                throw new DatasetConfigException($"{sub}: the number of repeats in the folder name: {problem}");
+            }
+
             if (repeats < 1)
             {
                 warnings.Add($"{sub}: ignored: the number of repeats is {repeats} (less than 1).");

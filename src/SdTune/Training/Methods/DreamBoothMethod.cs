@@ -195,7 +195,7 @@ public sealed class DreamBoothMethod : ITrainingMethod
         }
 
         Directory.CreateDirectory(folder);
-        var size = config.ResolutionSize;
+        var size = config.ResolutionSize ?? throw new InvalidOperationException("The configuration is not resolved against the model.");
         var jobs = new List<SampleImageJob>(missing);
         for (var i = 0; i < missing; i++)
         {

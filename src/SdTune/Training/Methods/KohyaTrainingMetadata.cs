@@ -64,7 +64,7 @@ internal static class KohyaTrainingMetadata
         }
         else
         {
-            var r = c.ResolutionSize;
+            var r = info.Resolution;
             m["ss_resolution"] = $"({r.Width}, {r.Height})";
             m["ss_batch_size_per_device"] = Int(c.TrainBatchSize);
         }

@@ -2,6 +2,7 @@ using System.Globalization;
 using SdTune.Adapters;
 using SdTune.Adapters.Formats;
 using SdTune.Models;
+using SdTune.Options;
 using SdTune.Schedulers;
 using SdTune.Training.Data;
 using SdTune.Training.Optimization;
@@ -51,11 +52,11 @@ public sealed class LoraMethod : ITrainingMethod
             var value = arg[(eq + 1)..].Trim().Trim('"', '\'');
             options = key switch
             {
-                "conv_dim" => options with { ConvDim = ParseInt(value, arg) },
-                "conv_alpha" => options with { ConvAlpha = ParseDouble(value, arg) },
-                "rank_dropout" => options with { RankDropout = ParseDouble(value, arg) },
-                "module_dropout" => options with { ModuleDropout = ParseDouble(value, arg) },
-                "dropout" => options with { Dropout = ParseDouble(value, arg) },
+                "conv_dim" => options with { ConvDim = (int)ParseNumber(value, arg, TrainingConfigKeys.Rank) },
+                "conv_alpha" => options with { ConvAlpha = ParseNumber(value, arg, NumericRange.PositiveFloat32) },
+                "rank_dropout" => options with { RankDropout = ParseNumber(value, arg, NumericRange.DropoutRate) },
+                "module_dropout" => options with { ModuleDropout = ParseNumber(value, arg, NumericRange.DropoutRate) },
+                "dropout" => options with { Dropout = ParseNumber(value, arg, NumericRange.DropoutRate) },
                 "algo" => options with { Algorithm = value },
                 _ => options,
             };
@@ -157,7 +158,7 @@ public sealed class LoraMethod : ITrainingMethod
         ArgumentNullException.ThrowIfNull(info);
         var ctx = context ?? throw new InvalidOperationException("The LoRA method is not prepared.");
         var path = Path.Combine(folder, name + ".safetensors");
-        var r = info.Config.ResolutionSize;
+        var r = info.Resolution;
         var options = new KohyaSaveOptions
         {
             SaveDType = TrainingConfigParser.SaveDType(info.Config.SavePrecision),
@@ -194,11 +195,7 @@ public sealed class LoraMethod : ITrainingMethod
         }
     }
 
-    private static int ParseInt(string value, string arg) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) ? v
-            : throw new TrainingConfigException("network_args", $"\"{arg}\": '{value}' is not an integer.");
-
-    private static double ParseDouble(string value, string arg) =>
-        double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
-            : throw new TrainingConfigException("network_args", $"\"{arg}\": '{value}' is not a number.");
+    /// <summary>A numeric network argument, checked against the range it is used in.</summary>
+    private static double ParseNumber(string value, string arg, NumericRange range) =>
+        range.Read(value, out var number) is { } problem ? throw new TrainingConfigException("network_args", $"\"{arg}\": {problem}") : number;
 }

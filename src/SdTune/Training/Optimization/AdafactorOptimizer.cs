@@ -103,7 +103,7 @@ public sealed class AdafactorOptimizer : TrainingOptimizer
 
             if (Options.WeightDecay != 0)
             {
-                value.add_(value, alpha: -Options.WeightDecay * lr);
+                value.add_(value, alpha: TensorScalar.Saturate(-Options.WeightDecay * lr));
             }
 
             value.sub_(update);

@@ -39,14 +39,14 @@ public sealed class AdamWOptimizer : TrainingOptimizer
             var expAvg = state["exp_avg"];
             var expAvgSq = state["exp_avg_sq"];
 
-            parameter.mul_(1 - lr * Options.WeightDecay);
+            parameter.mul_(TensorScalar.Saturate(1 - (lr * Options.WeightDecay)));
             expAvg.mul_(beta1).add_(gradient, alpha: 1 - beta1);
             expAvgSq.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
 
             var biasCorrection1 = 1 - Math.Pow(beta1, state.Step);
             var biasCorrection2 = 1 - Math.Pow(beta2, state.Step);
             var denominator = (expAvgSq.sqrt() / Math.Sqrt(biasCorrection2)).add_(Options.Epsilon);
-            parameter.addcdiv_(expAvg, denominator, value: -lr / biasCorrection1);
+            parameter.addcdiv_(expAvg, denominator, value: TensorScalar.Saturate(-lr / biasCorrection1));
         }
     }
 }

@@ -19,19 +19,20 @@ public abstract record OptimizerOptions
         }
     }
 
+    // Optimizer hyper-parameters meet float32 parameters and states in the update, so they must fit in float32.
     private protected static void RequireNonNegative(double value, string field)
     {
-        if (!(value >= 0) || double.IsPositiveInfinity(value))
+        if (Options.NumericRange.NonNegativeFloat32.Problem(value) is { } problem)
         {
-            throw new ArgumentException($"{field} = {value} must be finite and >= 0.");
+            throw new ArgumentException($"{field}: {problem}");
         }
     }
 
     private protected static void RequirePositive(double value, string field)
     {
-        if (!(value > 0) || double.IsPositiveInfinity(value))
+        if (Options.NumericRange.PositiveFloat32.Problem(value) is { } problem)
         {
-            throw new ArgumentException($"{field} = {value} must be finite and > 0.");
+            throw new ArgumentException($"{field}: {problem}");
         }
     }
 }

@@ -102,9 +102,9 @@ public sealed class ProdigyOptimizer : TrainingOptimizer
             var slicedGradient = Sliced(gradient);
             var s = state["s"];
             numerator += d / d0 * dlr * TensorScalar.ToDouble(slicedGradient.dot(state["p0"] - Sliced(parameter)));
-            state["exp_avg"].mul_(beta1).add_(gradient, alpha: d * (1 - beta1));
-            state["exp_avg_sq"].mul_(beta2).addcmul_(gradient, gradient, value: d * d * (1 - beta2));
-            s.mul_(beta3).add_(slicedGradient, alpha: d / d0 * (Options.SafeguardWarmup ? d : dlr));
+            state["exp_avg"].mul_(beta1).add_(gradient, alpha: TensorScalar.Saturate(d * (1 - beta1)));
+            state["exp_avg_sq"].mul_(beta2).addcmul_(gradient, gradient, value: TensorScalar.Saturate(d * d * (1 - beta2)));
+            s.mul_(beta3).add_(slicedGradient, alpha: TensorScalar.Saturate(d / d0 * (Options.SafeguardWarmup ? d : dlr)));
             denominator += TensorScalar.ToDouble(s.abs().sum());
         }
 
@@ -129,13 +129,13 @@ public sealed class ProdigyOptimizer : TrainingOptimizer
         foreach (var (parameter, state) in updated)
         {
             state.Step++;
-            var denom = state["exp_avg_sq"].sqrt().add_(d * Options.Epsilon);
+            var denom = state["exp_avg_sq"].sqrt().add_(TensorScalar.Saturate(d * Options.Epsilon));
             if (decay != 0 && Options.Decouple)
             {
-                parameter.add_(parameter, alpha: -decay * dlr);
+                parameter.add_(parameter, alpha: TensorScalar.Saturate(-decay * dlr));
             }
 
-            parameter.addcdiv_(state["exp_avg"], denom, value: -dlr);
+            parameter.addcdiv_(state["exp_avg"], denom, value: TensorScalar.Saturate(-dlr));
         }
 
         StepCount++;

@@ -16,4 +16,12 @@ internal static class TensorScalar
         using var widened = tensor.to(ScalarType.Float64);
         return widened.item<double>();
     }
+
+    /// <summary>
+    /// A factor for an in-place op on float32 tensors: unchanged when it fits in float32, else ±infinity. libtorch refuses
+    /// a finite scalar beyond float32's range with an exception; infinity it takes, and the update turns the weights
+    /// non-finite, which the trainer reports as a diverged run instead of crashing.
+    /// </summary>
+    public static double Saturate(double value) =>
+        Math.Abs(value) <= float.MaxValue || double.IsNaN(value) ? value : Math.CopySign(double.PositiveInfinity, value);
 }

@@ -128,8 +128,13 @@ public class DatasetConfigTests
     [InlineData("", "caption_dropout_rate = \"0.1\"", "key 'caption_dropout_rate' must be a number")]
     [InlineData("", "resize_interpolation = \"fancy\"", "key 'resize_interpolation' must be one of lanczos")]
     [InlineData("", "face_crop_aug_range = [1.0]", "key 'face_crop_aug_range' must be [low, high]")]
-    [InlineData("", "caption_dropout_rate = 1.5", "key 'caption_dropout_rate' must be in [0, 1]")]
-    [InlineData("batch_size = 0", "", "key 'batch_size' must be at least 1")]
+    [InlineData("", "caption_dropout_rate = 1.5", "key 'caption_dropout_rate': 1.5 is out of range; expected a number in [0, 1]")]
+    [InlineData("batch_size = 0", "", "key 'batch_size': 0 is out of range; expected an integer from 1 to 65536")]
+    [InlineData("max_bucket_reso = 100000", "", "[[datasets]] #1: key 'max_bucket_reso': 100000 is out of range; expected an integer from 8 to 8192")]
+    [InlineData("", "num_repeats = 2147483647", "[[datasets.subsets]] #1.1: key 'num_repeats': 2147483647 is out of range; expected an integer from 0 to 10000")]
+    [InlineData("network_multiplier = 1e39", "", "key 'network_multiplier': 1e+39 is out of range; expected a number that fits in float32")]
+    [InlineData("", "caption_tag_dropout_rate = nan", "key 'caption_tag_dropout_rate': NaN is out of range")]
+    [InlineData("", "keep_tokens = -1", "key 'keep_tokens': -1 is out of range; expected an integer from 0 to 2147483647")]
     public void Wrong_types_and_values_name_the_key_and_level(string datasetKeys, string subsetKeys, string expected)
     {
         Assert.Contains(expected, Fails(Wrap(datasetKeys, subsetKeys)).Message, StringComparison.Ordinal);
@@ -175,7 +180,7 @@ public class DatasetConfigTests
     [InlineData("bucket_reso_steps = 48", "bucket_reso_steps' 48 does not divide min_bucket_reso 256")]
     [InlineData("bucket_reso_steps = 64\nmax_bucket_reso = 1000", "bucket_reso_steps' 64 does not divide max_bucket_reso 1000")]
     [InlineData("min_bucket_reso = 640", "key 'min_bucket_reso' (640) must not exceed the smaller side of resolution 512x512")]
-    [InlineData("bucket_reso_steps = 0", "key 'bucket_reso_steps' must be at least 1")]
+    [InlineData("bucket_reso_steps = 0", "key 'bucket_reso_steps': 0 is out of range; expected an integer from 1 to 8192")]
     public void Bucket_settings_are_checked(string keys, string expected)
     {
         Assert.Contains(expected, Fails(Wrap("enable_bucket = true\n" + keys)).Message, StringComparison.Ordinal);
