@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using SdTune.ToyWorld;
 using SdTune.ToyWorld.Benchmark;
+using SdTune.Cli.Output;
 using Spectre.Console;
 
 namespace SdTune.Cli.Commands;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using SdTune.Models;
 using SdTune.ToyWorld.Pretraining;
+using SdTune.Cli.Output;
 using Spectre.Console;
 
 namespace SdTune.Cli.Commands;
