@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using SdTune.Cli.Output;
 using SdTune.Models;
 using SdTune.ToyWorld.Pretraining;
-using SdTune.Cli.Output;
 using Spectre.Console;
 
 namespace SdTune.Cli.Commands;
