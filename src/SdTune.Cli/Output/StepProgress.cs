@@ -16,10 +16,16 @@ internal static class StepProgress
     {
         if (!CliConsole.ErrorIsTerminal)
         {
+            // The last step reached is written also when the work fails, before its error line.
             var plain = new PlainStepProgress(Console.Error, TimeProvider.System, PlainInterval);
-            var result = work(plain);
-            plain.Complete();
-            return result;
+            try
+            {
+                return work(plain);
+            }
+            finally
+            {
+                plain.Complete();
+            }
         }
 
         var console = CliConsole.Error();

@@ -1,6 +1,3 @@
-using SdTune.Checkpoints;
-using SdTune.Tests.Pipelines;
-
 namespace SdTune.Tests.Cli;
 
 /// <summary>Every command-line mistake is one <c>error:</c> line on standard error and exit code 2; help stays help.</summary>
@@ -51,11 +48,7 @@ public class CommandLineErrorTests
     public void Argument_errors_of_the_library_lose_dotnet_parameter_decorations()
     {
         using var dir = TestPaths.NewTempDir();
-        var model = Path.Combine(dir.Path, "tiny");
-        using (var tiny = PipelineModels.Sd1())
-        {
-            DiffusersPipelineFormat.Save(tiny, model);
-        }
+        var model = GenerateCommandTests.TinyPipelineFolder(dir);
 
         // ArgumentOutOfRangeException: .NET appends " (Parameter 'clipSkip')" and a line "Actual value was 9.".
         var clipSkip = InspectCommandTests.Run("generate", "--model", model, "--prompt", "x", "--width", "32", "--height", "32", "--steps", "1", "--clip-skip", "9", "--out", dir.Path);

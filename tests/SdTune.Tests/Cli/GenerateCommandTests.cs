@@ -6,7 +6,8 @@ namespace SdTune.Tests.Cli;
 
 public class GenerateCommandTests
 {
-    private static string TinyPipelineFolder(TempDir dir)
+    /// <summary>The tiny SD 1.x test model saved as a diffusers folder in <paramref name="dir"/>.</summary>
+    internal static string TinyPipelineFolder(TempDir dir)
     {
         var folder = Path.Combine(dir.Path, "tiny-sd1");
         using var model = PipelineModels.Sd1();

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using SdTune.Checkpoints;
-using SdTune.Tests.Pipelines;
 using SdTune.Tests.Training;
 
 namespace SdTune.Tests.Cli;
@@ -31,7 +29,7 @@ public partial class RedirectedOutputTests
     public void Training_progress_is_a_few_plain_lines_ending_with_the_last_step()
     {
         using var dir = TestPaths.NewTempDir();
-        var model = TinyModel(dir);
+        var model = GenerateCommandTests.TinyPipelineFolder(dir);
         var data = Path.Combine(dir.Path, "data");
         TrainingTestKit.Images(Path.Combine(data, "2_red circle"), 2, "a red circle");
         var clock = Stopwatch.StartNew();
@@ -48,7 +46,7 @@ public partial class RedirectedOutputTests
     public void Generation_progress_is_a_few_plain_lines_ending_with_the_last_step()
     {
         using var dir = TestPaths.NewTempDir();
-        var model = TinyModel(dir);
+        var model = GenerateCommandTests.TinyPipelineFolder(dir);
         var clock = Stopwatch.StartNew();
 
         var (code, output, error) = CliProcess.Sdtune("generate", "--model", model, "--prompt", "a red circle", "--width", "32", "--height", "32",
@@ -72,14 +70,6 @@ public partial class RedirectedOutputTests
         Assert.Equal(total, steps[^1]);
         Assert.True(steps.Zip(steps.Skip(1)).All(p => p.First < p.Second), error);
         Assert.True(steps.Count <= 2 + (int)(elapsed.TotalSeconds / 10), error);
-    }
-
-    private static string TinyModel(TempDir dir)
-    {
-        var folder = Path.Combine(dir.Path, "tiny-sd1");
-        using var model = PipelineModels.Sd1();
-        DiffusersPipelineFormat.Save(model, folder);
-        return folder;
     }
 
     [GeneratedRegex(@"^epoch \d+/\d+ step (\d+)/8 loss \d+\.\d{4} \(avg \d+\.\d{4}\) \d+\.\d{2} it/s ETA \d\d:\d\d:\d\d$")]
