@@ -11,7 +11,7 @@ internal static class BenchCommand
     /// <summary>The report's file name in the output folder.</summary>
     public const string ReportFileName = "report.md";
 
-    public static Command Create() => new("bench", "Measured comparisons.")
+    public static Command Create() => new("bench", "Benchmarks on the toy world: `bench methods` compares the fine-tuning methods on a new subject.")
     {
         Methods(),
     };

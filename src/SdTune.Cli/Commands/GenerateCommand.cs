@@ -1,12 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using SdTune.Checkpoints;
+using SdTune.Cli.Output;
 using SdTune.Imaging;
 using SdTune.IO;
 using SdTune.Models;
 using SdTune.Pipelines;
 using SdTune.Schedulers;
-using Spectre.Console;
 using static TorchSharp.torch;
 
 namespace SdTune.Cli.Commands;
@@ -82,22 +82,13 @@ internal static class GenerateCommand
                 ModelHash = hash,
             });
 
-            GenerationResult? result = null;
-            CliConsole.Error().Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(context =>
-                {
-                    var task = context.AddTask($"{sd.Architecture} {request.Width ?? sd.DefaultImageSize}x{request.Height ?? sd.DefaultImageSize} {request.Sampler}");
-                    result = pipeline.Generate(request, p =>
-                    {
-                        task.MaxValue = p.Total;
-                        task.Value = p.Step;
-                    });
-                    task.Value = task.MaxValue;
-                });
+            var title = $"{sd.Architecture} {request.Width ?? sd.DefaultImageSize}x{request.Height ?? sd.DefaultImageSize} {request.Sampler}";
+            var result = StepProgress.Run(title, progress => pipeline.Generate(request, p =>
+                progress.Report(p.Step, p.Total, $"{title}: step {p.Step}/{p.Total}")));
 
             using (result)
             {
-                foreach (var warning in result!.Warnings)
+                foreach (var warning in result.Warnings)
                 {
                     Console.Error.WriteLine($"warning: {warning}");
                 }

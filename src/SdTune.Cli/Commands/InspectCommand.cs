@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using SdTune.Checkpoints.Inspection;
+using SdTune.Cli.Output;
 using Spectre.Console;
 
 namespace SdTune.Cli.Commands;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SdTune.Cli.Output;
 using SdTune.Models;
 using SdTune.ToyWorld.Pretraining;
 using Spectre.Console;

@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using SdTune.Cli.Errors;
+using SdTune.Cli.Output;
 using SdTune.Models;
 using SdTune.Pipelines;
 using SdTune.Training;
@@ -72,7 +74,15 @@ internal static class TrainCommand
     private static void Configure(Command command, string? method, (string Option, string Key, string Description)[] flags)
     {
         var config = new Option<string?>("--config") { Description = "The training configuration (TOML, sd-scripts key names)." };
-        var overrides = new Argument<string[]>("overrides") { Description = "key=value settings applied on top.", Arity = ArgumentArity.ZeroOrMore };
+        var overrides = new Argument<string[]>("overrides") { Description = "key=value settings applied on top.", Arity = ArgumentArity.ZeroOrMore, HelpName = "key=value" };
+        overrides.Validators.Add(result =>
+        {
+            // An option this command does not know is not an override: report it as the unknown option it is.
+            if (result.Tokens.FirstOrDefault(t => ParseErrorMessage.LooksLikeOption(t.Value)) is { } token)
+            {
+                result.AddError($"unknown option '{token.Value}'");
+            }
+        });
         var dryRun = new Option<bool>("--dry-run") { Description = "Validate and print the resolved configuration without training." };
         var sampler = new Option<string>("--sample-sampler") { Description = "Sampler of sample and class images.", DefaultValueFactory = _ => "Euler a" };
         command.Add(config);
@@ -135,38 +145,23 @@ internal static class TrainCommand
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;
-        var console = CliConsole.Error();
         try
         {
-            TrainingResult? result = null;
-            console.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask("loading", maxValue: 1);
-                    var progress = new ProgressRenderer(p =>
-                    {
-                        task.MaxValue = p.TotalSteps;
-                        task.Value = p.Step;
-                        task.Description = string.Create(CultureInfo.InvariantCulture,
-                            $"epoch {p.Epoch}/{p.TotalEpochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} (avg {p.AverageLoss:F4}) {p.StepsPerSecond:F2} it/s ETA {p.Remaining:hh\\:mm\\:ss}");
-                    });
-                    var services = new TrainerServices
-                    {
-                        Progress = progress,
-                        Log = message => console.MarkupLine($"[yellow]{Markup.Escape(message)}[/]"),
-                        ImageGenerator = new PipelineSampleImageGenerator(sampler),
-                    };
-                    result = new Trainer(config, services).Run(cancel.Token);
-                });
-            foreach (var output in result!.Outputs)
+            var result = StepProgress.Run("loading", progress => new Trainer(config, new TrainerServices
+            {
+                Progress = new ProgressRenderer(p => progress.Report(p.Step, p.TotalSteps, string.Create(CultureInfo.InvariantCulture,
+                    $"epoch {p.Epoch}/{p.TotalEpochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} (avg {p.AverageLoss:F4}) {p.StepsPerSecond:F2} it/s ETA {p.Remaining:hh\\:mm\\:ss}"))),
+                Log = progress.Log,
+                ImageGenerator = new PipelineSampleImageGenerator(sampler),
+            }).Run(cancel.Token));
+            foreach (var output in result.Outputs)
             {
                 Console.WriteLine(output);
             }
 
             foreach (var state in result.StateFolders)
             {
-                console.MarkupLine($"state [green]{Markup.Escape(state)}[/]");
+                CliConsole.Error().MarkupLine($"state [green]{Markup.Escape(state)}[/]");
             }
 
             return 0;

@@ -6,6 +6,7 @@ namespace SdTune.Tests.Cli;
 
 public class GenerateCommandTests
 {
+    /// <summary>The tiny SD 1.x test model saved as a diffusers folder in <paramref name="dir"/>.</summary>
     internal static string TinyPipelineFolder(TempDir dir)
     {
         var folder = Path.Combine(dir.Path, "tiny-sd1");

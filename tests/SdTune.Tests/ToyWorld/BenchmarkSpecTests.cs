@@ -4,7 +4,8 @@ namespace SdTune.Tests.ToyWorld;
 
 public class BenchmarkSpecTests
 {
-    private const string Minimal = """
+    /// <summary>A spec with one instance picture and one evaluation placement, everything else at its default.</summary>
+    internal const string Minimal = """
         identifier = "sks"
         class_word = "star"
         [subject]

@@ -1,0 +1,63 @@
+namespace SdTune.Tests.Cli;
+
+/// <summary>Every command-line mistake is one <c>error:</c> line on standard error and exit code 2; help stays help.</summary>
+public class CommandLineErrorTests
+{
+    [Theory]
+    [InlineData("--seed: 'abc' is not a whole number", "generate", "--model", "m", "--prompt", "p", "--seed", "abc")]
+    [InlineData("--steps: '99999999999' is not a whole number from -2147483648 to 2147483647", "generate", "--model", "m", "--prompt", "p", "--steps", "99999999999")]
+    [InlineData("--cfg: 'high' is not a number", "generate", "--model", "m", "--prompt", "p", "--cfg", "high")]
+    [InlineData("--seed needs a value", "generate", "--model", "m", "--prompt", "p", "--seed")]
+    [InlineData("sdtune generate needs --model (see sdtune generate --help)", "generate", "--prompt", "p")]
+    [InlineData("sdtune toyworld evaluate needs --model (see sdtune toyworld evaluate --help)", "toyworld", "evaluate")]
+    [InlineData("sdtune: unknown command 'frobnicate'; commands: inspect, generate, train, toyworld, bench, quickstart", "frobnicate")]
+    [InlineData("sdtune bench needs a command: methods (see sdtune bench --help)", "bench")]
+    [InlineData("sdtune inspect needs PATH (see sdtune inspect --help)", "inspect")]
+    [InlineData("sdtune inspect: unknown option '--bogus' (see sdtune inspect --help)", "inspect", "--bogus", "x")]
+    [InlineData("sdtune generate: unknown option '--bogus' (see sdtune generate --help)", "generate", "--model", "m", "--prompt", "p", "--bogus")]
+    [InlineData("sdtune generate: unexpected argument 'extra' (see sdtune generate --help)", "generate", "--model", "m", "--prompt", "p", "extra")]
+    [InlineData("sdtune train lora: unknown option '--netwrok-dim' (see sdtune train lora --help)", "train", "lora", "--netwrok-dim", "8")]
+    public void Command_line_mistakes_are_one_error_line_with_exit_code_2(string expected, params string[] args)
+    {
+        var (code, output, error) = InspectCommandTests.Run(args);
+        Assert.Equal((2, "", $"error: {expected}"), (code, output, error.TrimEnd('\n')));
+    }
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("generate", "--help")]
+    [InlineData("train", "lora", "-h")]
+    [InlineData]
+    public void Help_and_no_arguments_print_the_help(params string[] args)
+    {
+        var (code, output, error) = InspectCommandTests.Run(args);
+        Assert.Equal((0, ""), (code, error));
+        Assert.Contains("Usage:", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_help_lists_every_command_with_a_one_line_description()
+    {
+        var output = InspectCommandTests.Run("--help").Out;
+        var commands = output[output.IndexOf("Commands:", StringComparison.Ordinal)..].Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[1..];
+        Assert.Equal(["inspect", "generate", "train", "toyworld", "bench", "quickstart"], commands.Select(c => c.Split(' ')[0]));
+        Assert.All(commands, c => Assert.Matches(@"^\S+( <[^>]+>)?\s{2,}\S.*\.$", c));
+    }
+
+    [Fact]
+    public void Argument_errors_of_the_library_lose_dotnet_parameter_decorations()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var model = GenerateCommandTests.TinyPipelineFolder(dir);
+
+        // ArgumentOutOfRangeException: .NET appends " (Parameter 'clipSkip')" and a line "Actual value was 9.".
+        var clipSkip = InspectCommandTests.Run("generate", "--model", model, "--prompt", "x", "--width", "32", "--height", "32", "--steps", "1", "--clip-skip", "9", "--out", dir.Path);
+        Assert.Equal(2, clipSkip.ExitCode);
+        Assert.Matches(@"^error: Clip skip must be between 1 and \d+ \(the text encoder's layers\)\.\n$", clipSkip.Error.ReplaceLineEndings("\n"));
+
+        // ArgumentException with a parameter name.
+        var method = InspectCommandTests.Run("bench", "methods", "--methods", "lora,nope", "--out", dir.Path);
+        Assert.Equal(2, method.ExitCode);
+        Assert.Equal("error: Unknown benchmark method 'nope'; known: lora, locon, dreambooth, dreambooth-prior.", method.Error.TrimEnd('\n'));
+    }
+}
