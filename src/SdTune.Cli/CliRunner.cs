@@ -39,6 +39,11 @@ internal static class CliRunner
 
         try
         {
+            if (parse.Action is not System.CommandLine.Help.HelpAction)
+            {
+                Runtime.TorchRuntime.Configure();
+            }
+
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (IsInputError(ExceptionMessage.Unwrap(e)))

@@ -10,7 +10,7 @@ namespace SdTune.Cli.Commands;
 
 /// <summary>
 /// <c>sdtune quickstart</c>: the first thing to run. Fine-tunes a LoRA on the embedded toy base model for the
-/// benchmark subject (10-20 minutes on a 2-core CPU) and shows what it learned: scores before and after, and the base
+/// benchmark subject (about a minute on a 2-core CPU) and shows what it learned: scores before and after, and the base
 /// model's pictures beside the LoRA's in one image.
 /// </summary>
 internal static class QuickstartCommand
@@ -22,7 +22,7 @@ internal static class QuickstartCommand
     {
         var output = new Option<string>("--out") { Description = "Output folder (training data, the LoRA, the grids, before-after.png).", DefaultValueFactory = _ => Path.Combine("runs", "quickstart") };
         var steps = new Option<int>("--steps") { Description = "LoRA training steps.", DefaultValueFactory = _ => BenchmarkOptions.DefaultSteps };
-        var command = new Command("quickstart", "Teach the embedded toy model a new subject with a LoRA; before/after scores and pictures (10-20 minutes on a 2-core CPU).")
+        var command = new Command("quickstart", "Teach the embedded toy model a new subject with a LoRA; before/after scores and pictures (about a minute on a 2-core CPU).")
         {
             output, steps,
         };
