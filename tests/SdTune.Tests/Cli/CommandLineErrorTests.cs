@@ -50,14 +50,25 @@ public class CommandLineErrorTests
         using var dir = TestPaths.NewTempDir();
         var model = GenerateCommandTests.TinyPipelineFolder(dir);
 
-        // ArgumentOutOfRangeException: .NET appends " (Parameter 'clipSkip')" and a line "Actual value was 9.".
+        // Out of the text encoder's range: one line naming the option, with no .NET " (Parameter 'clipSkip')" tail or
+        // "Actual value was 9." line.
         var clipSkip = InspectCommandTests.Run("generate", "--model", model, "--prompt", "x", "--width", "32", "--height", "32", "--steps", "1", "--clip-skip", "9", "--out", dir.Path);
         Assert.Equal(2, clipSkip.ExitCode);
-        Assert.Matches(@"^error: Clip skip must be between 1 and \d+ \(the text encoder's layers\)\.\n$", clipSkip.Error.ReplaceLineEndings("\n"));
+        Assert.Matches(@"^error: --clip-skip: 9 is out of range[^\n]*\n$", clipSkip.Error.ReplaceLineEndings("\n"));
+        Assert.DoesNotContain("(Parameter", clipSkip.Error, StringComparison.Ordinal);
 
         // ArgumentException with a parameter name.
         var method = InspectCommandTests.Run("bench", "methods", "--methods", "lora,nope", "--out", dir.Path);
         Assert.Equal(2, method.ExitCode);
         Assert.Equal("error: Unknown benchmark method 'nope'; known: lora, locon, dreambooth, dreambooth-prior.", method.Error.TrimEnd('\n'));
+    }
+
+    [Fact]
+    public void Exception_messages_lose_the_parameter_tail_and_the_actual_value_line()
+    {
+        var outOfRange = new ArgumentOutOfRangeException("clipSkip", 9, "Clip skip must be between 1 and 3.");
+        Assert.Equal("Clip skip must be between 1 and 3.", SdTune.Cli.Errors.ExceptionMessage.OneLine(outOfRange));
+        var argument = new ArgumentException("Unknown method 'nope'.", "methods");
+        Assert.Equal("Unknown method 'nope'.", SdTune.Cli.Errors.ExceptionMessage.OneLine(argument));
     }
 }
