@@ -4,6 +4,7 @@ using SdTune.Checkpoints.Inspection;
 using SdTune.Checkpoints.Pickle;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Checkpoints.SingleFile;
+using SdTune.IO;
 using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;

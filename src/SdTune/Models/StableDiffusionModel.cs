@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.SingleFile;
+using SdTune.IO;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;

@@ -59,7 +59,7 @@ public static class KohyaLoraFormat
     /// Loads a kohya file into an existing network to continue training: every tensor of the network must be in the file
     /// under the same name and shape, and the file may hold nothing else.
     /// </summary>
-    /// <exception cref="Checkpoints.CheckpointFormatException">Missing, unexpected or mis-shaped tensors; the message lists them.</exception>
+    /// <exception cref="CheckpointFormatException">Missing, unexpected or mis-shaped tensors; the message lists them.</exception>
     public static WeightLoadReport LoadInto(LoraNetwork network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);

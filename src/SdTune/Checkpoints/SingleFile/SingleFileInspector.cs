@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using SdTune.IO;
 using SdTune.Schedulers;
 
 namespace SdTune.Checkpoints.SingleFile;

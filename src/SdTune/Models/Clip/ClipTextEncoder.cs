@@ -1,4 +1,5 @@
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -78,7 +79,7 @@ public abstract class ClipTextEncoder : nn.Module<Tensor, ClipTextOutput>
     /// <c>cond_stage_model.transformer.</c> in an SD 1.x single-file checkpoint. Names outside the prefix are not considered.
     /// </param>
     /// <param name="strict">Fail on missing or unexpected names (shape mismatches always fail).</param>
-    /// <exception cref="Checkpoints.CheckpointFormatException">The file does not fit this model; the message names the file and tensors.</exception>
+    /// <exception cref="CheckpointFormatException">The file does not fit this model; the message names the file and tensors.</exception>
     public WeightLoadReport LoadWeights(SafetensorsFile file, string prefix = "", bool strict = true) =>
         ModuleWeights.Load(this, file, strict, IsIgnorableKey, prefix);
 

@@ -1,5 +1,5 @@
+using SdTune.IO;
 using SdTune.Runtime;
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Models.Layers;
 using TorchSharp.Modules;

@@ -2,6 +2,7 @@ using SdTune.Checkpoints;
 using SdTune.Checkpoints.Pickle;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Checkpoints.SingleFile;
+using SdTune.IO;
 using SdTune.Models;
 using SdTune.Models.Unet;
 using SdTune.Schedulers;

@@ -1,6 +1,7 @@
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Checkpoints.SingleFile;
+using SdTune.IO;
 using SdTune.Models;
 using SdTune.Tests.Cli;
 

@@ -1,5 +1,5 @@
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.SingleFile;
+using SdTune.IO;
 using SdTune.Schedulers;
 
 namespace SdTune.Tests.Checkpoints.SingleFile;
