@@ -9,7 +9,6 @@ using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
-using SdTune.Schedulers;
 using SdTune.Text;
 using TorchSharp;
 using static TorchSharp.torch;

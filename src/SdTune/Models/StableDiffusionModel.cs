@@ -1,11 +1,9 @@
 using System.Text.Json.Nodes;
 using SdTune.Checkpoints;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.IO;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
-using SdTune.Schedulers;
 using SdTune.Text;
 using TorchSharp;
 using static TorchSharp.torch;

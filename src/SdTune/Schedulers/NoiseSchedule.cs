@@ -1,4 +1,5 @@
 using SdTune.IO;
+using SdTune.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 

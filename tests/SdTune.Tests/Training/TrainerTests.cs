@@ -72,7 +72,7 @@ public sealed class TrainerTests
             Config = config with { NetworkWeights = path },
             Model = fresh,
             WeightDType = ScalarType.Float32,
-            PredictionType = SdTune.Schedulers.PredictionType.Epsilon,
+            PredictionType = SdTune.Models.PredictionType.Epsilon,
             Warnings = [],
         });
         Assert.Equal(["text_encoder", "unet"], groups.Select(g => g.Name));
@@ -102,7 +102,7 @@ public sealed class TrainerTests
             Config = TrainingTestKit.LoraConfig(dir.Path) with { NetworkArgs = ["conv_dim=2"] },
             Model = model,
             WeightDType = ScalarType.Float32,
-            PredictionType = SdTune.Schedulers.PredictionType.Epsilon,
+            PredictionType = SdTune.Models.PredictionType.Epsilon,
             Warnings = [],
         });
         Assert.True(method.Network.IsAttached);

@@ -1,11 +1,9 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using SdTune.Checkpoints.Safetensors;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Imaging;
 using SdTune.IO;
 using SdTune.Models;
-using SdTune.Schedulers;
 using static TorchSharp.torch;
 
 namespace SdTune.Adapters.Formats;

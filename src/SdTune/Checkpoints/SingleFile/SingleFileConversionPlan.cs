@@ -1,4 +1,5 @@
 using SdTune.IO;
+using SdTune.Models;
 
 namespace SdTune.Checkpoints.SingleFile;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using SdTune.IO;
-using SdTune.Schedulers;
+using SdTune.Models;
 
 namespace SdTune.Checkpoints.SingleFile;
 

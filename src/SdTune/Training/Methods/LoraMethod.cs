@@ -4,7 +4,6 @@ using SdTune.Adapters.Formats;
 using SdTune.IO;
 using SdTune.Models;
 using SdTune.Options;
-using SdTune.Schedulers;
 using SdTune.Training.Data;
 using SdTune.Training.Optimization;
 using TorchSharp;

@@ -5,7 +5,6 @@ using SdTune.Checkpoints.SingleFile;
 using SdTune.IO;
 using SdTune.Models;
 using SdTune.Models.Unet;
-using SdTune.Schedulers;
 using SdTune.Text;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
 using SdTune.Checkpoints.SingleFile;
 using SdTune.IO;
-using SdTune.Schedulers;
+using SdTune.Models;
 
 namespace SdTune.Tests.Checkpoints.SingleFile;
 

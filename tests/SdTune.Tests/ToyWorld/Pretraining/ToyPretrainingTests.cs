@@ -14,7 +14,7 @@ public class ToyPretrainingTests
         Assert.InRange(bytes, 1_000_000, 20_000_000);
         Assert.Equal(ToyBaseModel.TextEncoder.HiddenSize, ToyBaseModel.Unet.CrossAttentionDim[0]);
         Assert.Equal(49408, model.TextEncoder.Config.VocabSize);
-        Assert.Equal(SdTune.Checkpoints.SingleFile.SdArchitecture.SD1, model.Architecture);
+        Assert.Equal(SdTune.Models.SdArchitecture.SD1, model.Architecture);
     }
 
     [Fact]
