@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using SdTune.Checkpoints;
 using SdTune.IO;
 using SdTune.Models;
 using SdTune.Models.Unet;
@@ -49,7 +50,7 @@ public sealed class Trainer
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public TrainingResult Run(CancellationToken cancellationToken = default)
     {
-        var model = services.Model ?? StableDiffusionModel.Load(Config.PretrainedModel!);
+        var model = services.Model ?? StableDiffusionModels.Load(Config.PretrainedModel!);
         try
         {
             var resolved = Config.Resolve(model);

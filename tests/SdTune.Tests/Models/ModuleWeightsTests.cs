@@ -1,5 +1,5 @@
+using SdTune.Checkpoints;
 using SdTune.IO;
-using SdTune.Models;
 using static TorchSharp.torch;
 
 namespace SdTune.Tests.Models;

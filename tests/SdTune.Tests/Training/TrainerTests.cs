@@ -1,5 +1,6 @@
 using SdTune.Adapters;
 using SdTune.Adapters.Formats;
+using SdTune.Checkpoints;
 using SdTune.Models;
 using SdTune.Tests.Checkpoints.Formats;
 using SdTune.Training;
@@ -155,7 +156,7 @@ public sealed class TrainerTests
         var result = new Trainer(config, new TrainerServices { Model = model }).Run();
         var folder = Assert.Single(result.Outputs);
         Assert.Equal(Path.Combine(config.OutputDir!, "sks"), folder);
-        using var loaded = StableDiffusionModel.Load(folder);
+        using var loaded = StableDiffusionModels.Load(folder);
         TinyModels.AssertSameWeights(model, loaded);
     }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Imaging;
 using SdTune.IO;

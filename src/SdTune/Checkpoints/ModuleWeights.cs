@@ -4,7 +4,7 @@ using SdTune.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SdTune.Models;
+namespace SdTune.Checkpoints;
 
 /// <summary>
 /// Copies named tensors (a state dict, a safetensors file) into a module's parameters and persistent
