@@ -4,7 +4,6 @@ using SdTune.Checkpoints;
 using SdTune.Cli.Errors;
 using SdTune.Cli.Output;
 using SdTune.Models;
-using SdTune.Pipelines;
 using SdTune.Training;
 using Spectre.Console;
 
