@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using SdTune.Checkpoints;
 using SdTune.Cli.Output;
-using SdTune.Models;
 using SdTune.ToyWorld.Pretraining;
 using Spectre.Console;
 

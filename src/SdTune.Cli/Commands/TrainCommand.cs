@@ -3,7 +3,6 @@ using System.Globalization;
 using SdTune.Checkpoints;
 using SdTune.Cli.Errors;
 using SdTune.Cli.Output;
-using SdTune.Models;
 using SdTune.Training;
 using Spectre.Console;
 

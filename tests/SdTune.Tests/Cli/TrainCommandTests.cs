@@ -2,7 +2,6 @@ using SdTune.Adapters;
 using SdTune.Adapters.Formats;
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
-using SdTune.Models;
 using SdTune.Tests.Pipelines;
 using SdTune.Tests.Training;
 

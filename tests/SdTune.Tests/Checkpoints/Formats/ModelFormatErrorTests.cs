@@ -1,7 +1,6 @@
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.IO;
-using SdTune.Models;
 using static TorchSharp.torch;
 
 namespace SdTune.Tests.Checkpoints.Formats;

@@ -2,7 +2,6 @@ using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Checkpoints.SingleFile;
 using SdTune.IO;
-using SdTune.Models;
 using SdTune.Tests.Cli;
 
 namespace SdTune.Tests.Checkpoints.Formats;
