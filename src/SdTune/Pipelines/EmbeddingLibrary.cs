@@ -1,5 +1,5 @@
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.Embeddings;
+using SdTune.IO;
 using SdTune.Prompts;
 using SdTune.Text;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using SdTune.Adapters;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Imaging;
 using SdTune.Models;
 using SdTune.Models.Unet;

@@ -1,5 +1,4 @@
 using SdTune.Checkpoints.Embeddings;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Prompts;

@@ -194,7 +194,7 @@ public sealed class StableDiffusionPipelineTests : IDisposable
     public void Sd2_v_prediction_model_generates_and_clip_skip_changes_the_conditioning()
     {
         using var sd2 = PipelineModels.Sd2();
-        Assert.Equal(SdTune.Schedulers.PredictionType.VPrediction, sd2.PredictionType);
+        Assert.Equal(SdTune.Models.PredictionType.VPrediction, sd2.PredictionType);
         using var pipeline = new StableDiffusionPipeline(sd2);
         var request = Request("a yellow heart") with { Sampler = "DDIM" };
         var plain = Generate(pipeline, request);
