@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
+using SdTune.Conditioning;
 using SdTune.IO;
 using SdTune.Models;
-using SdTune.Models.Unet;
 using SdTune.Runtime;
 using SdTune.Schedulers;
 using SdTune.Training.Caching;
@@ -91,7 +91,7 @@ public sealed class Trainer
         private DynamicLossScaler? scaler;
         private ILatentSource latentSource = null!;
         private LatentCache? latentCache;
-        private TextEncoderOutputCache? textCache;
+        private CaptionConditioning? captionConditioning;
         private IReadOnlyList<SamplePrompt> samplePrompts = [];
         private SummaryWriter? tensorBoard;
         private long totalSteps;
@@ -195,7 +195,7 @@ public sealed class Trainer
             ema?.Dispose();
             optimizer?.Dispose();
             latentCache?.Dispose();
-            textCache?.Dispose();
+            captionConditioning?.Dispose();
             generator.Dispose();
         }
 
@@ -368,80 +368,10 @@ public sealed class Trainer
             return value;
         }
 
-        private (Tensor Hidden, UNetAddedConditions? Added) EncodeText(TrainingBatch batch)
+        private UNetConditioning EncodeText(TrainingBatch batch)
         {
-            if (!method.TrainsTextEncoder && config.CacheTextEncoderOutputs)
-            {
-                return CachedText(batch);
-            }
-
-            return EncodeCaptions(batch, batch.Samples.Select(s => s.Caption).ToList());
-        }
-
-        /// <summary>
-        /// With a frozen text encoder and <c>cache_text_encoder_outputs</c>: each distinct caption is encoded once
-        /// (eval mode, no gradients, so the outputs are exactly what encoding every step would give).
-        /// </summary>
-        private (Tensor Hidden, UNetAddedConditions? Added) CachedText(TrainingBatch batch)
-        {
-            if (textCache is null)
-            {
-                var encoders = model.TextEncoder2 is { } te2 ? ModelFingerprint.Compute(model.TextEncoder, "te1") + ModelFingerprint.Compute(te2, "te2") : ModelFingerprint.Compute(model.TextEncoder, "te");
-                var tokenizer = model.Tokenizer.Padding + "/" + model.Tokenizer.VocabSize.ToString(CultureInfo.InvariantCulture);
-                textCache = new TextEncoderOutputCache(tokenizer, encoders, config.ClipSkip ?? (model.TextEncoder2 is null ? 1 : 2), caption =>
-                {
-                    var (hidden, added) = EncodeCaptions(null, [caption]);
-                    return added is null ? [hidden] : [hidden, added.TextEmbeds];
-                });
-            }
-
-            var outputs = batch.Samples.Select(s => textCache.Get(s.Caption)).ToList();
-            var stacked = cat(outputs.Select(o => o[0]).ToList(), 0);
-            if (model.TextEncoder2 is null)
-            {
-                return (stacked, null);
-            }
-
-            var unetType = model.Unet.parameters().First().dtype;
-            var pooled = cat(outputs.Select(o => o[1]).ToList(), 0).to(unetType);
-            return (stacked, new UNetAddedConditions(pooled, TimeIds(batch).to(unetType)));
-        }
-
-        private static Tensor TimeIds(TrainingBatch batch) => tensor(batch.Samples.SelectMany(s => new float[]
-        {
-            s.Conditioning.OriginalSize.Height, s.Conditioning.OriginalSize.Width, s.Conditioning.CropTop, s.Conditioning.CropLeft,
-            s.Conditioning.TargetSize.Height, s.Conditioning.TargetSize.Width,
-        }).ToArray(), [batch.Samples.Count, 6]);
-
-        private (Tensor Hidden, UNetAddedConditions? Added) EncodeCaptions(TrainingBatch? batch, IReadOnlyList<string> captions)
-        {
-            using var noGrad = method.TrainsTextEncoder ? null : no_grad();
-            if (model.TextEncoder2 is not { } te2)
-            {
-                var ids = TokenIds(model.Tokenizer, captions);
-                return (model.TextEncoder.Encode(ids, config.ClipSkip ?? 1, applyFinalLayerNorm: true).to(ScalarType.Float32), null);
-            }
-
-            // SDXL: both encoders' penultimate layers side by side, the second's projected pooled output, and the
-            // size/crop conditioning of each sample.
-            using var out1 = model.TextEncoder.forward(TokenIds(model.Tokenizer, captions));
-            using var out2 = te2.forward(TokenIds(model.Tokenizer2!, captions));
-            var skip = config.ClipSkip ?? 2;
-            var hidden = cat([
-                model.TextEncoder.SelectHiddenState(out1, skip, applyFinalLayerNorm: false).to(ScalarType.Float32),
-                te2.SelectHiddenState(out2, skip, applyFinalLayerNorm: false).to(ScalarType.Float32),
-            ], -1);
-            var pooled = out2.TextEmbeds!.to(ScalarType.Float32);
-            var unetType = model.Unet.parameters().First().dtype;
-            var timeIds = batch is null ? zeros(captions.Count, 6) : TimeIds(batch);
-            return (hidden.alias(), new UNetAddedConditions(pooled.to(unetType), timeIds.to(unetType)));
-        }
-
-        private static Tensor TokenIds(Text.ClipTokenizer tokenizer, IReadOnlyList<string> captions)
-        {
-            var rows = captions.Select(c => tokenizer.EncodeForModel(c).InputIds).ToList();
-            var width = rows[0].Count;
-            return tensor(rows.SelectMany(r => r.Select(id => (long)id)).ToArray(), [rows.Count, width]);
+            captionConditioning ??= new CaptionConditioning(model, config.ClipSkip, method.TrainsTextEncoder, config.CacheTextEncoderOutputs);
+            return captionConditioning.Encode(batch);
         }
 
         private Dictionary<string, double> OptimizerStep()
