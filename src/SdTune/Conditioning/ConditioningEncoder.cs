@@ -8,46 +8,31 @@ namespace SdTune.Conditioning;
 /// One tokenizer and text encoder of a model, and how its output becomes UNet context: which hidden state (clip
 /// skip), whether the final LayerNorm is applied, and whether it provides the pooled embedding (SDXL's second encoder).
 /// </summary>
-public sealed class ConditioningEncoder
+/// <param name="encoder">The text encoder.</param>
+/// <param name="tokenizer">Its tokenizer (tokens added to it are seen by every later encode).</param>
+/// <param name="embeddingKey">The key of this encoder's vectors in a textual-inversion embedding (<c>default</c>, <c>clip_l</c>, <c>clip_g</c>).</param>
+/// <param name="clipSkip">A1111's "Clip skip": 1 = the last layer, 2 = the penultimate, …</param>
+/// <param name="finalLayerNorm">Apply the final LayerNorm to the selected hidden state (SD 1.x/2.x yes, SDXL no).</param>
+/// <param name="providesPooled">This encoder's projected pooled output is the UNet's pooled conditioning (SDXL's OpenCLIP-G).</param>
+public sealed class ConditioningEncoder(ClipTextEncoder encoder, ClipTokenizer tokenizer, string embeddingKey, int clipSkip, bool finalLayerNorm, bool providesPooled)
 {
-    /// <summary>Describes one encoder.</summary>
-    /// <param name="encoder">The text encoder.</param>
-    /// <param name="tokenizer">Its tokenizer (tokens added to it are seen by every later encode).</param>
-    /// <param name="embeddingKey">The key of this encoder's vectors in a textual-inversion embedding (<c>default</c>, <c>clip_l</c>, <c>clip_g</c>).</param>
-    /// <param name="clipSkip">A1111's "Clip skip": 1 = the last layer, 2 = the penultimate, …</param>
-    /// <param name="finalLayerNorm">Apply the final LayerNorm to the selected hidden state (SD 1.x/2.x yes, SDXL no).</param>
-    /// <param name="providesPooled">This encoder's projected pooled output is the UNet's pooled conditioning (SDXL's OpenCLIP-G).</param>
-    public ConditioningEncoder(ClipTextEncoder encoder, ClipTokenizer tokenizer, string embeddingKey, int clipSkip, bool finalLayerNorm, bool providesPooled)
-    {
-        ArgumentNullException.ThrowIfNull(encoder);
-        ArgumentNullException.ThrowIfNull(tokenizer);
-        ArgumentException.ThrowIfNullOrEmpty(embeddingKey);
-        ArgumentOutOfRangeException.ThrowIfLessThan(clipSkip, 1);
-        Encoder = encoder;
-        Tokenizer = tokenizer;
-        EmbeddingKey = embeddingKey;
-        ClipSkip = clipSkip;
-        FinalLayerNorm = finalLayerNorm;
-        ProvidesPooled = providesPooled;
-    }
-
     /// <summary>The text encoder.</summary>
-    public ClipTextEncoder Encoder { get; }
+    public ClipTextEncoder Encoder { get; } = encoder ?? throw new ArgumentNullException(nameof(encoder));
 
     /// <summary>The tokenizer.</summary>
-    public ClipTokenizer Tokenizer { get; }
+    public ClipTokenizer Tokenizer { get; } = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
 
     /// <summary>The key of this encoder's vectors in a textual-inversion embedding.</summary>
-    public string EmbeddingKey { get; }
+    public string EmbeddingKey { get; } = string.IsNullOrEmpty(embeddingKey) ? throw new ArgumentException("An embedding key is needed.", nameof(embeddingKey)) : embeddingKey;
 
-    /// <summary>The clip skip its hidden state is taken with.</summary>
-    public int ClipSkip { get; }
+    /// <summary>The clip skip its hidden state is taken with (at least 1).</summary>
+    public int ClipSkip { get; } = clipSkip >= 1 ? clipSkip : throw new ArgumentOutOfRangeException(nameof(clipSkip), clipSkip, "Clip skip is at least 1.");
 
     /// <summary>Whether the final LayerNorm is applied to the selected hidden state.</summary>
-    public bool FinalLayerNorm { get; }
+    public bool FinalLayerNorm => finalLayerNorm;
 
     /// <summary>Whether this encoder provides the pooled embedding.</summary>
-    public bool ProvidesPooled { get; }
+    public bool ProvidesPooled => providesPooled;
 
     /// <summary>The width of this encoder's hidden states.</summary>
     public long Width => Encoder.Config.HiddenSize;
