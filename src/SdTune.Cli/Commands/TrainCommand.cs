@@ -5,73 +5,34 @@ using SdTune.Cli.Output;
 using SdTune.Models;
 using SdTune.Pipelines;
 using SdTune.Training;
+using SdTune.Training.Methods;
 using Spectre.Console;
 
 namespace SdTune.Cli.Commands;
 
 /// <summary>
-/// <c>sdtune train --config FILE.toml [key=value ...]</c>, and <c>sdtune train lora|dreambooth</c> with the common
-/// settings as flags. Flags and <c>key=value</c> overrides are applied on top of the file (if any) and validated the
-/// same way. Ctrl+C stops after the current step (writing a state folder with <c>save_state</c>).
+/// <c>sdtune train --config FILE.toml [key=value ...]</c>, and <c>sdtune train &lt;method&gt;</c> for every registered
+/// method, with the trainer's common settings and the method's own keys as flags (generated from their declarations).
+/// Flags and <c>key=value</c> overrides are applied on top of the file (if any) and validated the same way. Ctrl+C stops after the current step (writing a state folder with <c>save_state</c>).
 /// </summary>
 internal static class TrainCommand
 {
-    /// <summary>Flags of the method subcommands: option name → config key.</summary>
-    private static readonly (string Option, string Key, string Description)[] CommonFlags =
-    [
-        ("--model", "pretrained_model", "Base model: diffusers folder or single-file checkpoint."),
-        ("--train-data-dir", "train_data_dir", "Training images in N_concept folders (kohya layout)."),
-        ("--reg-data-dir", "reg_data_dir", "Regularisation (class) images in N_concept folders."),
-        ("--dataset-config", "dataset_config", "A kohya dataset TOML instead of the folders."),
-        ("--output-dir", "output_dir", "Where outputs, states and samples go."),
-        ("--output-name", "output_name", "Base name of the outputs."),
-        ("--resolution", "resolution", "Training resolution (e.g. 512 or 512,768)."),
-        ("--batch-size", "train_batch_size", "Batch size."),
-        ("--max-train-steps", "max_train_steps", "Steps to train."),
-        ("--learning-rate", "learning_rate", "Learning rate."),
-        ("--optimizer", "optimizer_type", "AdamW, Prodigy, Adafactor or Lion."),
-        ("--lr-scheduler", "lr_scheduler", "constant, constant_with_warmup, linear, cosine, cosine_with_restarts, polynomial."),
-        ("--mixed-precision", "mixed_precision", "no, bf16 or fp16 (frozen weights in that type)."),
-        ("--seed", "seed", "Seed (CPU runs are reproducible)."),
-        ("--save-every-n-steps", "save_every_n_steps", "Save every N steps."),
-        ("--sample-prompts", "sample_prompts", "Prompts file for sample images (--n --w --h --s --l --d options per line)."),
-        ("--sample-every-n-steps", "sample_every_n_steps", "Sample every N steps."),
-    ];
-
-    private static readonly (string Option, string Key, string Description)[] LoraFlags =
-    [
-        ("--network-dim", "network_dim", "LoRA rank."),
-        ("--network-alpha", "network_alpha", "LoRA alpha (scale alpha/rank)."),
-        ("--network-weights", "network_weights", "Continue from an existing LoRA file."),
-    ];
-
-    private static readonly (string Option, string Key, string Description)[] DreamBoothFlags =
-    [
-        ("--instance-data-dir", "instance_data_dir", "The subject's images."),
-        ("--instance-prompt", "instance_prompt", "Prompt of the subject, e.g. \"a photo of sks dog\"."),
-        ("--class-data-dir", "class_data_dir", "Class images (generated with the base model when too few)."),
-        ("--class-prompt", "class_prompt", "Prompt of the class, e.g. \"a photo of dog\"."),
-        ("--num-class-images", "num_class_images", "Class images wanted for prior preservation."),
-        ("--prior-loss-weight", "prior_loss_weight", "Weight of the prior-preservation loss."),
-    ];
-
     public static Command Create()
     {
-        var command = new Command("train", "Train a LoRA/LoCon or a DreamBooth model (sd-scripts key names; see README).");
+        var command = new Command("train", "Train with a method (sd-scripts key names; see README): " + string.Join(", ", TrainingMethods.All.Select(m => m.Name)) + ".");
         Configure(command, method: null, []);
-        command.Add(Subcommand("lora", "Train a LoRA (LoCon with network_args conv_dim=...).", "lora", LoraFlags));
-        command.Add(Subcommand("dreambooth", "DreamBooth: fine-tune the UNet (and optionally the text encoder) with prior preservation.", "dreambooth", DreamBoothFlags));
+        foreach (var method in TrainingMethods.All)
+        {
+            var subcommand = new Command(method.Name, method.Summary);
+            // The trainer's keys that have a flag, then every key of the method.
+            Configure(subcommand, method.Name, [.. TrainingConfigKeys.Common.Where(k => k.Flag is not null), .. method.Options]);
+            command.Add(subcommand);
+        }
+
         return command;
     }
 
-    private static Command Subcommand(string name, string description, string method, (string Option, string Key, string Description)[] extra)
-    {
-        var command = new Command(name, description);
-        Configure(command, method, [.. CommonFlags, .. extra]);
-        return command;
-    }
-
-    private static void Configure(Command command, string? method, (string Option, string Key, string Description)[] flags)
+    private static void Configure(Command command, string? method, IReadOnlyList<TrainingConfigKey> flags)
     {
         var config = new Option<string?>("--config") { Description = "The training configuration (TOML, sd-scripts key names)." };
         var overrides = new Argument<string[]>("overrides") { Description = "key=value settings applied on top.", Arity = ArgumentArity.ZeroOrMore, HelpName = "key=value" };
@@ -89,7 +50,7 @@ internal static class TrainCommand
         command.Add(overrides);
         command.Add(dryRun);
         command.Add(sampler);
-        var flagOptions = flags.Select(f => (Option: new Option<string?>(f.Option) { Description = f.Description }, f.Key)).ToList();
+        var flagOptions = flags.Select(f => (Option: new Option<string?>(f.Flag!) { Description = f.Help }, Key: f.Name)).ToList();
         foreach (var (option, _) in flagOptions)
         {
             command.Add(option);
@@ -100,7 +61,7 @@ internal static class TrainCommand
             var path = parse.GetValue(config);
             if (path is null && method is null)
             {
-                throw new ArgumentException("sdtune train needs --config FILE.toml, or a method: sdtune train lora|dreambooth with flags.");
+                throw new ArgumentException($"sdtune train needs --config FILE.toml, or a method: sdtune train {string.Join("|", TrainingMethods.Names)} with flags.");
             }
 
             var settings = new List<string>();
@@ -157,6 +118,11 @@ internal static class TrainCommand
             foreach (var output in result.Outputs)
             {
                 Console.WriteLine(output);
+            }
+
+            if (result.Outputs.Count > 0)
+            {
+                CliConsole.Error().MarkupLine($"use: {Markup.Escape(string.Format(CultureInfo.InvariantCulture, TrainingMethods.Get(config.Method).Output.Usage, result.Outputs[^1]))}");
             }
 
             foreach (var state in result.StateFolders)

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace SdTune.Options;
 
 /// <summary>The type a numeric option has where it is used, which bounds what it may hold.</summary>
-internal enum NumberType
+public enum NumberType
 {
     /// <summary>A 32-bit integer.</summary>
     Int32,
@@ -29,7 +29,7 @@ internal enum NumberType
 /// <param name="MinExclusive">Whether <paramref name="Min"/> itself is refused.</param>
 /// <param name="MaxExclusive">Whether <paramref name="Max"/> itself is refused.</param>
 /// <param name="MultipleOf">For integers: the value must be a multiple of this (1: any).</param>
-internal sealed record NumericRange(NumberType Type, double Min, double Max, bool MinExclusive = false, bool MaxExclusive = false, int MultipleOf = 1)
+public sealed record NumericRange(NumberType Type, double Min, double Max, bool MinExclusive = false, bool MaxExclusive = false, int MultipleOf = 1)
 {
     /// <summary>The largest finite float32, as a double.</summary>
     public const double Float32Max = float.MaxValue;

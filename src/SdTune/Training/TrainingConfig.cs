@@ -11,7 +11,7 @@ namespace SdTune.Training;
 /// </summary>
 public sealed record TrainingConfig
 {
-    /// <summary>The training method, <c>method</c>: "lora" (default) or "dreambooth".</summary>
+    /// <summary>The training method, <c>method</c>: "lora" (default), or another registered in <see cref="Methods.TrainingMethods"/>.</summary>
     public string Method { get; init; } = "lora";
 
     /// <summary>The base model (a single file or a diffusers folder), <c>pretrained_model</c>.</summary>
@@ -64,27 +64,6 @@ public sealed record TrainingConfig
 
     /// <summary>Caption file extension, <c>caption_extension</c> (folder datasets, and subsets of a dataset TOML that set none).</summary>
     public string CaptionExtension { get; init; } = ".caption";
-
-    /// <summary>LoRA rank, <c>network_dim</c>.</summary>
-    public int NetworkDim { get; init; } = 4;
-
-    /// <summary>LoRA alpha, <c>network_alpha</c>.</summary>
-    public double NetworkAlpha { get; init; } = 1.0;
-
-    /// <summary>Dropout on the LoRA rank activations, <c>network_dropout</c>.</summary>
-    public double NetworkDropout { get; init; }
-
-    /// <summary>Further network arguments "k=v" (conv_dim, conv_alpha, rank_dropout, module_dropout, algo, ...), <c>network_args</c>.</summary>
-    public IReadOnlyList<string> NetworkArgs { get; init; } = [];
-
-    /// <summary>Continue from this LoRA file, <c>network_weights</c>.</summary>
-    public string? NetworkWeights { get; init; }
-
-    /// <summary>Train the UNet part only, <c>network_train_unet_only</c>.</summary>
-    public bool NetworkTrainUnetOnly { get; init; }
-
-    /// <summary>Train the text-encoder part only, <c>network_train_text_encoder_only</c>.</summary>
-    public bool NetworkTrainTextEncoderOnly { get; init; }
 
     /// <summary>Base learning rate, <c>learning_rate</c>.</summary>
     public double LearningRate { get; init; } = 1e-4;
@@ -192,23 +171,21 @@ public sealed record TrainingConfig
     /// </summary>
     public bool? ReleaseFreedMemory { get; init; }
 
-    /// <summary>DreamBooth: also train the text encoder, <c>train_text_encoder</c>.</summary>
-    public bool TrainTextEncoder { get; init; }
-
-    /// <summary>
-    /// Stop training the text encoder after this point, <c>stop_text_encoder_training</c>: a value in (0, 1) is a fraction
-    /// of the total steps, a value of 1 or more a step count; null trains it to the end.
-    /// </summary>
-    public double? StopTextEncoderTraining { get; init; }
-
     /// <summary>Keep an exponential moving average of the trained weights and save it, <c>use_ema</c>.</summary>
     public bool UseEma { get; init; }
 
     /// <summary>EMA decay, <c>ema_decay</c>.</summary>
     public double EmaDecay { get; init; } = 0.9999;
 
-    /// <summary>DreamBooth output forms, <c>save_model_as</c>: "diffusers", "safetensors" (single file), or both comma-separated.</summary>
-    public string SaveModelAs { get; init; } = "diffusers";
+    /// <summary>The values of the keys the training methods declare (read them with <see cref="TrainingOption{T}.Value"/>).</summary>
+    public MethodOptionValues MethodOptions { get; init; } = MethodOptionValues.Empty;
+
+    /// <summary>This configuration with a method's key set.</summary>
+    public TrainingConfig With<T>(TrainingOption<T> option, T value)
+    {
+        ArgumentNullException.ThrowIfNull(option);
+        return option.Set(this, value);
+    }
 
     /// <summary>Reads a TOML configuration file; relative paths in it are resolved against its folder.</summary>
     /// <exception cref="TrainingConfigException">The file is not valid TOML, or a key is unknown or has the wrong type.</exception>

@@ -2,40 +2,8 @@ using SdTune.Options;
 
 namespace SdTune.Training;
 
-/// <summary>How a <see cref="TrainingConfig"/> key's value is written in TOML and held in the record.</summary>
-internal enum TrainingConfigKind
-{
-    Text,
-    Integer,
-    Long,
-    Real,
-    Flag,
-    TextList,
-    Precision,
-}
-
-/// <summary>
-/// One key of <see cref="TrainingConfig"/>: its TOML name and type, whether it may be unset, whether it is a path
-/// (resolved against the file's folder), the numeric range it accepts (checked in the precision the value is used in),
-/// and when it does not apply to a run (so the resolved configuration leaves it out).
-/// </summary>
-internal sealed record TrainingConfigKey(
-    string Name,
-    TrainingConfigKind Kind,
-    bool Nullable,
-    bool IsPath,
-    Func<TrainingConfig, object?> Get,
-    Func<TrainingConfig, object?, TrainingConfig> Set)
-{
-    /// <summary>The values a numeric key accepts; null for keys that are not numbers.</summary>
-    public NumericRange? Range { get; init; }
-
-    /// <summary>Why the key does not apply to a configuration ("applies to dreambooth"), or null when it does.</summary>
-    public Func<TrainingConfig, string?> NotUsed { get; init; } = _ => null;
-}
-
 /// <summary>The key table of <see cref="TrainingConfig"/>: reading, overrides, validation and writing share it.</summary>
-internal static class TrainingConfigKeys
+public static class TrainingConfigKeys
 {
     /// <summary>
     /// The training resolution's sides: 8 (one latent pixel at the VAE's factor of 8) to 8192, eight times SDXL's 1024,
@@ -55,57 +23,47 @@ internal static class TrainingConfigKeys
     /// </summary>
     public static readonly NumericRange Rank = NumericRange.Count(100_000);
 
-    /// <summary>stop_text_encoder_training: a fraction of the run below 1, or a step count up to max_train_steps' limit.</summary>
-    public static readonly NumericRange StopTextEncoder = new(NumberType.Float64, 0, int.MaxValue, MinExclusive: true);
 
-    private static readonly Func<TrainingConfig, string?> Lora = c => c.Method == "lora" ? null : "applies to lora";
-    private static readonly Func<TrainingConfig, string?> DreamBooth = c => c.Method == "dreambooth" ? null : "applies to dreambooth";
     private static readonly Func<TrainingConfig, string?> InstanceLayout = c => c.InstanceDataDir is not null ? null : "applies to instance_data_dir datasets";
     private static readonly Func<TrainingConfig, string?> PriorPreservation = c => c.InstanceDataDir is not null && c.WithPriorPreservation ? null : "needs with_prior_preservation";
 
-    public static readonly TrainingConfigKey[] All =
+    /// <summary>The trainer's own keys, in table order (the methods' keys follow them in <see cref="All"/>).</summary>
+    public static readonly IReadOnlyList<TrainingConfigKey> Common =
     [
         new("method", TrainingConfigKind.Text, false, false, c => c.Method, (c, v) => c with { Method = (string)v! }),
-        new("pretrained_model", TrainingConfigKind.Text, true, true, c => c.PretrainedModel, (c, v) => c with { PretrainedModel = (string?)v }),
-        new("output_dir", TrainingConfigKind.Text, true, true, c => c.OutputDir, (c, v) => c with { OutputDir = (string?)v }),
-        new("output_name", TrainingConfigKind.Text, false, false, c => c.OutputName, (c, v) => c with { OutputName = (string)v! }),
-        new("dataset_config", TrainingConfigKind.Text, true, true, c => c.DatasetConfig, (c, v) => c with { DatasetConfig = (string?)v }),
-        new("train_data_dir", TrainingConfigKind.Text, true, true, c => c.TrainDataDir, (c, v) => c with { TrainDataDir = (string?)v }),
-        new("reg_data_dir", TrainingConfigKind.Text, true, true, c => c.RegDataDir, (c, v) => c with { RegDataDir = (string?)v }),
-        new("instance_data_dir", TrainingConfigKind.Text, true, true, c => c.InstanceDataDir, (c, v) => c with { InstanceDataDir = (string?)v }),
-        new("instance_prompt", TrainingConfigKind.Text, true, false, c => c.InstancePrompt, (c, v) => c with { InstancePrompt = (string?)v }) { NotUsed = InstanceLayout },
-        new("class_data_dir", TrainingConfigKind.Text, true, true, c => c.ClassDataDir, (c, v) => c with { ClassDataDir = (string?)v }) { NotUsed = PriorPreservation },
-        new("class_prompt", TrainingConfigKind.Text, true, false, c => c.ClassPrompt, (c, v) => c with { ClassPrompt = (string?)v }) { NotUsed = PriorPreservation },
+        new("pretrained_model", TrainingConfigKind.Text, true, true, c => c.PretrainedModel, (c, v) => c with { PretrainedModel = (string?)v }) { Flag = "--model", Help = "Base model: diffusers folder or single-file checkpoint." },
+        new("output_dir", TrainingConfigKind.Text, true, true, c => c.OutputDir, (c, v) => c with { OutputDir = (string?)v }) { Flag = "--output-dir", Help = "Where outputs, states and samples go." },
+        new("output_name", TrainingConfigKind.Text, false, false, c => c.OutputName, (c, v) => c with { OutputName = (string)v! }) { Flag = "--output-name", Help = "Base name of the outputs." },
+        new("dataset_config", TrainingConfigKind.Text, true, true, c => c.DatasetConfig, (c, v) => c with { DatasetConfig = (string?)v }) { Flag = "--dataset-config", Help = "A kohya dataset TOML instead of the folders." },
+        new("train_data_dir", TrainingConfigKind.Text, true, true, c => c.TrainDataDir, (c, v) => c with { TrainDataDir = (string?)v }) { Flag = "--train-data-dir", Help = "Training images in N_concept folders (kohya layout)." },
+        new("reg_data_dir", TrainingConfigKind.Text, true, true, c => c.RegDataDir, (c, v) => c with { RegDataDir = (string?)v }) { Flag = "--reg-data-dir", Help = "Regularisation (class) images in N_concept folders." },
+        new("instance_data_dir", TrainingConfigKind.Text, true, true, c => c.InstanceDataDir, (c, v) => c with { InstanceDataDir = (string?)v }) { Flag = "--instance-data-dir", Help = "The subject's images (diffusers DreamBooth layout)." },
+        new("instance_prompt", TrainingConfigKind.Text, true, false, c => c.InstancePrompt, (c, v) => c with { InstancePrompt = (string?)v }) { NotUsed = InstanceLayout, Flag = "--instance-prompt", Help = "Prompt of the subject, e.g. \"a photo of sks dog\"." },
+        new("class_data_dir", TrainingConfigKind.Text, true, true, c => c.ClassDataDir, (c, v) => c with { ClassDataDir = (string?)v }) { NotUsed = PriorPreservation, Flag = "--class-data-dir", Help = "Class images (generated with the base model when too few)." },
+        new("class_prompt", TrainingConfigKind.Text, true, false, c => c.ClassPrompt, (c, v) => c with { ClassPrompt = (string?)v }) { NotUsed = PriorPreservation, Flag = "--class-prompt", Help = "Prompt of the class, e.g. \"a photo of dog\"." },
         new("with_prior_preservation", TrainingConfigKind.Flag, false, false, c => c.WithPriorPreservation, (c, v) => c with { WithPriorPreservation = (bool)v! }) { NotUsed = InstanceLayout },
-        new("num_class_images", TrainingConfigKind.Integer, false, false, c => c.NumClassImages, (c, v) => c with { NumClassImages = (int)v! }) { Range = NumericRange.Count(), NotUsed = PriorPreservation },
-        new("resolution", TrainingConfigKind.Text, true, false, c => c.Resolution, (c, v) => c with { Resolution = (string?)v }),
-        new("train_batch_size", TrainingConfigKind.Integer, false, false, c => c.TrainBatchSize, (c, v) => c with { TrainBatchSize = (int)v! }) { Range = BatchCount },
+        new("num_class_images", TrainingConfigKind.Integer, false, false, c => c.NumClassImages, (c, v) => c with { NumClassImages = (int)v! }) { Range = NumericRange.Count(), NotUsed = PriorPreservation, Flag = "--num-class-images", Help = "Class images wanted for prior preservation." },
+        new("resolution", TrainingConfigKind.Text, true, false, c => c.Resolution, (c, v) => c with { Resolution = (string?)v }) { Flag = "--resolution", Help = "Training resolution (e.g. 512 or 512,768)." },
+        new("train_batch_size", TrainingConfigKind.Integer, false, false, c => c.TrainBatchSize, (c, v) => c with { TrainBatchSize = (int)v! }) { Range = BatchCount, Flag = "--batch-size", Help = "Batch size." },
         new("center_crop", TrainingConfigKind.Flag, false, false, c => c.CenterCrop, (c, v) => c with { CenterCrop = (bool)v! }) { NotUsed = InstanceLayout },
         new("caption_extension", TrainingConfigKind.Text, false, false, c => c.CaptionExtension, (c, v) => c with { CaptionExtension = (string)v! })
         {
             NotUsed = c => c.InstanceDataDir is null ? null : "instance_data_dir datasets are captioned by instance_prompt and class_prompt",
         },
-        new("network_dim", TrainingConfigKind.Integer, false, false, c => c.NetworkDim, (c, v) => c with { NetworkDim = (int)v! }) { Range = Rank, NotUsed = Lora },
-        new("network_alpha", TrainingConfigKind.Real, false, false, c => c.NetworkAlpha, (c, v) => c with { NetworkAlpha = (double)v! }) { Range = NumericRange.PositiveFloat32, NotUsed = Lora },
-        new("network_dropout", TrainingConfigKind.Real, false, false, c => c.NetworkDropout, (c, v) => c with { NetworkDropout = (double)v! }) { Range = NumericRange.DropoutRate, NotUsed = Lora },
-        new("network_args", TrainingConfigKind.TextList, false, false, c => c.NetworkArgs, (c, v) => c with { NetworkArgs = (IReadOnlyList<string>)v! }) { NotUsed = Lora },
-        new("network_weights", TrainingConfigKind.Text, true, true, c => c.NetworkWeights, (c, v) => c with { NetworkWeights = (string?)v }) { NotUsed = Lora },
-        new("network_train_unet_only", TrainingConfigKind.Flag, false, false, c => c.NetworkTrainUnetOnly, (c, v) => c with { NetworkTrainUnetOnly = (bool)v! }) { NotUsed = Lora },
-        new("network_train_text_encoder_only", TrainingConfigKind.Flag, false, false, c => c.NetworkTrainTextEncoderOnly, (c, v) => c with { NetworkTrainTextEncoderOnly = (bool)v! }) { NotUsed = Lora },
-        new("learning_rate", TrainingConfigKind.Real, false, false, c => c.LearningRate, (c, v) => c with { LearningRate = (double)v! }) { Range = NumericRange.NonNegativeFloat32 },
+        new("learning_rate", TrainingConfigKind.Real, false, false, c => c.LearningRate, (c, v) => c with { LearningRate = (double)v! }) { Range = NumericRange.NonNegativeFloat32, Flag = "--learning-rate", Help = "Learning rate." },
         new("unet_lr", TrainingConfigKind.Real, true, false, c => c.UnetLr, (c, v) => c with { UnetLr = (double?)v })
         {
             Range = NumericRange.NonNegativeFloat32,
-            NotUsed = c => c.Method == "lora" && c.NetworkTrainTextEncoderOnly ? "network_train_text_encoder_only trains no UNet module" : null,
+            NotUsed = c => Trains(c).Unet ? null : "this run trains no UNet weights",
         },
         new("text_encoder_lr", TrainingConfigKind.Real, true, false, c => c.TextEncoderLr, (c, v) => c with { TextEncoderLr = (double?)v })
         {
             Range = NumericRange.NonNegativeFloat32,
-            NotUsed = c => TrainsTextEncoder(c) ? null : "the text encoder is not trained",
+            NotUsed = c => Trains(c).TextEncoder ? null : "the text encoder is not trained",
         },
-        new("optimizer_type", TrainingConfigKind.Text, false, false, c => c.OptimizerType, (c, v) => c with { OptimizerType = (string)v! }),
+        new("optimizer_type", TrainingConfigKind.Text, false, false, c => c.OptimizerType, (c, v) => c with { OptimizerType = (string)v! }) { Flag = "--optimizer", Help = "AdamW, Prodigy, Adafactor or Lion." },
         new("optimizer_args", TrainingConfigKind.TextList, false, false, c => c.OptimizerArgs, (c, v) => c with { OptimizerArgs = (IReadOnlyList<string>)v! }),
-        new("lr_scheduler", TrainingConfigKind.Text, false, false, c => c.LrScheduler, (c, v) => c with { LrScheduler = (string)v! }),
+        new("lr_scheduler", TrainingConfigKind.Text, false, false, c => c.LrScheduler, (c, v) => c with { LrScheduler = (string)v! }) { Flag = "--lr-scheduler", Help = "constant, constant_with_warmup, linear, cosine, cosine_with_restarts, polynomial." },
         new("lr_warmup_steps", TrainingConfigKind.Text, false, false, c => c.LrWarmupSteps, (c, v) => c with { LrWarmupSteps = (string)v! })
         {
             NotUsed = c => Schedule(c) == "constant" ? "the constant schedule has no warm-up (use constant_with_warmup)" : null,
@@ -120,7 +78,7 @@ internal static class TrainingConfigKeys
             Range = NumericRange.PositiveFloat64,
             NotUsed = c => Schedule(c) == "polynomial" ? null : "applies to the polynomial schedule",
         },
-        new("max_train_steps", TrainingConfigKind.Integer, true, false, c => c.MaxTrainSteps, (c, v) => c with { MaxTrainSteps = (int?)v }) { Range = NumericRange.Count() },
+        new("max_train_steps", TrainingConfigKind.Integer, true, false, c => c.MaxTrainSteps, (c, v) => c with { MaxTrainSteps = (int?)v }) { Range = NumericRange.Count(), Flag = "--max-train-steps", Help = "Steps to train." },
         new("max_train_epochs", TrainingConfigKind.Integer, true, false, c => c.MaxTrainEpochs, (c, v) => c with { MaxTrainEpochs = (int?)v })
         {
             Range = NumericRange.Count(),
@@ -128,39 +86,40 @@ internal static class TrainingConfigKeys
         },
         new("gradient_accumulation_steps", TrainingConfigKind.Integer, false, false, c => c.GradientAccumulationSteps, (c, v) => c with { GradientAccumulationSteps = (int)v! }) { Range = BatchCount },
         new("max_grad_norm", TrainingConfigKind.Real, false, false, c => c.MaxGradNorm, (c, v) => c with { MaxGradNorm = (double)v! }) { Range = NumericRange.NonNegativeFloat32 },
-        new("mixed_precision", TrainingConfigKind.Precision, false, false, c => c.MixedPrecision, (c, v) => c with { MixedPrecision = (MixedPrecision)v! }),
+        new("mixed_precision", TrainingConfigKind.Precision, false, false, c => c.MixedPrecision, (c, v) => c with { MixedPrecision = (MixedPrecision)v! }) { Flag = "--mixed-precision", Help = "no, bf16 or fp16 (frozen weights in that type)." },
         new("save_precision", TrainingConfigKind.Text, true, false, c => c.SavePrecision, (c, v) => c with { SavePrecision = (string?)v }),
-        new("seed", TrainingConfigKind.Long, false, false, c => c.Seed, (c, v) => c with { Seed = (long)v! }),
+        new("seed", TrainingConfigKind.Long, false, false, c => c.Seed, (c, v) => c with { Seed = (long)v! }) { Flag = "--seed", Help = "Seed (CPU runs are reproducible)." },
         new("noise_offset", TrainingConfigKind.Real, false, false, c => c.NoiseOffset, (c, v) => c with { NoiseOffset = (double)v! }) { Range = NumericRange.NonNegativeFloat32 },
         new("min_snr_gamma", TrainingConfigKind.Real, true, false, c => c.MinSnrGamma, (c, v) => c with { MinSnrGamma = (double?)v }) { Range = NumericRange.PositiveFloat32 },
         new("v_parameterization", TrainingConfigKind.Flag, true, false, c => c.VParameterization, (c, v) => c with { VParameterization = (bool?)v }),
         new("prior_loss_weight", TrainingConfigKind.Real, false, false, c => c.PriorLossWeight, (c, v) => c with { PriorLossWeight = (double)v! })
         {
+            Flag = "--prior-loss-weight", Help = "Weight of the prior-preservation loss.",
             Range = NumericRange.NonNegativeFloat32,
             NotUsed = c => c.InstanceDataDir is not null ? PriorPreservation(c) : c.TrainDataDir is not null && c.RegDataDir is null ? "there is no reg_data_dir" : null,
         },
         new("clip_skip", TrainingConfigKind.Integer, true, false, c => c.ClipSkip, (c, v) => c with { ClipSkip = (int?)v }) { Range = NumericRange.Count() },
-        new("save_every_n_steps", TrainingConfigKind.Integer, true, false, c => c.SaveEveryNSteps, (c, v) => c with { SaveEveryNSteps = (int?)v }) { Range = NumericRange.Count() },
+        new("save_every_n_steps", TrainingConfigKind.Integer, true, false, c => c.SaveEveryNSteps, (c, v) => c with { SaveEveryNSteps = (int?)v }) { Range = NumericRange.Count(), Flag = "--save-every-n-steps", Help = "Save every N steps." },
         new("save_every_n_epochs", TrainingConfigKind.Integer, true, false, c => c.SaveEveryNEpochs, (c, v) => c with { SaveEveryNEpochs = (int?)v }) { Range = NumericRange.Count() },
         new("save_state", TrainingConfigKind.Flag, false, false, c => c.SaveState, (c, v) => c with { SaveState = (bool)v! }),
         new("resume", TrainingConfigKind.Text, true, true, c => c.Resume, (c, v) => c with { Resume = (string?)v }),
         new("sample_every_n_steps", TrainingConfigKind.Integer, true, false, c => c.SampleEveryNSteps, (c, v) => c with { SampleEveryNSteps = (int?)v })
         {
+            Flag = "--sample-every-n-steps", Help = "Sample every N steps.",
             Range = NumericRange.Count(),
             NotUsed = c => c.SampleEveryNEpochs is null ? null : "sample_every_n_epochs takes precedence",
         },
         new("sample_every_n_epochs", TrainingConfigKind.Integer, true, false, c => c.SampleEveryNEpochs, (c, v) => c with { SampleEveryNEpochs = (int?)v }) { Range = NumericRange.Count() },
         new("sample_prompts", TrainingConfigKind.Text, true, true, c => c.SamplePrompts, (c, v) => c with { SamplePrompts = (string?)v })
         {
+            Flag = "--sample-prompts", Help = "Prompts file for sample images (--n --w --h --s --l --d options per line).",
             NotUsed = c => c.SampleEveryNSteps is null && c.SampleEveryNEpochs is null ? "no sample_every_n_steps or sample_every_n_epochs" : null,
         },
         new("logging_dir", TrainingConfigKind.Text, true, true, c => c.LoggingDir, (c, v) => c with { LoggingDir = (string?)v }),
         new("cache_latents", TrainingConfigKind.Flag, false, false, c => c.CacheLatents, (c, v) => c with { CacheLatents = (bool)v! }),
         new("cache_text_encoder_outputs", TrainingConfigKind.Flag, false, false, c => c.CacheTextEncoderOutputs, (c, v) => c with { CacheTextEncoderOutputs = (bool)v! })
         {
-            NotUsed = c => TrainsTextEncoder(c) && !(c.Method == "dreambooth" && c.StopTextEncoderTraining is not null)
-                ? "the text encoder is trained for the whole run"
-                : null,
+            NotUsed = c => Trains(c).TextEncoderToTheEnd ? "the text encoder is trained for the whole run" : null,
         },
         new("cache_latents_to_disk", TrainingConfigKind.Flag, false, false, c => c.CacheLatentsToDisk, (c, v) => c with { CacheLatentsToDisk = (bool)v! })
         {
@@ -168,28 +127,22 @@ internal static class TrainingConfigKeys
         },
         new("gradient_checkpointing", TrainingConfigKind.Flag, false, false, c => c.GradientCheckpointing, (c, v) => c with { GradientCheckpointing = (bool)v! }),
         new("release_freed_memory", TrainingConfigKind.Flag, true, false, c => c.ReleaseFreedMemory, (c, v) => c with { ReleaseFreedMemory = (bool?)v }),
-        new("train_text_encoder", TrainingConfigKind.Flag, false, false, c => c.TrainTextEncoder, (c, v) => c with { TrainTextEncoder = (bool)v! })
-        {
-            NotUsed = c => c.Method == "dreambooth" ? null : "applies to dreambooth; a LoRA trains the text encoder unless network_train_unet_only",
-        },
-        new("stop_text_encoder_training", TrainingConfigKind.Real, true, false, c => c.StopTextEncoderTraining, (c, v) => c with { StopTextEncoderTraining = (double?)v })
-        {
-            Range = StopTextEncoder,
-            NotUsed = c => c.Method == "dreambooth" && c.TrainTextEncoder ? null : "applies to dreambooth with train_text_encoder",
-        },
         new("use_ema", TrainingConfigKind.Flag, false, false, c => c.UseEma, (c, v) => c with { UseEma = (bool)v! }),
         new("ema_decay", TrainingConfigKind.Real, false, false, c => c.EmaDecay, (c, v) => c with { EmaDecay = (double)v! })
         {
             Range = NumericRange.Probability,
             NotUsed = c => c.UseEma ? null : "needs use_ema",
         },
-        new("save_model_as", TrainingConfigKind.Text, false, false, c => c.SaveModelAs, (c, v) => c with { SaveModelAs = (string)v! }) { NotUsed = DreamBooth },
     ];
 
-    public static readonly Dictionary<string, TrainingConfigKey> ByName = All.ToDictionary(k => k.Name, StringComparer.Ordinal);
+    /// <summary>Every key: the trainer's, then those of every registered method.</summary>
+    public static IReadOnlyList<TrainingConfigKey> All => Methods.TrainingMethods.Keys;
 
-    /// <summary>Whether the run trains a text encoder at all.</summary>
-    private static bool TrainsTextEncoder(TrainingConfig c) => c.Method == "lora" ? !c.NetworkTrainUnetOnly : c.TrainTextEncoder;
+    /// <summary>Every key by name.</summary>
+    public static IReadOnlyDictionary<string, TrainingConfigKey> ByName => Methods.TrainingMethods.KeysByName;
+
+    /// <summary>What the configured method trains; everything for an unknown method (validation reports it).</summary>
+    private static TrainedParts Trains(TrainingConfig c) => Methods.TrainingMethods.Find(c.Method)?.Trains(c) ?? new TrainedParts(true, true, true);
 
     private static string Schedule(TrainingConfig c) => c.LrScheduler.Trim().Replace('-', '_').ToLowerInvariant();
 }

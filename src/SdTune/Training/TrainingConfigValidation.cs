@@ -14,13 +14,23 @@ internal static class TrainingConfigValidation
         ArgumentNullException.ThrowIfNull(c);
         foreach (var key in TrainingConfigKeys.All)
         {
-            if (key.Range is { } range && key.Get(c) is { } value && range.Problem(System.Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture)) is { } problem)
+            if (key.Get(c) is not { } value)
+            {
+                continue;
+            }
+
+            if (key.Range is { } range && range.Problem(System.Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture)) is { } problem)
             {
                 throw new TrainingConfigException(key.Name, problem);
             }
+
+            if (key.Check(value) is { } wrong)
+            {
+                throw new TrainingConfigException(key.Name, wrong);
+            }
         }
 
-        Require(TrainingMethods.Names.Contains(c.Method), "method", $"unknown method \"{c.Method}\"; use {string.Join(" or ", TrainingMethods.Names.Select(m => $"\"{m}\""))}.");
+        var method = TrainingMethods.Get(c.Method);
         Require(!string.IsNullOrWhiteSpace(c.PretrainedModel), "pretrained_model", "is required (a model file or diffusers folder).");
         Require(!string.IsNullOrWhiteSpace(c.OutputDir), "output_dir", "is required.");
         Require(!string.IsNullOrWhiteSpace(c.OutputName) && c.OutputName.IndexOfAny(Path.GetInvalidFileNameChars()) < 0 && c.OutputName is not ("." or ".."),
@@ -46,17 +56,6 @@ internal static class TrainingConfigValidation
         }
 
         _ = c.ResolutionSize;
-        Require(!(c.NetworkTrainUnetOnly && c.NetworkTrainTextEncoderOnly), "network_train_unet_only", "cannot be combined with network_train_text_encoder_only.");
-        foreach (var arg in c.NetworkArgs)
-        {
-            Require(arg.Contains('=', StringComparison.Ordinal), "network_args", $"\"{arg}\" is not key=value.");
-        }
-
-        if (c.Method == "lora")
-        {
-            _ = LoraMethod.NetworkOptionsOf(c);
-        }
-
         foreach (var arg in c.OptimizerArgs)
         {
             Require(arg.Contains('=', StringComparison.Ordinal), "optimizer_args", $"\"{arg}\" is not key=value.");
@@ -79,8 +78,7 @@ internal static class TrainingConfigValidation
         Require(c.MaxTrainSteps is not null || c.MaxTrainEpochs is not null, "max_train_steps", "set max_train_steps or max_train_epochs.");
         Require(c.SavePrecision is null or "float" or "fp32" or "fp16" or "bf16", "save_precision", $"\"{c.SavePrecision}\" is not one of float, fp16, bf16.");
         Require((c.SampleEveryNSteps is null && c.SampleEveryNEpochs is null) || c.SamplePrompts is not null, "sample_prompts", "is required when sampling every N steps or epochs.");
-        var forms = c.SaveModelAs.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        Require(forms.Length > 0 && forms.All(f => f is "diffusers" or "safetensors"), "save_model_as", $"\"{c.SaveModelAs}\": use diffusers, safetensors, or both comma-separated.");
+        method.Validate(c);
     }
 
     private static void Require(bool condition, string key, string message)

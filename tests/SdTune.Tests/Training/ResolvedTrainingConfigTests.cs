@@ -1,5 +1,6 @@
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Training;
+using SdTune.Training.Methods;
 using SdTune.Training.Data;
 
 namespace SdTune.Tests.Training;
@@ -14,9 +15,8 @@ public sealed class ResolvedTrainingConfigTests
             OutputDir = Path.Combine(root, "out"),
             OutputName = "circle",
             DatasetConfig = TrainingTestKit.CaptionedDatasetToml(root, datasetKeys),
-            NetworkDim = 2,
             MaxTrainSteps = 1,
-        }.WithOverrides(overrides);
+        }.With(LoraMethod.NetworkDim, 2).WithOverrides(overrides);
 
     private static IReadOnlyList<string> Settings(string toml) =>
         [.. toml.Split('\n').Where(line => line.Length > 0 && !line.StartsWith('#'))];
@@ -79,7 +79,7 @@ public sealed class ResolvedTrainingConfigTests
         Assert.Contains("# num_class_images = 200  (needs with_prior_preservation)", toml, StringComparison.Ordinal);
         Assert.Contains("network_dim = 2", settings);
 
-        var dreambooth = TrainingTestKit.DreamBoothConfig(dir.Path) with { NetworkDim = 8 };
+        var dreambooth = TrainingTestKit.DreamBoothConfig(dir.Path).With(LoraMethod.NetworkDim, 8);
         var dreamboothSettings = Settings(dreambooth.Resolve(model).ToToml());
         Assert.DoesNotContain(dreamboothSettings, line => line.StartsWith("network_", StringComparison.Ordinal));
         Assert.DoesNotContain(dreamboothSettings, line => line.StartsWith("caption_extension", StringComparison.Ordinal));

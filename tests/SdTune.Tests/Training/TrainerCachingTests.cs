@@ -1,4 +1,5 @@
 using SdTune.Training;
+using SdTune.Training.Methods;
 
 namespace SdTune.Tests.Training;
 
@@ -67,10 +68,9 @@ public class TrainerCachingTests
         using var dir = TestPaths.NewTempDir();
         IReadOnlyList<double> Train(string name, bool cache)
         {
-            var config = TrainingTestKit.LoraConfig(dir.Path, steps: 3) with
+            var config = TrainingTestKit.LoraConfig(dir.Path, steps: 3).With(LoraMethod.NetworkTrainUnetOnly, true) with
             {
                 OutputDir = Path.Combine(dir.Path, name),
-                NetworkTrainUnetOnly = true,
                 CacheTextEncoderOutputs = cache,
             };
             using var model = TrainingTestKit.TinyModel();

@@ -1,6 +1,7 @@
 using SdTune.Adapters;
 using SdTune.Adapters.Formats;
 using SdTune.Training;
+using SdTune.Training.Methods;
 using static TorchSharp.torch;
 
 namespace SdTune.Tests.Training;
@@ -57,7 +58,7 @@ public sealed class TrainerOptionsTests
     public void Epoch_saves_use_kohya_names_and_cancellation_leaves_a_resumable_state()
     {
         using var dir = TestPaths.NewTempDir();
-        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 6) with { SaveEveryNEpochs = 1, SaveState = true, NetworkDim = 2 };
+        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 6).With(LoraMethod.NetworkDim, 2) with { SaveEveryNEpochs = 1, SaveState = true };
         using var model = TrainingTestKit.TinyModel();
         using var cancel = new CancellationTokenSource();
         var services = new TrainerServices { Model = model, Progress = new Stop(p => { if (p.Step == 5) { cancel.Cancel(); } }) };

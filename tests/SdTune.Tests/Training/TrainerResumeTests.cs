@@ -1,5 +1,6 @@
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Training;
+using SdTune.Training.Methods;
 using static TorchSharp.torch;
 
 namespace SdTune.Tests.Training;
@@ -11,13 +12,13 @@ public sealed class TrainerResumeTests
     public void Lora_with_gradient_accumulation_and_dropout_resumes_bit_identically()
     {
         using var dir = TestPaths.NewTempDir();
-        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 6) with
+        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 6)
+            .With(LoraMethod.NetworkDropout, 0.1)
+            .With(LoraMethod.NetworkArgs, ["rank_dropout=0.1", "conv_dim=2", "conv_alpha=1"]) with
         {
             GradientAccumulationSteps = 2,
             SaveEveryNSteps = 3,
             SaveState = true,
-            NetworkDropout = 0.1,
-            NetworkArgs = ["rank_dropout=0.1", "conv_dim=2", "conv_alpha=1"],
             NoiseOffset = 0.05,
             MinSnrGamma = 5,
             LrScheduler = "cosine",
@@ -50,14 +51,14 @@ public sealed class TrainerResumeTests
     public void DreamBooth_with_prior_preservation_and_text_encoder_resumes_bit_identically()
     {
         using var dir = TestPaths.NewTempDir();
-        var config = TrainingTestKit.DreamBoothConfig(dir.Path, steps: 6) with
+        var config = TrainingTestKit.DreamBoothConfig(dir.Path, steps: 6)
+            .With(DreamBoothMethod.TrainTextEncoder, true)
+            .With(DreamBoothMethod.StopTextEncoderTraining, 0.5)
+            .With(DreamBoothMethod.SaveModelAs, "diffusers") with
         {
             SaveEveryNSteps = 3,
             SaveState = true,
-            TrainTextEncoder = true,
-            StopTextEncoderTraining = 0.5,
             TextEncoderLr = 5e-5,
-            SaveModelAs = "diffusers",
         };
 
         Dictionary<string, Tensor> straight;

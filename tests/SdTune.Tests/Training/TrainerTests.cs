@@ -3,6 +3,7 @@ using SdTune.Adapters.Formats;
 using SdTune.Models;
 using SdTune.Tests.Checkpoints.Formats;
 using SdTune.Training;
+using SdTune.Training.Methods;
 using SdTune.Training.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,7 +23,6 @@ public sealed class TrainerTests
             ClassPrompt = null,
             LearningRate = 2e-3,
             TrainBatchSize = 2,
-            SaveModelAs = "diffusers",
         };
         using var model = TrainingTestKit.TinyModel();
         var result = new Trainer(config, new TrainerServices { Model = model }).Run();
@@ -35,7 +35,7 @@ public sealed class TrainerTests
     public void Lora_output_loads_back_with_the_run_metadata_and_continues_training_from_it()
     {
         using var dir = TestPaths.NewTempDir();
-        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 6) with { LearningRate = 5e-2, NetworkArgs = ["conv_dim=4", "conv_alpha=4"] };
+        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 6).With(LoraMethod.NetworkArgs, ["conv_dim=4", "conv_alpha=4"]) with { LearningRate = 5e-2 };
         using var model = TrainingTestKit.TinyModel();
         var result = new Trainer(config, new TrainerServices { Model = model }).Run();
         Assert.Equal(6, result.LossHistory.Count);
@@ -69,7 +69,7 @@ public sealed class TrainerTests
         var resumed = new SdTune.Training.Methods.LoraMethod();
         var groups = resumed.Prepare(new TrainingContext
         {
-            Config = config with { NetworkWeights = path },
+            Config = config.With(LoraMethod.NetworkWeights, path),
             Model = fresh,
             WeightDType = ScalarType.Float32,
             PredictionType = SdTune.Schedulers.PredictionType.Epsilon,
@@ -99,7 +99,7 @@ public sealed class TrainerTests
         using var method = new SdTune.Training.Methods.LoraMethod();
         method.Prepare(new TrainingContext
         {
-            Config = TrainingTestKit.LoraConfig(dir.Path) with { NetworkArgs = ["conv_dim=2"] },
+            Config = TrainingTestKit.LoraConfig(dir.Path).With(LoraMethod.NetworkArgs, ["conv_dim=2"]),
             Model = model,
             WeightDType = ScalarType.Float32,
             PredictionType = SdTune.Schedulers.PredictionType.Epsilon,
@@ -163,7 +163,7 @@ public sealed class TrainerTests
     public void DreamBooth_writes_a_single_file_checkpoint_when_asked()
     {
         using var dir = TestPaths.NewTempDir();
-        var config = TrainingTestKit.DreamBoothConfig(dir.Path, steps: 1) with { SaveModelAs = "safetensors", SavePrecision = "fp16" };
+        var config = TrainingTestKit.DreamBoothConfig(dir.Path, steps: 1).With(DreamBoothMethod.SaveModelAs, "safetensors") with { SavePrecision = "fp16" };
         using var model = TrainingTestKit.TinyModel();
         var result = new Trainer(config, new TrainerServices { Model = model }).Run();
         var file = Assert.Single(result.Outputs);
@@ -178,7 +178,7 @@ public sealed class TrainerTests
     public void DreamBooth_generates_missing_class_images_through_the_generator_or_asks_for_them()
     {
         using var dir = TestPaths.NewTempDir();
-        var config = TrainingTestKit.DreamBoothConfig(dir.Path, steps: 1) with { NumClassImages = 4, SaveModelAs = "diffusers" };
+        var config = TrainingTestKit.DreamBoothConfig(dir.Path, steps: 1).With(DreamBoothMethod.SaveModelAs, "diffusers") with { NumClassImages = 4 };
         using var model = TrainingTestKit.TinyModel();
         var error = Assert.Throws<TrainingConfigException>(() => new Trainer(config, new TrainerServices { Model = model }).Run());
         Assert.Equal("class_data_dir", error.Key);

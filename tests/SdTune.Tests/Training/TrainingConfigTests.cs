@@ -1,4 +1,5 @@
 using SdTune.Training;
+using SdTune.Training.Methods;
 using SdTune.Training.Optimization;
 
 namespace SdTune.Tests.Training;
@@ -41,9 +42,9 @@ public sealed class TrainingConfigTests
         Assert.Equal(Path.Combine(dir.Path, "models", "base.safetensors"), config.PretrainedModel);
         Assert.Equal(Path.Combine(dir.Path, "out"), config.OutputDir);
         Assert.Equal(new SdTune.Training.Data.PixelSize(512, 768), config.ResolutionSize);
-        Assert.Equal(16, config.NetworkDim);
-        Assert.Equal(8.0, config.NetworkAlpha);
-        Assert.Equal(["conv_dim=4", "conv_alpha=1"], config.NetworkArgs);
+        Assert.Equal(16, LoraMethod.NetworkDim.Value(config));
+        Assert.Equal(8.0, LoraMethod.NetworkAlpha.Value(config));
+        Assert.Equal(["conv_dim=4", "conv_alpha=1"], LoraMethod.NetworkArgs.Value(config));
         Assert.Equal(MixedPrecision.BFloat16, config.MixedPrecision);
         Assert.Equal(5.0, config.MinSnrGamma);
         config.Validate();
@@ -56,7 +57,7 @@ public sealed class TrainingConfigTests
         Assert.Equal(3e-4, config.LearningRate);
         Assert.Equal("other", config.OutputName);
         Assert.True(config.SaveState);
-        Assert.Equal(["conv_dim=8"], config.NetworkArgs);
+        Assert.Equal(["conv_dim=8"], LoraMethod.NetworkArgs.Value(config));
         Assert.Equal(2, config.ClipSkip);
         Assert.Equal("2024-01-01", config.WithOverrides(["output_name=2024-01-01"]).OutputName);
         Assert.Equal("quoted name", config.WithOverrides(["output_name=\"quoted name\""]).OutputName);
@@ -149,13 +150,13 @@ public sealed class TrainingConfigTests
     public void The_trainer_writes_the_resolved_configuration_into_the_output_folder()
     {
         using var dir = TestPaths.NewTempDir();
-        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 1) with { NetworkDim = 2, Resolution = null, NumClassImages = 7 };
+        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 1).With(LoraMethod.NetworkDim, 2) with { Resolution = null, NumClassImages = 7 };
         using var model = TrainingTestKit.TinyModel();
         new Trainer(config, new TrainerServices { Model = model }).Run();
         var written = File.ReadAllText(Path.Combine(config.OutputDir!, "config.resolved.toml"));
         Assert.Equal(config.Resolve(model).ToToml(), written);
         var back = TrainingConfig.Parse(written);
-        Assert.Equal(2, back.NetworkDim);
+        Assert.Equal(2, LoraMethod.NetworkDim.Value(back));
         Assert.Equal(TrainingTestKit.FixtureModelSize().ToString(System.Globalization.CultureInfo.InvariantCulture), back.Resolution);
         Assert.Equal(100, back.NumClassImages);
         Assert.Contains("# num_class_images = 7  (needs with_prior_preservation)", written, StringComparison.Ordinal);

@@ -8,6 +8,7 @@ using SdTune.Tests.Checkpoints.Formats;
 using SdTune.Tests.Training.Data;
 using SdTune.Text;
 using SdTune.Training;
+using SdTune.Training.Methods;
 using SkiaSharp;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -118,7 +119,7 @@ internal static class TrainingTestKit
     }
 
     /// <summary>A LoRA configuration on the folder convention: train_data_dir/2_toy with 4 images.</summary>
-    public static TrainingConfig LoraConfig(string root, int steps = 4) => new()
+    public static TrainingConfig LoraConfig(string root, int steps = 4) => new TrainingConfig
     {
         Method = "lora",
         PretrainedModel = "tiny-model",
@@ -127,12 +128,10 @@ internal static class TrainingTestKit
         TrainDataDir = Path.GetDirectoryName(Images(Path.Combine(root, "train", "2_toy"), 4, "a toy"))!,
         Resolution = "32",
         TrainBatchSize = 2,
-        NetworkDim = 4,
-        NetworkAlpha = 4,
         LearningRate = 1e-2,
         MaxTrainSteps = steps,
         Seed = 1234,
-    };
+    }.With(LoraMethod.NetworkDim, 4).With(LoraMethod.NetworkAlpha, 4.0);
 
     /// <summary>A DreamBooth configuration with prior preservation: 2 instance images, 2 class images.</summary>
     public static TrainingConfig DreamBoothConfig(string root, int steps = 4) => new()

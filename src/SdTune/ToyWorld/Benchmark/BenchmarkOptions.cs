@@ -1,3 +1,5 @@
+using SdTune.Training;
+
 namespace SdTune.ToyWorld.Benchmark;
 
 /// <summary>Settings of a concept-benchmark run.</summary>

@@ -4,6 +4,7 @@ using SdTune.Models;
 using SdTune.Pipelines;
 using SdTune.Runtime;
 using SdTune.Training;
+using SdTune.Training.Methods;
 using SkiaSharp;
 
 namespace SdTune.ToyWorld.Benchmark;
@@ -83,7 +84,6 @@ public static class MethodBenchmark
 
         var config = method.Configure(new TrainingConfig
         {
-            Method = "lora",
             PretrainedModel = options.BaseModel,
             OutputDir = output,
             OutputName = method.Name,
@@ -94,7 +94,6 @@ public static class MethodBenchmark
             LrScheduler = "constant",
             CacheLatents = true,
             Seed = options.Spec.Seed,
-            SaveModelAs = "diffusers",
         });
         if (method.ClassImages > 0)
         {
@@ -135,10 +134,10 @@ public static class MethodBenchmark
         var file = result.Outputs.LastOrDefault() ?? throw new InvalidOperationException($"{method.Name}: training wrote no output.");
         var bytes = Directory.Exists(file) ? Directory.EnumerateFiles(file, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : new FileInfo(file).Length;
         log($"{method.Name}: trained in {seconds:F0} s, loss {result.LossHistory.Take(10).DefaultIfEmpty().Average():F4} -> {result.LossHistory.TakeLast(10).DefaultIfEmpty().Average():F4}");
-        if (method.ProducesAdapter)
+        if (TrainingMethods.Get(config.Method).Output.Apply is { } apply)
         {
             using var baseModel = StableDiffusionModel.Load(options.BaseModel);
-            return Score(method.Name, method.Description, baseModel, file, options, seconds, peak, bytes, log);
+            return Score(method.Name, method.Description, baseModel, request => apply(request, file), options, seconds, peak, bytes, log);
         }
 
         using var tuned = StableDiffusionModel.Load(file);
@@ -179,10 +178,10 @@ public static class MethodBenchmark
         return items;
     }
 
-    private static MethodScore Score(string name, string description, StableDiffusionModel model, string? adapter, BenchmarkOptions options,
+    private static MethodScore Score(string name, string description, StableDiffusionModel model, Func<GenerationRequest, GenerationRequest>? applyOutput, BenchmarkOptions options,
         double seconds, long peak, long bytes, Action<string> log)
     {
-        var result = SubjectEvaluation.Run(model, adapter, options, w => log($"  warning: {w}"));
+        var result = SubjectEvaluation.Run(model, applyOutput, options, w => log($"  warning: {w}"));
         var grid = Path.Combine(options.OutputDirectory, $"grid-{name.Replace(' ', '-')}.png");
         using (result.Grid)
         {

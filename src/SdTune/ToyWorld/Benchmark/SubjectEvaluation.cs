@@ -6,14 +6,14 @@ using SkiaSharp;
 namespace SdTune.ToyWorld.Benchmark;
 
 /// <summary>
-/// Scores one model (optionally with an adapter file applied) on a benchmark spec: pictures for every identifier prompt
+/// Scores one model (optionally with a trained output applied to every request) on a benchmark spec: pictures for every identifier prompt
 /// and every class prompt, read back by <see cref="ToyEvaluator"/>, and a labelled grid of them all.
 /// </summary>
 internal static class SubjectEvaluation
 {
     public sealed record Result(double SubjectFidelity, ToyPromptFidelity PromptFidelity, double PriorPreservation, double ClassColorEntropy, SKBitmap Grid);
 
-    public static Result Run(StableDiffusionModel model, string? adapter, BenchmarkOptions options, Action<string>? warn)
+    public static Result Run(StableDiffusionModel model, Func<GenerationRequest, GenerationRequest>? applyOutput, BenchmarkOptions options, Action<string>? warn)
     {
         var spec = options.Spec;
         using var pipeline = new StableDiffusionPipeline(model);
@@ -22,8 +22,8 @@ internal static class SubjectEvaluation
         var rows = new List<string>();
         try
         {
-            var (subjectReadings, placements) = Generate(pipeline, evaluator, spec.EvaluationPrompts(), 0, adapter, options, images, rows, warn);
-            var (classReadings, _) = Generate(pipeline, evaluator, spec.ClassPrompts(), 1, adapter, options, images, rows, warn);
+            var (subjectReadings, placements) = Generate(pipeline, evaluator, spec.EvaluationPrompts(), 0, applyOutput, options, images, rows, warn);
+            var (classReadings, _) = Generate(pipeline, evaluator, spec.ClassPrompts(), 1, applyOutput, options, images, rows, warn);
             var columns = Enumerable.Range(1, spec.ImagesPerPrompt).Select(i => $"#{i}").ToList();
             var grid = ImageGrid.CreateLabelled(images, columns, rows, warn: warn);
             return new Result(
@@ -40,7 +40,7 @@ internal static class SubjectEvaluation
     }
 
     private static (List<ToyReading> Readings, List<ToyPlacement> Placements) Generate(StableDiffusionPipeline pipeline, ToyEvaluator evaluator,
-        IReadOnlyList<BenchmarkPrompt> prompts, int set, string? adapter, BenchmarkOptions options, List<SKBitmap> images, List<string> rows, Action<string>? warn)
+        IReadOnlyList<BenchmarkPrompt> prompts, int set, Func<GenerationRequest, GenerationRequest>? applyOutput, BenchmarkOptions options, List<SKBitmap> images, List<string> rows, Action<string>? warn)
     {
         var spec = options.Spec;
         var readings = new List<ToyReading>();
@@ -58,8 +58,8 @@ internal static class SubjectEvaluation
                 Width = spec.ImageSize,
                 Height = spec.ImageSize,
                 BatchSize = spec.ImagesPerPrompt,
-                Loras = adapter is null ? [] : [(adapter, 1.0)],
             };
+            request = applyOutput?.Invoke(request) ?? request;
             using var result = pipeline.Generate(request);
             foreach (var w in result.Warnings)
             {

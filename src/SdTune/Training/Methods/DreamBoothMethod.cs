@@ -1,6 +1,7 @@
 using System.Globalization;
 using SdTune.Checkpoints;
 using SdTune.Models;
+using SdTune.Options;
 using SdTune.Training.Data;
 using SdTune.Training.Optimization;
 using TorchSharp;
@@ -17,6 +18,46 @@ namespace SdTune.Training.Methods;
 /// </summary>
 public sealed class DreamBoothMethod : ITrainingMethod
 {
+    /// <summary>Also train the text encoder(s), <c>train_text_encoder</c>.</summary>
+    public static readonly TrainingOption<bool> TrainTextEncoder = TrainingOption.Flag("train_text_encoder", false, "Also train the text encoder(s).");
+
+    /// <summary>
+    /// Stop training the text encoder after this point, <c>stop_text_encoder_training</c>: a value in (0, 1) is a fraction
+    /// of the total steps, a value of 1 or more a step count; unset trains it to the end.
+    /// </summary>
+    public static readonly TrainingOption<double?> StopTextEncoderTraining = TrainingOption.OptionalReal("stop_text_encoder_training",
+        new NumericRange(NumberType.Float64, 0, int.MaxValue, MinExclusive: true), "Stop text-encoder training after this fraction of the steps (below 1) or step count.") with
+    {
+        NotUsed = c => TrainTextEncoder.Value(c) ? null : "needs train_text_encoder",
+    };
+
+    /// <summary>Output forms, <c>save_model_as</c>: "diffusers", "safetensors" (single file), or both comma-separated.</summary>
+    public static readonly TrainingOption<string> SaveModelAs = TrainingOption.Text("save_model_as", "diffusers", "Output forms: diffusers, safetensors (single file), or both comma-separated.") with
+    {
+        Check = value => ((string)value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } forms && forms.All(f => f is "diffusers" or "safetensors")
+            ? null
+            : $"\"{value}\": use diffusers, safetensors, or both comma-separated.",
+    };
+
+    /// <summary>The method as the rest of SdTune sees it (registered in <see cref="TrainingMethods"/>).</summary>
+    public static TrainingMethodDefinition Definition { get; } = new()
+    {
+        Name = "dreambooth",
+        Summary = "DreamBooth: fine-tune the UNet (and optionally the text encoder) with prior preservation.",
+        Create = () => new DreamBoothMethod(),
+        Options = [TrainTextEncoder, StopTextEncoderTraining, SaveModelAs],
+        Trains = c => new TrainedParts(true, TrainTextEncoder.Value(c), TrainTextEncoder.Value(c) && StopTextEncoderTraining.Value(c) is null),
+        Output = TrainedOutput.Model,
+        Benchmarks =
+        [
+            new("dreambooth", "DreamBooth (UNet + text encoder)", c => c.With(TrainTextEncoder, true) with { LearningRate = 5e-4 }),
+
+            // Prior preservation: 40 class pictures made by the base model from the spec's class prompt at random
+            // placements, trained alongside as kohya's regularisation images (prior loss weight 1).
+            new("dreambooth-prior", "DreamBooth + prior preservation", c => c.With(TrainTextEncoder, true) with { LearningRate = 5e-4, PriorLossWeight = 1.0 }, ClassImages: 40),
+        ],
+    };
+
     private TrainingContext? context;
     private List<(string Prefix, nn.Module Module)> trained = [];
     private bool textEncoderStopped;
@@ -38,7 +79,7 @@ public sealed class DreamBoothMethod : ITrainingMethod
 
         model.Unet.to(ScalarType.Float32);
         trained = [("unet", model.Unet)];
-        if (config.TrainTextEncoder)
+        if (TrainTextEncoder.Value(config))
         {
             model.TextEncoder.to(ScalarType.Float32);
             trained.Add(("text_encoder", model.TextEncoder));
@@ -78,7 +119,7 @@ public sealed class DreamBoothMethod : ITrainingMethod
     public static long? TextEncoderStopStep(TrainingConfig config, long totalSteps)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return config.StopTextEncoderTraining switch
+        return StopTextEncoderTraining.Value(config) switch
         {
             null => null,
             < 1 and var ratio => (long)Math.Floor(ratio * totalSteps),
@@ -134,7 +175,7 @@ public sealed class DreamBoothMethod : ITrainingMethod
         var ctx = context ?? throw new InvalidOperationException("The DreamBooth method is not prepared.");
         var options = new ModelSaveOptions { DType = TrainingConfigParser.SaveDType(info.Config.SavePrecision) ?? ScalarType.Float32 };
         var written = new List<string>();
-        foreach (var form in info.Config.SaveModelAs.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var form in SaveModelAs.Value(info.Config).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             if (form == "diffusers")
             {

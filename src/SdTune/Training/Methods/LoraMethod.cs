@@ -19,6 +19,55 @@ namespace SdTune.Training.Methods;
 /// </summary>
 public sealed class LoraMethod : ITrainingMethod
 {
+    /// <summary>LoRA rank, <c>network_dim</c>.</summary>
+    public static readonly TrainingOption<int> NetworkDim = TrainingOption.Integer("network_dim", 4, TrainingConfigKeys.Rank, "LoRA rank.");
+
+    /// <summary>LoRA alpha (the scale is alpha / rank), <c>network_alpha</c>.</summary>
+    public static readonly TrainingOption<double> NetworkAlpha = TrainingOption.Real("network_alpha", 1.0, NumericRange.PositiveFloat32, "LoRA alpha (scale alpha/rank).");
+
+    /// <summary>Dropout on the LoRA rank activations, <c>network_dropout</c>.</summary>
+    public static readonly TrainingOption<double> NetworkDropout = TrainingOption.Real("network_dropout", 0, NumericRange.DropoutRate, "Dropout on the LoRA down projection's output.");
+
+    /// <summary>Further network arguments "k=v" (conv_dim, conv_alpha, rank_dropout, module_dropout, algo, ...), <c>network_args</c>.</summary>
+    public static readonly TrainingOption<IReadOnlyList<string>> NetworkArgs = TrainingOption.List("network_args", "Network arguments k=v: conv_dim, conv_alpha, rank_dropout, module_dropout, algo (locon, loha, lokr, ...).") with
+    {
+        Check = value => ((IReadOnlyList<string>)value).FirstOrDefault(arg => !arg.Contains('=', StringComparison.Ordinal)) is { } bad ? $"\"{bad}\" is not key=value." : null,
+    };
+
+    /// <summary>Continue from this LoRA file, <c>network_weights</c>.</summary>
+    public static readonly TrainingOption<string?> NetworkWeights = TrainingOption.Path("network_weights", "Continue from an existing LoRA file.");
+
+    /// <summary>Train the UNet part only, <c>network_train_unet_only</c>.</summary>
+    public static readonly TrainingOption<bool> NetworkTrainUnetOnly = TrainingOption.Flag("network_train_unet_only", false, "Train the UNet modules only.");
+
+    /// <summary>Train the text-encoder part only, <c>network_train_text_encoder_only</c>.</summary>
+    public static readonly TrainingOption<bool> NetworkTrainTextEncoderOnly = TrainingOption.Flag("network_train_text_encoder_only", false, "Train the text-encoder modules only.");
+
+    /// <summary>The method as the rest of SdTune sees it (registered in <see cref="TrainingMethods"/>).</summary>
+    public static TrainingMethodDefinition Definition { get; } = new()
+    {
+        Name = "lora",
+        Summary = "Train a LoRA (LoCon with network_args conv_dim=..., LyCORIS algorithms with algo=...).",
+        Create = () => new LoraMethod(),
+        Options = [NetworkDim, NetworkAlpha, NetworkDropout, NetworkArgs, NetworkWeights, NetworkTrainUnetOnly, NetworkTrainTextEncoderOnly],
+        Validate = c =>
+        {
+            if (NetworkTrainUnetOnly.Value(c) && NetworkTrainTextEncoderOnly.Value(c))
+            {
+                throw new TrainingConfigException("network_train_unet_only", "cannot be combined with network_train_text_encoder_only.");
+            }
+
+            _ = NetworkOptionsOf(c);
+        },
+        Trains = c => new TrainedParts(!NetworkTrainTextEncoderOnly.Value(c), !NetworkTrainUnetOnly.Value(c), !NetworkTrainUnetOnly.Value(c)),
+        Output = TrainedOutput.AppliedToBase((request, path) => request with { Loras = [.. request.Loras, (path, 1.0)] }, "sdtune generate --lora {0}:1.0 (or <lora:NAME:1.0> in the prompt with --lora-dir)"),
+        Benchmarks =
+        [
+            new("lora", "LoRA r8 (UNet + text encoder)", c => c.With(NetworkDim, 8).With(NetworkAlpha, 8.0) with { LearningRate = 5e-3 }),
+            new("locon", "LoCon r8, conv r8", c => c.With(NetworkDim, 8).With(NetworkAlpha, 8.0).With(NetworkArgs, ["conv_dim=8", "conv_alpha=8"]) with { LearningRate = 5e-3 }),
+        ],
+    };
+
     private LoraNetwork? network;
     private TrainingContext? context;
 
@@ -38,14 +87,14 @@ public sealed class LoraMethod : ITrainingMethod
         ArgumentNullException.ThrowIfNull(config);
         var options = new LoraNetworkOptions
         {
-            Dim = config.NetworkDim,
-            Alpha = config.NetworkAlpha,
-            Dropout = config.NetworkDropout,
-            TrainUnet = !config.NetworkTrainTextEncoderOnly,
-            TrainTextEncoder = !config.NetworkTrainUnetOnly,
+            Dim = NetworkDim.Value(config),
+            Alpha = NetworkAlpha.Value(config),
+            Dropout = NetworkDropout.Value(config),
+            TrainUnet = !NetworkTrainTextEncoderOnly.Value(config),
+            TrainTextEncoder = !NetworkTrainUnetOnly.Value(config),
         };
         var extra = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var arg in config.NetworkArgs)
+        foreach (var arg in NetworkArgs.Value(config))
         {
             var eq = arg.IndexOf('=', StringComparison.Ordinal);
             var key = arg[..eq].Trim();
@@ -91,7 +140,7 @@ public sealed class LoraMethod : ITrainingMethod
         model.TextEncoder2?.to(context.WeightDType);
         var options = NetworkOptionsOf(config);
         network = LoraNetwork.Create(new LoraTargets(model.Unet, model.TextEncoder, model.TextEncoder2), options);
-        if (config.NetworkWeights is { } weights)
+        if (NetworkWeights.Value(config) is { } weights)
         {
             try
             {

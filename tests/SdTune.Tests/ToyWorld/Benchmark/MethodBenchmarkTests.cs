@@ -1,5 +1,6 @@
 using SdTune.ToyWorld;
 using SdTune.ToyWorld.Benchmark;
+using SdTune.Training.Methods;
 
 namespace SdTune.Tests.ToyWorld.Benchmark;
 
@@ -28,10 +29,15 @@ public class MethodBenchmarkTests
         {
             var config = method.Configure(shared);
             config.Validate();
-            Assert.Equal(method.ProducesAdapter ? "lora" : "dreambooth", config.Method);
+            Assert.Contains(TrainingMethods.Get(config.Method).Benchmarks, row => row.Name == method.Name);
         }
 
-        Assert.Equal(["conv_dim=8", "conv_alpha=8"], BenchmarkMethods.LoCon.Configure(shared).NetworkArgs);
+        Assert.Equal("lora", BenchmarkMethods.Lora.Configure(shared).Method);
+        Assert.Equal("lora", BenchmarkMethods.LoCon.Configure(shared).Method);
+        Assert.Equal("dreambooth", BenchmarkMethods.DreamBooth.Configure(shared).Method);
+        Assert.Equal("dreambooth", BenchmarkMethods.DreamBoothPrior.Configure(shared).Method);
+
+        Assert.Equal(["conv_dim=8", "conv_alpha=8"], LoraMethod.NetworkArgs.Value(BenchmarkMethods.LoCon.Configure(shared)));
         Assert.Equal(40, BenchmarkMethods.DreamBoothPrior.ClassImages);
         Assert.All(BenchmarkMethods.All.Where(m => m != BenchmarkMethods.DreamBoothPrior), m => Assert.Equal(0, m.ClassImages));
     }
