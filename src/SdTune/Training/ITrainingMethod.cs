@@ -6,10 +6,20 @@ namespace SdTune.Training;
 
 /// <summary>
 /// What a training method decides; the <see cref="Trainer"/> runs the loop and knows no particular method. Call order:
-/// <see cref="Prepare"/> once, then per optimizer step <see cref="BeforeStep"/>, forward passes reduced with
-/// <see cref="ReduceLoss"/>, <see cref="AfterStep"/>; <see cref="SaveOutput"/>, <see cref="GetState"/> and
-/// <see cref="LoadState"/> between steps.
+/// <see cref="Prepare"/> once, then per optimizer step <see cref="BeforeStep"/>, forward passes (each with
+/// <see cref="UNetResiduals"/>, reduced with <see cref="ReduceLoss"/> plus <see cref="LossRegularizer"/>),
+/// <see cref="AfterStep"/>; <see cref="SaveOutput"/>, <see cref="GetState"/> and <see cref="LoadState"/> between steps.
+/// The method's name, keys, output use and benchmark rows are declared beside it in a <see cref="TrainingMethodDefinition"/>.
 /// </summary>
+/// <remarks>
+/// The hooks the methods use: <see cref="Prepare"/> may change the model itself (adapters attached to layers, new
+/// token embedding rows through <see cref="Text.ClipTokenizer"/> and the text encoders' embeddings, a transform of the
+/// cross-attention context for keys and values through <see cref="Models.Unet.UNet2DConditionModel.CrossAttentionContext"/>);
+/// <see cref="UNetResiduals"/> adds residuals to the UNet's down and mid features from an extra network fed each sample's
+/// <see cref="TrainingSample.ConditioningImagePath"/>; <see cref="LossRegularizer"/> adds a term to the loss;
+/// <see cref="BeforeStep"/> and <see cref="AfterStep"/> act on the method's own state every step (every N steps,
+/// or freezing part of it after a fraction of the run, from <see cref="TrainingStepInfo"/>).
+/// </remarks>
 public interface ITrainingMethod : IDisposable
 {
     /// <summary>The method's name ("lora", "dreambooth").</summary>
@@ -38,6 +48,15 @@ public interface ITrainingMethod : IDisposable
     /// <param name="perSampleLoss">float32 (B) losses, in the order of <paramref name="samples"/>.</param>
     /// <param name="samples">The batch's samples (their <see cref="TrainingSample.LossWeight"/> and <see cref="TrainingSample.IsReg"/>).</param>
     Tensor ReduceLoss(Tensor perSampleLoss, IReadOnlyList<TrainingSample> samples);
+
+    /// <summary>
+    /// Residuals added to the UNet's skip connections and mid block for this micro-batch (ControlNet, T2I-Adapter), or
+    /// null for none (the default).
+    /// </summary>
+    UNetResiduals? UNetResiduals(UNetResidualInputs inputs) => null;
+
+    /// <summary>A scalar added to the micro-batch's reduced loss (a regulariser), or null for none (the default).</summary>
+    Tensor? LossRegularizer() => null;
 
     /// <summary>Writes the trained result (atomically) under <paramref name="folder"/> as <paramref name="name"/>; returns the paths written.</summary>
     IReadOnlyList<string> SaveOutput(string folder, string name, TrainingRunInfo info);

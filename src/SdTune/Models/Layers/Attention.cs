@@ -52,6 +52,12 @@ internal sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// Turns a cross-attention context into the inputs of the key and value projections (hypernetworks); null uses
+    /// the context itself for both. Not used for self-attention.
+    /// </summary>
+    public Func<Tensor, (Tensor Key, Tensor Value)>? ContextTransform { get; set; }
+
     /// <summary>Attends from <paramref name="hidden"/> to <paramref name="context"/> (or to itself when null).</summary>
     public override Tensor forward(Tensor hidden, Tensor? context)
     {
@@ -73,10 +79,10 @@ internal sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
             x = group_norm.forward(x.transpose(1, 2)).transpose(1, 2);
         }
 
-        var source = context ?? x;
+        var (keySource, valueSource) = context is not null && ContextTransform is { } transform ? transform(context) : (context ?? x, context ?? x);
         var q = SplitHeads(to_q.call(x), b);
-        var k = SplitHeads(to_k.call(source), b);
-        var v = SplitHeads(to_v.call(source), b);
+        var k = SplitHeads(to_k.call(keySource), b);
+        var v = SplitHeads(to_v.call(valueSource), b);
         var dtype = q.dtype;
         if (upcast && dtype != ScalarType.Float32 && dtype != ScalarType.Float64)
         {

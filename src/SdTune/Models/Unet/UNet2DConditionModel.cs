@@ -13,6 +13,8 @@ namespace SdTune.Models.Unet;
 /// </summary>
 public sealed class UNet2DConditionModel : nn.Module
 {
+    private Func<Tensor, (Tensor Key, Tensor Value)>? crossAttentionContext;
+
     // Field order is state-dict order (diffusers registers up_blocks before mid_block).
     private readonly Conv2d conv_in;
     private readonly Timesteps time_proj;
@@ -131,6 +133,24 @@ public sealed class UNet2DConditionModel : nn.Module
     /// <param name="file">A diffusers UNet checkpoint (<c>diffusion_pytorch_model.safetensors</c>).</param>
     /// <exception cref="CheckpointFormatException">Missing, unexpected or mis-shaped tensors; the message lists them.</exception>
     public WeightLoadReport LoadWeights(SafetensorsFile file) => ModuleWeights.Load(this, file);
+
+    /// <summary>
+    /// A transform of the cross-attention context into the key and value inputs of every cross-attention layer
+    /// (A1111's hypernetworks transform the context for K and V separately); null (the default) uses the context as it
+    /// is. Read back as what was last set.
+    /// </summary>
+    public Func<Tensor, (Tensor Key, Tensor Value)>? CrossAttentionContext
+    {
+        get => crossAttentionContext;
+        set
+        {
+            crossAttentionContext = value;
+            foreach (var attention in modules().OfType<Layers.Attention>())
+            {
+                attention.ContextTransform = value;
+            }
+        }
+    }
 
     /// <summary>Predicts the noise (or v, or x0, depending on what the model was trained for).</summary>
     /// <param name="sample">Noisy latents (B, in_channels, H, W).</param>

@@ -82,6 +82,7 @@ internal static class DatasetConfigParser
         new("image_dir", Levels.Subset, Kind.String),
         new("is_reg", Levels.Subset, Kind.Bool),
         new("metadata_file", Levels.Subset, Kind.String),
+        new("conditioning_data_dir", Levels.Subset, Kind.String),
 
         // Trainer options that sd-scripts also reads from [general].
         new("prior_loss_weight", Levels.General, Kind.Number, NumericRange.NonNegativeFloat32),
@@ -280,6 +281,7 @@ internal static class DatasetConfigParser
         {
             ImageDirectory = imageDir is null ? null : ResolvePath(imageDir, baseDirectory),
             MetadataFile = metadata is null ? null : ResolvePath(metadata, baseDirectory),
+            ConditioningDirectory = ResolveNullable<string>(chain, "conditioning_data_dir", out _) is { } conditioning ? ResolvePath(conditioning, baseDirectory) : null,
             NumRepeats = Resolve(chain, "num_repeats", 1, out _),
             ShuffleCaption = Resolve(chain, "shuffle_caption", false, out _),
             CaptionSeparator = Resolve(chain, "caption_separator", ",", out var separatorLevel),

@@ -12,6 +12,12 @@ public sealed record SubsetOptions
     /// <summary><c>metadata_file</c>: a fine-tune metadata JSON; its presence makes this a fine-tune subset.</summary>
     public string? MetadataFile { get; init; }
 
+    /// <summary>
+    /// A folder of condition images paired with the subset's images by file name (any image extension), as sd-scripts'
+    /// ControlNet datasets have them (<c>conditioning_data_dir</c>); null for none.
+    /// </summary>
+    public string? ConditioningDirectory { get; init; }
+
     /// <summary><c>num_repeats</c> (1): how many times each image appears per epoch. Subsets below 1 are skipped.</summary>
     public int NumRepeats { get; init; } = 1;
 

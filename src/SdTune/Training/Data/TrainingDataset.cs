@@ -227,7 +227,7 @@ public sealed class TrainingDataset
                         continue;
                     }
 
-                    var image = new TrainingImage(path, index, s, caption, size, subset.NumRepeats, subset.IsReg, assigner.Assign(size));
+                    var image = new TrainingImage(path, index, s, caption, size, subset.NumRepeats, subset.IsReg, assigner.Assign(size), ConditioningImageOf(subset, label, path));
                     (subset.IsReg ? regImages : trainImages).Add(image);
                     usable++;
                 }
@@ -266,6 +266,7 @@ public sealed class TrainingDataset
             return new TrainingSample
             {
                 ImagePath = image.Path,
+                ConditioningImagePath = image.ConditioningPath,
                 DatasetIndex = Index,
                 SubsetIndex = image.SubsetIndex,
                 Bucket = image.Assignment.Bucket,
@@ -281,6 +282,20 @@ public sealed class TrainingDataset
                 ResizeInterpolation = subset.ResizeInterpolation,
                 Conditioning = SdxlConditioning.Compute(image.Size, image.Assignment.Bucket, flip),
             };
+        }
+
+        /// <summary>The condition image paired with <paramref name="path"/> (same file name, any image extension), or null without a conditioning folder.</summary>
+        /// <exception cref="DatasetConfigException">The folder has no image of that name.</exception>
+        private static string? ConditioningImageOf(SubsetOptions subset, string label, string path)
+        {
+            if (subset.ConditioningDirectory is not { } folder)
+            {
+                return null;
+            }
+
+            var stem = Path.GetFileNameWithoutExtension(path);
+            return ImageFiles.Extensions.Select(e => Path.Combine(folder, stem + e)).FirstOrDefault(File.Exists)
+                ?? throw new DatasetConfigException($"{label}: conditioning_data_dir {folder} has no condition image for {Path.GetFileName(path)} (an image named {stem} with one of {string.Join(", ", ImageFiles.Extensions)}).");
         }
 
         private static List<(string Path, string Caption)> ReadDreamBoothFolder(SubsetOptions subset, string label, List<string> warnings)

@@ -9,6 +9,7 @@ namespace SdTune.Training.Data;
 /// <param name="Repeats">How many times the image appears per epoch (for regularisation images, after balancing).</param>
 /// <param name="IsReg">A regularisation image.</param>
 /// <param name="Assignment">Its bucket and resize size.</param>
+/// <param name="ConditioningPath">The paired condition image (<c>conditioning_data_dir</c>), or null.</param>
 public sealed record TrainingImage(
     string Path,
     int DatasetIndex,
@@ -17,4 +18,5 @@ public sealed record TrainingImage(
     PixelSize Size,
     int Repeats,
     bool IsReg,
-    BucketAssignment Assignment);
+    BucketAssignment Assignment,
+    string? ConditioningPath = null);

@@ -8,6 +8,9 @@ public sealed record TrainingSample
     /// <summary>The image file.</summary>
     public required string ImagePath { get; init; }
 
+    /// <summary>The paired condition image (ControlNet, T2I-Adapter; <c>conditioning_data_dir</c>), or null.</summary>
+    public string? ConditioningImagePath { get; init; }
+
     /// <summary>The <c>[[datasets]]</c> block (from 0).</summary>
     public required int DatasetIndex { get; init; }
 
@@ -56,5 +59,19 @@ public sealed record TrainingSample
     {
         ArgumentNullException.ThrowIfNull(reader);
         return reader.Load(ImagePath, ResizedSize, Crop, Flip);
+    }
+
+    /// <summary>
+    /// Decodes the paired condition image with the sample's own resize, crop and flip (so it lines up with the trained
+    /// pixels), shape [3, H, W] in [0, 1] as ControlNet and T2I-Adapter take it.
+    /// </summary>
+    /// <param name="reader">The image reader.</param>
+    /// <exception cref="InvalidOperationException">The sample has no condition image.</exception>
+    public torch.Tensor LoadConditioningImage(IImageReader reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var path = ConditioningImagePath ?? throw new InvalidOperationException($"{ImagePath} has no condition image (set conditioning_data_dir on its subset).");
+        using var pixels = reader.Load(path, ResizedSize, Crop, Flip);
+        return (pixels + 1) / 2;
     }
 }

@@ -1,37 +1,22 @@
 using System.Globalization;
 using SdTune.Conditioning;
 using SdTune.Models;
+using SdTune.Training.Caching;
 using SdTune.Training.Data;
 using static TorchSharp.torch;
 
-namespace SdTune.Training.Caching;
+namespace SdTune.Training.Loop;
 
 /// <summary>
-/// The UNet conditioning of a training batch: its captions as plain text through <see cref="TextConditioner"/> (with
-/// gradients only when the method trains the text encoder), SDXL's pooled embedding and each sample's size/crop time
-/// ids. With a frozen text encoder and <c>cache_text_encoder_outputs</c>, each distinct caption is encoded once (eval
-/// mode, no gradients, so the outputs are exactly what encoding every step would give).
+/// A batch's captions as the UNet's conditioning, through <see cref="TextConditioner"/>: captions are plain text (as
+/// kohya's trainers read them), SDXL adds the pooled embedding and each sample's size/crop time ids. With gradients
+/// only while the method trains a text encoder; with a frozen one and <c>cache_text_encoder_outputs</c> each distinct
+/// caption is encoded once (eval mode, no gradients: exactly what encoding every step would give).
 /// </summary>
-internal sealed class CaptionConditioning : IDisposable
+internal sealed class CaptionEncoder(StableDiffusionModel model, ITrainingMethod method, TrainingConfig config) : IDisposable
 {
-    private readonly StableDiffusionModel model;
-    private readonly TextConditioner conditioner;
-    private readonly bool trainsTextEncoder;
-    private readonly bool cacheOutputs;
+    private readonly TextConditioner conditioner = TextConditioner.ForModel(model, config.ClipSkip);
     private TextEncoderOutputCache? cache;
-
-    /// <summary>Creates the conditioning of a run.</summary>
-    /// <param name="model">The model being trained.</param>
-    /// <param name="clipSkip">The configured clip skip; null for the model's default.</param>
-    /// <param name="trainsTextEncoder">Whether the method trains the text encoder (or an adapter on it).</param>
-    /// <param name="cacheOutputs"><c>cache_text_encoder_outputs</c> (used only with a frozen text encoder).</param>
-    public CaptionConditioning(StableDiffusionModel model, int? clipSkip, bool trainsTextEncoder, bool cacheOutputs)
-    {
-        this.model = model;
-        conditioner = TextConditioner.ForModel(model, clipSkip);
-        this.trainsTextEncoder = trainsTextEncoder;
-        this.cacheOutputs = cacheOutputs && !trainsTextEncoder;
-    }
 
     /// <summary>The conditioning of <paramref name="batch"/>, in the UNet's dtype.</summary>
     public UNetConditioning Encode(TrainingBatch batch)
@@ -39,17 +24,16 @@ internal sealed class CaptionConditioning : IDisposable
         var captions = batch.Samples.Select(s => s.Caption).ToList();
         var sizes = batch.Samples.Select(s => Size(s.Conditioning)).ToList();
         var unetType = model.Unet.parameters().First().dtype;
-        if (cacheOutputs)
+        if (!method.TrainsTextEncoder && config.CacheTextEncoderOutputs)
         {
             cache ??= CreateCache();
             return TextConditioner.ForUnet(TextConditioning.Batch([.. captions.Select(c => TextConditioning.FromTensors(cache.Get(c)))]), sizes, unetType);
         }
 
-        using var noGrad = trainsTextEncoder ? null : no_grad();
+        using var noGrad = method.TrainsTextEncoder ? null : no_grad();
         return TextConditioner.ForUnet(conditioner.EncodeCaptions(captions), sizes, unetType);
     }
 
-    /// <inheritdoc />
     public void Dispose() => cache?.Dispose();
 
     private TextEncoderOutputCache CreateCache()
