@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using SdTune.Models.Clip;
+using SdTune.Conditioning;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
 using SdTune.Training.Data;
@@ -16,10 +16,11 @@ internal static class ToyDiffusionStage
 {
     private const int EncodeChunk = 256;
 
-    public static ToyStageResult Train(UNet2DConditionModel unet, ClipTextModel textEncoder, AutoencoderKL vae, ToyTrainingSet data, ToyPretrainingOptions options, double? budgetSeconds, Action<string> log,
+    public static ToyStageResult Train(UNet2DConditionModel unet, TextConditioner conditioner, AutoencoderKL vae, ToyTrainingSet data, ToyPretrainingOptions options, double? budgetSeconds, Action<string> log,
         Action<int>? evaluate = null)
     {
         using var latents = EncodeAll(vae, data);
+        var textEncoder = conditioner.Encoders[0].Encoder;
         var schedule = ToyBaseModel.NoiseSchedule();
         var random = SeededRandom.For(options.Seed, 0xD1F);
         var noise = new Generator((ulong)options.Seed + 23);
@@ -59,7 +60,7 @@ internal static class ToyDiffusionStage
             var t = tensor(timesteps);
             var eps = Schedulers.OffsetNoise.Sample(x0.shape, options.NoiseOffset, noise);
             var noisy = schedule.AddNoise(x0, eps, t);
-            var context = textEncoder.Encode(cat(tokenRows, 0));
+            var context = conditioner.EncodeTokenIds([cat(tokenRows, 0)]).Context;
             var prediction = unet.forward(noisy, t, context);
             var perSample = (prediction - eps).pow(2).mean([1, 2, 3]);
             var loss = (perSample * schedule.MinSnrWeights(t, 5.0)).mean();

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using SdTune.Checkpoints;
+using SdTune.Conditioning;
 using SdTune.IO;
 using SdTune.Models;
 using SdTune.Models.Vae;
@@ -59,7 +60,7 @@ public static class ToyPretraining
             ToyBaseModel.Assemble(model.Unet, vae, model.TextEncoder),
             new ToyEvaluationOptions { Prompts = options.EvaluatePrompts, Steps = 12 },
             line => log($"  step {step}, {line}"));
-        var diffusionStage = ToyDiffusionStage.Train(model.Unet, model.TextEncoder, vae, data, options, remaining, log, Evaluate);
+        var diffusionStage = ToyDiffusionStage.Train(model.Unet, TextConditioner.ForModel(model), vae, data, options, remaining, log, Evaluate);
         log($"unet+text: {diffusionStage.Steps} steps in {diffusionStage.Seconds:F0} s, mse {diffusionStage.FirstLoss:F4} -> {diffusionStage.LastLoss:F4}");
 
         var parameters = new Dictionary<string, long>
