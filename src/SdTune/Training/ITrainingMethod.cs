@@ -13,8 +13,8 @@ namespace SdTune.Training;
 /// </summary>
 /// <remarks>
 /// The hooks the methods use: <see cref="Prepare"/> may change the model itself (adapters attached to layers, new
-/// token embedding rows through <see cref="Text.ClipTokenizer"/> and the text encoders' embeddings, a transform of the
-/// cross-attention context for keys and values through <see cref="Models.Unet.UNet2DConditionModel.CrossAttentionContext"/>);
+/// tokens with trainable embedding rows through <see cref="Text.ClipTokenizer.AddToken"/> and
+/// <see cref="Models.Clip.ClipTextEncoder.AddTokenRows"/>, a transform of the cross-attention context for keys and values through <see cref="Models.Unet.UNet2DConditionModel.CrossAttentionContext"/>);
 /// <see cref="UNetResiduals"/> adds residuals to the UNet's down and mid features from an extra network fed each sample's
 /// <see cref="TrainingSample.ConditioningImagePath"/>; <see cref="LossRegularizer"/> adds a term to the loss;
 /// <see cref="BeforeStep"/> and <see cref="AfterStep"/> act on the method's own state every step (every N steps,

@@ -91,6 +91,70 @@ public class TrainingHooksTests
         Assert.Contains("conditioning_data_dir", e.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_method_adds_a_token_and_trains_only_its_embedding_row()
+    {
+        using var dir = TestPaths.NewTempDir();
+        TrainingTestKit.Images(dir.File("train/2_toy"), 2, "a <zzcat> toy");
+        var config = TrainingTestKit.LoraConfig(dir.Path, steps: 2) with { TrainDataDir = dir.File("train"), LearningRate = 1e-2 };
+        using var model = TrainingTestKit.TinyModel();
+        var table = model.TextEncoder.TokenEmbedding.weight!.detach().clone();
+        var method = new AddedTokenMethod();
+        var result = new Trainer(config, new TrainerServices { Model = model, Method = method }).Run();
+
+        Assert.Equal(2, result.Steps);
+        Assert.False(method.Initial!.equal(method.Rows!.detach()).all().item<bool>(), "the added row did not move");
+        Assert.True(table.equal(model.TextEncoder.TokenEmbedding.weight!).all().item<bool>(), "the vocabulary's rows moved");
+    }
+
+    /// <summary>A textual-inversion-like method: one token added in Prepare, its embedding row the only trained weight.</summary>
+    private sealed class AddedTokenMethod : ITrainingMethod
+    {
+        public Tensor? Initial { get; private set; }
+
+        public TorchSharp.Modules.Parameter? Rows { get; private set; }
+
+        public string Name => "added-token";
+
+        // The row's gradient flows through the text encoder.
+        public bool TrainsTextEncoder => true;
+
+        public IReadOnlyList<ParameterGroup> Prepare(TrainingContext context)
+        {
+            var model = context.Model;
+            model.Tokenizer.AddToken("<zzcat>");
+            Initial = model.TextEncoder.TokenEmbedding.weight![model.Tokenizer.Encode("cat")[0]].unsqueeze(0).detach().clone();
+            Rows = model.TextEncoder.AddTokenRows(Initial);
+            return [new ParameterGroup("text_encoder", [Rows], context.Config.LearningRate)];
+        }
+
+        public void SetTrainingMode(bool training)
+        {
+        }
+
+        public void BeforeStep(TrainingStepInfo step)
+        {
+        }
+
+        public void AfterStep(TrainingStepInfo step)
+        {
+        }
+
+        public Tensor ReduceLoss(Tensor perSampleLoss, IReadOnlyList<TrainingSample> samples) => perSampleLoss.mean();
+
+        public IReadOnlyList<string> SaveOutput(string folder, string name, TrainingRunInfo info) => [];
+
+        public IReadOnlyList<KeyValuePair<string, Tensor>> GetState() => [new("rows", Rows!.detach().clone())];
+
+        public void LoadState(IReadOnlyDictionary<string, Tensor> state)
+        {
+        }
+
+        public void Dispose()
+        {
+        }
+    }
+
     private static TrainingResult Train(TrainingConfig config, Hooks hooks)
     {
         using var model = TrainingTestKit.TinyModel();

@@ -25,12 +25,40 @@ internal sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
     /// <summary>The token-embedding table (a hook on it can replace rows, e.g. for textual inversion).</summary>
     public Embedding TokenEmbedding => tokenEmbedding;
 
+    /// <summary>Rows appended after the table for tokens added to the tokenizer; null when there are none.</summary>
+    public Parameter? AddedRows { get; private set; }
+
+    /// <summary>
+    /// Appends <paramref name="rows"/> (N, hidden) after the table and any rows added before, as one trainable
+    /// parameter that is not part of the state dict: ids from the table's size on look them up.
+    /// </summary>
+    public Parameter AddRows(Tensor rows)
+    {
+        using var noGrad = no_grad();
+        var table = tokenEmbedding.weight!;
+        var added = rows.to(table.dtype, table.device);
+        var all = AddedRows is { } before ? cat([before.detach(), added], 0) : added.clone();
+        AddedRows?.Dispose();
+        AddedRows = new Parameter(all, requires_grad: true);
+        return AddedRows;
+    }
+
+    /// <summary>Removes the added rows.</summary>
+    public void RemoveAddedRows()
+    {
+        AddedRows?.Dispose();
+        AddedRows = null;
+    }
+
     /// <summary>(B, S) ids to (B, S, hidden).</summary>
     public override Tensor forward(Tensor inputIds)
     {
         // Positions are always 0..S-1, so slicing the table equals looking up an arange; this keeps the
         // (non-persistent) position_ids buffer of the reference out of the module.
         var positions = positionEmbedding.weight!.narrow(0, 0, inputIds.shape[1]);
-        return tokenEmbedding.call(inputIds) + positions.unsqueeze(0);
+        var tokens = AddedRows is { } added
+            ? cat([tokenEmbedding.weight!, added.to(tokenEmbedding.weight!.dtype)], 0).index_select(0, inputIds.reshape(-1)).reshape(inputIds.shape[0], inputIds.shape[1], -1)
+            : tokenEmbedding.call(inputIds);
+        return tokens + positions.unsqueeze(0);
     }
 }

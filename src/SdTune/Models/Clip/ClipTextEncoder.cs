@@ -64,6 +64,21 @@ public abstract class ClipTextEncoder : nn.Module<Tensor, ClipTextOutput>
     /// </summary>
     public Embedding TokenEmbedding => TextModel.TokenEmbedding;
 
+    /// <summary>
+    /// Appends trainable embedding rows for tokens added to the tokenizer (<see cref="Text.ClipTokenizer.AddToken"/>):
+    /// the ids from the table's size on, in order, look up these rows. Returns all added rows as one parameter, the
+    /// only part of the table a method trains (textual inversion, pivotal tuning, Custom Diffusion's modifier token);
+    /// it is not part of the state dict, so saving the model leaves it out.
+    /// </summary>
+    /// <param name="rows">(N, hidden) initial vectors, e.g. copies of an existing word's rows.</param>
+    public TorchSharp.Modules.Parameter AddTokenRows(Tensor rows) => TextModel.Embeddings.AddRows(rows);
+
+    /// <summary>The rows added by <see cref="AddTokenRows"/>, or null.</summary>
+    public TorchSharp.Modules.Parameter? AddedTokenRows => TextModel.Embeddings.AddedRows;
+
+    /// <summary>Removes the rows added by <see cref="AddTokenRows"/>.</summary>
+    public void RemoveAddedTokenRows() => TextModel.Embeddings.RemoveAddedRows();
+
     /// <summary>Whether a checkpoint name (relative to the model) may be skipped when loading: see <see cref="IgnorableKeys"/>.</summary>
     public static bool IsIgnorableKey(string name) => IgnorableKeys.Contains(name, StringComparer.Ordinal);
 

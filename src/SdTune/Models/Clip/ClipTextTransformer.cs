@@ -36,6 +36,9 @@ internal sealed class ClipTextTransformer : nn.Module
 
     public Embedding TokenEmbedding => embeddings.TokenEmbedding;
 
+    /// <summary>The token and position embeddings.</summary>
+    public ClipTextEmbeddings Embeddings => embeddings;
+
     public Tensor Layer(int index, Tensor hidden) => encoder[index].forward(hidden);
 
     public ClipEncoderLayer EncoderLayer(int index) => encoder[index];
