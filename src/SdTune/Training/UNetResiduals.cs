@@ -8,7 +8,7 @@ namespace SdTune.Training;
 /// <param name="Batch">The micro-batch (each sample's <see cref="TrainingSample.ConditioningImagePath"/> among others).</param>
 /// <param name="NoisyLatents">The UNet's input, float32 (B, C, h, w).</param>
 /// <param name="Timesteps">Each sample's timestep (B).</param>
-/// <param name="Context">The captions' conditioning, float32 (B, tokens, dim).</param>
+/// <param name="Context">The captions' conditioning (B, tokens, dim), in the UNet's dtype.</param>
 /// <param name="Added">SDXL's pooled text and time ids; null for SD 1.x/2.x.</param>
 public sealed record UNetResidualInputs(TrainingBatch Batch, Tensor NoisyLatents, Tensor Timesteps, Tensor Context, UNetAddedConditions? Added);
 
