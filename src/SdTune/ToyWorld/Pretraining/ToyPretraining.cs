@@ -35,7 +35,7 @@ public static class ToyPretraining
         var budget = options.Minutes * 60;
         using var model = ToyBaseModel.Create(options.Seed);
         var world = new ToyWorldGenerator(ToyBaseModel.ImageSize, options.Seed);
-        using var data = ToyTrainingSet.Create(world, model.Tokenizer, options.TrainImages, options.VaeOnlyImages);
+        using var data = ToyTrainingSet.Create(world, options.TrainImages, options.VaeOnlyImages);
         log($"rendered {data.Count} training pictures in {clock.Elapsed.TotalSeconds:F1} s; {get_num_threads()} threads");
 
         var vaeStage = ToyVaeStage.Train(model.Vae, data, options, budget * options.VaeShare, log);
@@ -54,13 +54,15 @@ public static class ToyPretraining
         }
 
         var remaining = budget is { } total ? Math.Max(1, total - clock.Elapsed.TotalSeconds - 10) : (double?)null;
-        // Intermediate evaluations look at the live modules through a model view that is deliberately not disposed.
+        // The trainer and the intermediate evaluations see the live modules through a model view that is deliberately
+        // not disposed (the saved model below takes them).
+        var view = ToyBaseModel.Assemble(model.Unet, vae, model.TextEncoder);
         void Evaluate(int step) => ToyBaseEvaluation.Evaluate(
-            ToyBaseModel.Assemble(model.Unet, vae, model.TextEncoder),
+            view,
             new ToyEvaluationOptions { Prompts = options.EvaluatePrompts, Steps = 12 },
             line => log($"  step {step}, {line}"));
-        var diffusionStage = ToyDiffusionStage.Train(model.Unet, model.TextEncoder, vae, data, options, remaining, log, Evaluate);
-        log($"unet+text: {diffusionStage.Steps} steps in {diffusionStage.Seconds:F0} s, mse {diffusionStage.FirstLoss:F4} -> {diffusionStage.LastLoss:F4}");
+        var diffusionStage = ToyFineTuneStage.Train(view, world, data, options, remaining, log, Evaluate);
+        log($"unet+text: {diffusionStage.Steps} steps in {diffusionStage.Seconds:F0} s, loss {diffusionStage.FirstLoss:F4} -> {diffusionStage.LastLoss:F4}");
 
         var parameters = new Dictionary<string, long>
         {
