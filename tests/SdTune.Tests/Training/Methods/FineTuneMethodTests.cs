@@ -3,7 +3,6 @@ using SdTune.Tests.Checkpoints.Formats;
 using SdTune.Tests.Cli;
 using SdTune.Training;
 using SdTune.Training.Methods;
-using static TorchSharp.torch;
 
 namespace SdTune.Tests.Training.Methods;
 
@@ -15,11 +14,7 @@ public sealed class FineTuneMethodTests
     {
         using var dir = TestPaths.NewTempDir();
         var config = Config(dir.Path, steps: 8) with { LearningRate = 2e-3, TrainBatchSize = 2 };
-        using var model = TrainingTestKit.TinyModel();
-        var result = new Trainer(config, new TrainerServices { Model = model }).Run();
-        var first = result.LossHistory.Take(3).Average();
-        var last = result.LossHistory.TakeLast(3).Average();
-        Assert.True(last < 0.8 * first, $"loss went from {first} to {last}: {string.Join(", ", result.LossHistory)}");
+        TrainingTestKit.AssertTrainingLowersTheLoss(config);
     }
 
     [Fact]
@@ -58,25 +53,7 @@ public sealed class FineTuneMethodTests
             LrWarmupSteps = "2",
         };
 
-        Dictionary<string, Tensor> straight;
-        string state;
-        using (var model = TrainingTestKit.TinyModel())
-        {
-            var result = new Trainer(config, new TrainerServices { Model = model }).Run();
-            straight = Trained(model);
-            state = Assert.Single(result.StateFolders, s => s.EndsWith("ft-step00000003-state", StringComparison.Ordinal));
-        }
-
-        using (var model = TrainingTestKit.TinyModel())
-        {
-            var untouched = Trained(model);
-            var result = new Trainer(config with { OutputDir = Path.Combine(dir.Path, "resumed"), Resume = state }, new TrainerServices { Model = model }).Run();
-            Assert.Equal(3, result.LossHistory.Count);
-            var resumed = Trained(model);
-            TrainingTestKit.AssertBitIdentical(straight, resumed);
-            Assert.False(untouched["unet.conv_in.weight"].equal(resumed["unet.conv_in.weight"]).all().item<bool>());
-            Assert.False(untouched["te.text_model.encoder.layers.0.mlp.fc1.weight"].equal(resumed["te.text_model.encoder.layers.0.mlp.fc1.weight"]).all().item<bool>());
-        }
+        TrainerResumeTests.AssertFullModelRunResumesBitIdentically(config, Path.Combine(dir.Path, "resumed"));
     }
 
     [Fact]
@@ -138,8 +115,4 @@ public sealed class FineTuneMethodTests
         using var model = TrainingTestKit.TinyModel();
         return config.Resolve(model).ToToml();
     }
-
-    private static Dictionary<string, Tensor> Trained(StableDiffusionModel model) =>
-        TrainingTestKit.Snapshot(model.Unet.state_dict().Select(kv => new KeyValuePair<string, Tensor>("unet." + kv.Key, kv.Value))
-            .Concat(model.TextEncoder.state_dict().Select(kv => new KeyValuePair<string, Tensor>("te." + kv.Key, kv.Value))));
 }
