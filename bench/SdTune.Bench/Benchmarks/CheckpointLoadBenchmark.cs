@@ -5,7 +5,6 @@ using SdTune.Bench.Infrastructure;
 using SdTune.Checkpoints;
 using SdTune.Models;
 using SdTune.Runtime;
-using SdTune.Schedulers;
 using Spectre.Console;
 using static TorchSharp.torch;
 

@@ -2,8 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using SdTune.Bench.Infrastructure;
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 using SdTune.Runtime;
 using Spectre.Console;
 

@@ -1,11 +1,9 @@
 using SdTune.Checkpoints;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
 using SdTune.Runtime;
-using SdTune.Schedulers;
 using SdTune.Text;
 using static TorchSharp.torch;
 

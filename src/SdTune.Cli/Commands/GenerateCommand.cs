@@ -70,7 +70,7 @@ internal static class GenerateCommand
             };
             request.Validate();
 
-            using var sd = StableDiffusionModel.Load(modelPath, loadOptions);
+            using var sd = StableDiffusionModels.Load(modelPath, loadOptions);
             MoveTo(sd, parse.GetValue(device)!);
             var name = Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(modelPath));
             var hash = File.Exists(modelPath) ? ModelHashes.ShortHash(modelPath) : null;

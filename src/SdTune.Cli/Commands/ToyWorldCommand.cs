@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
+using SdTune.Checkpoints;
 using SdTune.Cli.Output;
-using SdTune.Models;
 using SdTune.ToyWorld.Pretraining;
 using Spectre.Console;
 
@@ -46,7 +46,7 @@ internal static class ToyWorldCommand
             ToyPretraining.Run(folder, options, Console.WriteLine);
             if (parse.GetValue(evaluate))
             {
-                using var model = StableDiffusionModel.Load(folder);
+                using var model = StableDiffusionModels.Load(folder);
                 Print(ToyBaseEvaluation.Evaluate(model, log: Console.WriteLine));
             }
 
@@ -68,7 +68,7 @@ internal static class ToyWorldCommand
         };
         command.SetAction(parse =>
         {
-            using var loaded = StableDiffusionModel.Load(parse.GetRequiredValue(model));
+            using var loaded = StableDiffusionModels.Load(parse.GetRequiredValue(model));
             var options = new ToyEvaluationOptions
             {
                 Prompts = parse.GetValue(prompts),

@@ -1,9 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
+using SdTune.Checkpoints;
 using SdTune.Cli.Errors;
 using SdTune.Cli.Output;
-using SdTune.Models;
-using SdTune.Pipelines;
 using SdTune.Training;
 using SdTune.Training.Methods;
 using Spectre.Console;
@@ -86,7 +85,7 @@ internal static class TrainCommand
     /// <summary>Prints the configuration as the run would use it: resolved against the model (read, not trained) and the dataset.</summary>
     private static int DryRun(TrainingConfig config)
     {
-        using var model = StableDiffusionModel.Load(config.PretrainedModel!);
+        using var model = StableDiffusionModels.Load(config.PretrainedModel!);
         var resolved = config.Resolve(model);
         foreach (var warning in resolved.Warnings)
         {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using SdTune.Adapters.Formats;
-using SdTune.Checkpoints.SingleFile;
 
 namespace SdTune.Adapters;
 

@@ -1,5 +1,5 @@
 using SdTune.Adapters.Formats;
-using SdTune.Checkpoints.SingleFile;
+using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Layers;
 using TorchSharp;

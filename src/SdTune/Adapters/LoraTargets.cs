@@ -1,4 +1,4 @@
-using SdTune.Checkpoints.SingleFile;
+using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using static TorchSharp.torch;

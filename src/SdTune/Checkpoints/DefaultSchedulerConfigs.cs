@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
-using SdTune.Checkpoints.SingleFile;
-using SdTune.Schedulers;
+using SdTune.Models;
 
 namespace SdTune.Checkpoints;
 

@@ -1,12 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.IO;
 using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
-using SdTune.Schedulers;
 using SdTune.Text;
 
 namespace SdTune.Checkpoints;

@@ -1,4 +1,5 @@
 using SdTune.Checkpoints.Inspection;
+using SdTune.IO;
 using static TorchSharp.torch;
 
 namespace SdTune.Checkpoints;

@@ -1,5 +1,4 @@
-using SdTune.Checkpoints.SingleFile;
-using SdTune.Schedulers;
+using SdTune.Models;
 using static TorchSharp.torch;
 
 namespace SdTune.Checkpoints;

@@ -1,5 +1,4 @@
 using SdTune.Checkpoints.Safetensors;
-using SdTune.Models;
 using SdTune.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SdTune.Checkpoints.Inspection;
+using SdTune.IO;
 using static TorchSharp.torch;
 
 namespace SdTune.Checkpoints;

@@ -1,6 +1,7 @@
 using SdTune.Checkpoints.Inspection;
 using SdTune.Checkpoints.Pickle;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 
 namespace SdTune.Checkpoints;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 
 namespace SdTune.Imaging;
 
@@ -83,7 +84,7 @@ public static class ModelHashes
     /// non-empty one (taken as written, not checked), else of the <see cref="SafetensorsDataHash"/> for a
     /// <c>.safetensors</c> file, else of the whole file's <see cref="Sha256"/>.
     /// </summary>
-    /// <exception cref="Checkpoints.CheckpointFormatException">A <c>.safetensors</c> file's header is invalid.</exception>
+    /// <exception cref="CheckpointFormatException">A <c>.safetensors</c> file's header is invalid.</exception>
     public static string LoraHash(string path)
     {
         ArgumentNullException.ThrowIfNull(path);

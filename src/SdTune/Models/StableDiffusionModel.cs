@@ -1,10 +1,7 @@
 using System.Text.Json.Nodes;
-using SdTune.Checkpoints;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
-using SdTune.Schedulers;
 using SdTune.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -13,7 +10,8 @@ namespace SdTune.Models;
 
 /// <summary>
 /// A whole Stable Diffusion model as loaded from a diffusers folder or a single-file checkpoint: UNet, VAE, text
-/// encoder(s), tokenizer(s) and the scheduler config. Owns its modules; disposing it disposes them.
+/// encoder(s), tokenizer(s) and the scheduler config. Owns its modules; disposing it disposes them. Loading and saving
+/// live with the file formats (<c>StableDiffusionModels.Load</c> in Checkpoints).
 /// </summary>
 public sealed class StableDiffusionModel : IDisposable
 {
@@ -126,31 +124,6 @@ public sealed class StableDiffusionModel : IDisposable
     /// 32 for the toy model); the VAE's own <c>sample_size</c> when the UNet config has none.
     /// </summary>
     public int DefaultImageSize => Unet.Config.SampleSize is { } latent ? latent * Vae.Config.DownsamplingFactor : Vae.Config.SampleSize;
-
-    /// <summary>
-    /// Loads a model: a folder as a diffusers pipeline (<see cref="DiffusersPipelineFormat"/>), a file as an original
-    /// single-file checkpoint (<see cref="SingleFileFormat"/>; safetensors or <c>.ckpt</c>, told apart by content).
-    /// </summary>
-    /// <param name="path">The folder or file.</param>
-    /// <param name="options">Load options; null for <see cref="ModelLoadOptions.Default"/>.</param>
-    /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
-    /// <exception cref="CheckpointFormatException">The folder or file is not a (complete, supported) Stable Diffusion
-    /// model; the message names it and, where it can tell, what it is instead.</exception>
-    public static StableDiffusionModel Load(string path, ModelLoadOptions? options = null)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        if (Directory.Exists(path))
-        {
-            return DiffusersPipelineFormat.Load(path, options);
-        }
-
-        if (!File.Exists(path))
-        {
-            throw new FileNotFoundException($"{path}: no such file or folder.", path);
-        }
-
-        return SingleFileFormat.Load(path, options);
-    }
 
     /// <summary>Disposes every module.</summary>
     public void Dispose()

@@ -1,5 +1,6 @@
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.Embeddings;
+using SdTune.IO;
+using SdTune.Conditioning;
 using SdTune.Prompts;
 using SdTune.Text;
 
@@ -10,7 +11,7 @@ namespace SdTune.Pipelines;
 /// Files that are not embeddings, or whose width does not fit the model, are skipped with a warning naming
 /// the file — as A1111 does — rather than failing the generation.
 /// </summary>
-public sealed class EmbeddingLibrary : IDisposable
+public sealed class EmbeddingLibrary : IEmbeddingVectors, IDisposable
 {
     private static readonly string[] Extensions = [".pt", ".bin", ".safetensors"];
     private readonly Dictionary<string, TextualInversionEmbedding> byName = new(StringComparer.Ordinal);
@@ -24,6 +25,10 @@ public sealed class EmbeddingLibrary : IDisposable
 
     /// <summary>Loaded embeddings by name.</summary>
     public IReadOnlyDictionary<string, TextualInversionEmbedding> Embeddings => byName;
+
+    /// <inheritdoc />
+    public TorchSharp.torch.Tensor VectorsFor(string name, string encoderKey) =>
+        byName[name].VectorsFor(encoderKey) ?? throw new ArgumentException($"Embedding '{name}' has no vectors for the encoder '{encoderKey}'.", nameof(encoderKey));
 
     /// <summary>An empty library.</summary>
     public static EmbeddingLibrary Empty { get; } = new();

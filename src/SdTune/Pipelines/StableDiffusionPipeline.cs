@@ -1,9 +1,8 @@
 using System.Diagnostics;
 using SdTune.Adapters;
-using SdTune.Checkpoints.SingleFile;
+using SdTune.Conditioning;
 using SdTune.Imaging;
 using SdTune.Models;
-using SdTune.Models.Unet;
 using SdTune.Options;
 using SdTune.Prompts;
 using SdTune.Schedulers;
@@ -140,7 +139,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         var device = model.Unet.parameters().First().device;
         var unetType = model.Unet.parameters().First().dtype;
         var vaeType = model.Vae.parameters().First().dtype;
-        var conditioner = new TextConditioner(model, embeddings, xl ? 1 : request.ClipSkip);
+        var conditioner = TextConditioner.ForModel(model, xl ? null : request.ClipSkip, embeddings);
 
         // Conditioning: every sub-prompt (AND) is a schedule of texts; every distinct text is encoded once,
         // all padded to the same number of chunks so cond and uncond batch together.
@@ -151,7 +150,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         var encoded = new Dictionary<string, TextConditioning>(StringComparer.Ordinal);
         foreach (var text in texts)
         {
-            encoded[text] = conditioner.Encode(text, chunks);
+            encoded[text] = conditioner.EncodePrompt(text, chunks);
         }
 
         // SDXL replaces an empty negative prompt by zeros (diffusers' force_zeros_for_empty_prompt, A1111 too).
@@ -193,20 +192,11 @@ public sealed class StableDiffusionPipeline : IDisposable
 
             // A1111 picks the first schedule entry whose end step is at or after the current 0-based step.
             groups.AddRange(subPrompts.Select(p => encoded[p.Schedule.TextAt(stepIndex)]));
-            var context = cat(groups.Select(g => g.Context.expand(batch, -1, -1)).ToList(), 0).to(unetType);
             var input = cat(Enumerable.Repeat(x, groups.Count).ToList(), 0).to(unetType);
-            UNetAddedConditions? added = null;
-            if (xl)
-            {
-                var pooled = cat(groups.Select(g => g.Pooled!.expand(batch, -1)).ToList(), 0).to(unetType);
-                // SDXL micro-conditioning: original size, crop top-left, target size.
-                var timeIds = tensor(new float[] { height, width, 0, 0, height, width }, [1, 6], ScalarType.Float32, device)
-                    .expand(input.shape[0], 6).to(unetType);
-                added = new UNetAddedConditions(pooled, timeIds);
-            }
-
+            // SDXL micro-conditioning: the original size is the target size, no crop.
+            var unetInputs = TextConditioner.ForUnet(TextConditioning.Batch(groups, batch), Enumerable.Repeat(SizeConditioning.Uncropped(width, height), (int)input.shape[0]).ToList(), unetType);
             var started = Stopwatch.GetTimestamp();
-            var output = model.Unet.forward(input, timestep, context, added).to(ScalarType.Float32);
+            var output = model.Unet.forward(input, timestep, unetInputs.Context, unetInputs.Added).to(ScalarType.Float32);
             if (device.type == TorchSharp.DeviceType.CUDA)
             {
                 cuda.synchronize();

@@ -1,3 +1,4 @@
+using SdTune.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using SdTune.Models;
 using static TorchSharp.torch;
 
 namespace SdTune.Schedulers;

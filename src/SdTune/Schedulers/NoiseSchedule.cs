@@ -1,3 +1,5 @@
+using SdTune.IO;
+using SdTune.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -74,7 +76,7 @@ public sealed class NoiseSchedule
     public IReadOnlyList<float> Sigmas => sigmas;
 
     /// <summary>Reads a diffusers <c>scheduler_config.json</c> and builds its schedule.</summary>
-    /// <exception cref="Checkpoints.CheckpointFormatException">The file is malformed; the message names the file and field.</exception>
+    /// <exception cref="CheckpointFormatException">The file is malformed; the message names the file and field.</exception>
     public static NoiseSchedule FromConfigFile(string path) => new(NoiseScheduleConfig.FromJsonFile(path));
 
     /// <summary>The forward process q(x_t | x₀): √ᾱ_t·x₀ + √(1 − ᾱ_t)·noise, per sample.</summary>

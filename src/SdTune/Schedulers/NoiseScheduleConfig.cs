@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using SdTune.Checkpoints;
+using SdTune.IO;
+using SdTune.Models;
 using SdTune.Models.Layers;
 
 namespace SdTune.Schedulers;

@@ -1,8 +1,6 @@
 using System.Globalization;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Models;
 using SdTune.Options;
-using SdTune.Schedulers;
 using SdTune.Training.Data;
 
 namespace SdTune.Training;

@@ -1,3 +1,4 @@
+using SdTune.Checkpoints;
 using SdTune.Models;
 using SdTune.Training.Loop;
 using SdTune.Training.Methods;
@@ -34,7 +35,7 @@ public sealed class Trainer
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     public TrainingResult Run(CancellationToken cancellationToken = default)
     {
-        var model = services.Model ?? StableDiffusionModel.Load(Config.PretrainedModel!);
+        var model = services.Model ?? StableDiffusionModels.Load(Config.PretrainedModel!);
         try
         {
             var resolved = Config.Resolve(model);

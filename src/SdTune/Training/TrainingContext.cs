@@ -1,5 +1,4 @@
 using SdTune.Models;
-using SdTune.Schedulers;
 using static TorchSharp.torch;
 
 namespace SdTune.Training;

@@ -3,7 +3,7 @@ using System.Text;
 using SdTune.Adapters;
 using SdTune.Adapters.Formats;
 using SdTune.Checkpoints.Safetensors;
-using SdTune.Checkpoints.SingleFile;
+using SdTune.Models;
 using static TorchSharp.torch;
 
 namespace SdTune.Tests.Adapters;

@@ -121,7 +121,7 @@ public class LoraFormatTests
         var path = dir.File("big.safetensors");
         using var layer = nn.Linear(1024, 512);
         using var module = new LoraModule(AdaptedLayer.TryCreate(layer)!, new AdapterSettings(300, 8));
-        using var network = new LoraNetwork(SdTune.Checkpoints.SingleFile.SdArchitecture.SD1, [new LoraNetworkEntry("lora_unet_big", LoraComponent.Unet, "big", module)]);
+        using var network = new LoraNetwork(SdTune.Models.SdArchitecture.SD1, [new LoraNetworkEntry("lora_unet_big", LoraComponent.Unet, "big", module)]);
         var metadata = KohyaLoraFormat.Save(path, network);
 
         // Data section of the written file: the tensor bytes do not depend on metadata.

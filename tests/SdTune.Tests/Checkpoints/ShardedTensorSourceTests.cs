@@ -1,5 +1,6 @@
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 using TorchSharp;
 
 namespace SdTune.Tests.Checkpoints;

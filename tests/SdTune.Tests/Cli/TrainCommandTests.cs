@@ -2,7 +2,6 @@ using SdTune.Adapters;
 using SdTune.Adapters.Formats;
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
-using SdTune.Models;
 using SdTune.Tests.Pipelines;
 using SdTune.Tests.Training;
 
@@ -128,7 +127,7 @@ public class TrainCommandTests
         Assert.True(code == 0, error);
         var lora = Path.Combine(output, "circle.safetensors");
         Assert.Contains(lora, stdout, StringComparison.Ordinal);
-        using var loaded = StableDiffusionModel.Load(model);
+        using var loaded = StableDiffusionModels.Load(model);
         var file = LoraFileReader.Read(lora, new LoraTargets(loaded.Unet, loaded.TextEncoder));
         Assert.Empty(file.UnmatchedKeys);
         Assert.Equal("2", file.Metadata["ss_network_dim"]);

@@ -1,6 +1,6 @@
+using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Imaging;
-using SdTune.Models;
 using SdTune.Models.Vae;
 using SdTune.Tests.Models;
 using TorchSharp;

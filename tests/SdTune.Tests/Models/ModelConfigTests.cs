@@ -1,4 +1,4 @@
-using SdTune.Checkpoints;
+using SdTune.IO;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
 

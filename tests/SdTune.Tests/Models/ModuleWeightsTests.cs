@@ -1,5 +1,5 @@
 using SdTune.Checkpoints;
-using SdTune.Models;
+using SdTune.IO;
 using static TorchSharp.torch;
 
 namespace SdTune.Tests.Models;

@@ -1,5 +1,5 @@
+using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
-using SdTune.Models;
 using SdTune.Models.Layers;
 using SdTune.Models.Unet;
 using Xunit.Abstractions;

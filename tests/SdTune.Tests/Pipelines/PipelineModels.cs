@@ -1,9 +1,7 @@
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
-using SdTune.Schedulers;
 using SdTune.Tests.Checkpoints.Formats;
 using SdTune.Text;
 

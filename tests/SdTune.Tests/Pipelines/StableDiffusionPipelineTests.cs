@@ -2,6 +2,7 @@ using SdTune.Adapters;
 using SdTune.Adapters.Formats;
 using SdTune.Checkpoints.Embeddings;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.Conditioning;
 using SdTune.Imaging;
 using SdTune.Models;
 using SdTune.Pipelines;
@@ -92,12 +93,12 @@ public sealed class StableDiffusionPipelineTests : IDisposable
     [Fact]
     public void Long_prompts_are_encoded_in_several_chunks()
     {
-        var conditioner = new TextConditioner(sd1, EmbeddingLibrary.Empty);
+        var conditioner = TextConditioner.ForModel(sd1);
         var longPrompt = string.Join(", ", Enumerable.Range(0, 60).Select(i => $"word{i}"));
         Assert.True(conditioner.ChunkCount(longPrompt) >= 2);
-        using var encoded = conditioner.Encode(longPrompt);
+        using var encoded = conditioner.EncodePrompt(longPrompt);
         Assert.Equal(conditioner.ChunkCount(longPrompt) * 77, encoded.Context.shape[1]);
-        using var padded = conditioner.Encode("a cat", 3);
+        using var padded = conditioner.EncodePrompt("a cat", 3);
         Assert.Equal(3 * 77, padded.Context.shape[1]);
         using var pipeline = new StableDiffusionPipeline(sd1);
         using var result = pipeline.Generate(Request(longPrompt));
@@ -194,7 +195,7 @@ public sealed class StableDiffusionPipelineTests : IDisposable
     public void Sd2_v_prediction_model_generates_and_clip_skip_changes_the_conditioning()
     {
         using var sd2 = PipelineModels.Sd2();
-        Assert.Equal(SdTune.Schedulers.PredictionType.VPrediction, sd2.PredictionType);
+        Assert.Equal(SdTune.Models.PredictionType.VPrediction, sd2.PredictionType);
         using var pipeline = new StableDiffusionPipeline(sd2);
         var request = Request("a yellow heart") with { Sampler = "DDIM" };
         var plain = Generate(pipeline, request);
@@ -203,8 +204,8 @@ public sealed class StableDiffusionPipelineTests : IDisposable
         Assert.NotEqual(plain, Pixels(skipped.Images[0].Image));
         Assert.Equal(2, skipped.Images[0].Infotext.ClipSkip);
         // OpenCLIP pads with id 0 after the end token.
-        var conditioner = new TextConditioner(sd2, EmbeddingLibrary.Empty);
-        using var encoded = conditioner.Encode("a yellow heart");
+        var conditioner = TextConditioner.ForModel(sd2);
+        using var encoded = conditioner.EncodePrompt("a yellow heart");
         Assert.Equal(77, encoded.Context.shape[1]);
     }
 

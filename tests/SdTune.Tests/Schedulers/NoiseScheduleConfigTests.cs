@@ -1,4 +1,5 @@
-using SdTune.Checkpoints;
+using SdTune.IO;
+using SdTune.Models;
 using SdTune.Schedulers;
 
 namespace SdTune.Tests.Schedulers;

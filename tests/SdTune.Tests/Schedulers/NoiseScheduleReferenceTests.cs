@@ -1,3 +1,4 @@
+using SdTune.Models;
 using SdTune.Schedulers;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using SdTune.Models;
 using SdTune.Schedulers;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
 using SdTune.Adapters;
 using SdTune.Adapters.Formats;
+using SdTune.Checkpoints;
 using SdTune.Models;
 using SdTune.Tests.Checkpoints.Formats;
 using SdTune.Training;
@@ -68,7 +69,7 @@ public sealed class TrainerTests
             Config = config.With(LoraMethod.NetworkWeights, path),
             Model = fresh,
             WeightDType = ScalarType.Float32,
-            PredictionType = SdTune.Schedulers.PredictionType.Epsilon,
+            PredictionType = SdTune.Models.PredictionType.Epsilon,
             Warnings = [],
         });
         Assert.Equal(["text_encoder", "unet"], groups.Select(g => g.Name));
@@ -98,7 +99,7 @@ public sealed class TrainerTests
             Config = TrainingTestKit.LoraConfig(dir.Path).With(LoraMethod.NetworkArgs, ["conv_dim=2"]),
             Model = model,
             WeightDType = ScalarType.Float32,
-            PredictionType = SdTune.Schedulers.PredictionType.Epsilon,
+            PredictionType = SdTune.Models.PredictionType.Epsilon,
             Warnings = [],
         });
         Assert.True(method.Network.IsAttached);
@@ -151,7 +152,7 @@ public sealed class TrainerTests
         var result = new Trainer(config, new TrainerServices { Model = model }).Run();
         var folder = Assert.Single(result.Outputs);
         Assert.Equal(Path.Combine(config.OutputDir!, "sks"), folder);
-        using var loaded = StableDiffusionModel.Load(folder);
+        using var loaded = StableDiffusionModels.Load(folder);
         TinyModels.AssertSameWeights(model, loaded);
     }
 

@@ -92,9 +92,7 @@ public sealed class TrainingConfigRangeTests
     public void Every_numeric_key_has_a_range_and_a_row_in_the_table()
     {
         var tested = BadValues.Select(row => (string)row[0]).ToHashSet(StringComparer.Ordinal);
-        // The built-in keys (a method registered by another test brings its own).
-        var builtIn = TrainingConfigKeys.Common.Concat(SdTune.Training.Methods.TrainingMethods.BuiltIn.SelectMany(m => m.Options));
-        foreach (var key in builtIn.Where(k => k.Kind is TrainingConfigKind.Integer or TrainingConfigKind.Real or TrainingConfigKind.Long))
+        foreach (var key in TrainingConfigKeys.All.Where(k => k.Kind is TrainingConfigKind.Integer or TrainingConfigKind.Real or TrainingConfigKind.Long))
         {
             Assert.True(key.Kind == TrainingConfigKind.Long || key.Range is not null, $"{key.Name} has no range");
             Assert.Contains(key.Name, tested);

@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Imaging;
 using SdTune.IO;
 using SdTune.Models;
-using SdTune.Schedulers;
 using static TorchSharp.torch;
 
 namespace SdTune.Adapters.Formats;
@@ -59,7 +58,7 @@ public static class KohyaLoraFormat
     /// Loads a kohya file into an existing network to continue training: every tensor of the network must be in the file
     /// under the same name and shape, and the file may hold nothing else.
     /// </summary>
-    /// <exception cref="Checkpoints.CheckpointFormatException">Missing, unexpected or mis-shaped tensors; the message lists them.</exception>
+    /// <exception cref="CheckpointFormatException">Missing, unexpected or mis-shaped tensors; the message lists them.</exception>
     public static WeightLoadReport LoadInto(LoraNetwork network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);

@@ -1,4 +1,5 @@
 using SdTune.Checkpoints.SingleFile;
+using SdTune.Models;
 
 namespace SdTune.Adapters.Formats;
 

@@ -1,4 +1,5 @@
 using SdTune.Checkpoints;
+using SdTune.IO;
 using static TorchSharp.torch;
 
 namespace SdTune.Adapters.Formats;

@@ -1,6 +1,7 @@
 using SdTune.Checkpoints.Inspection;
 using SdTune.Checkpoints.Pickle;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 using static TorchSharp.torch;
 
 namespace SdTune.Checkpoints.Embeddings;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 
 namespace SdTune.Checkpoints.Inspection;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using SdTune.Checkpoints.Pickle;
+using SdTune.IO;
 
 namespace SdTune.Checkpoints.Inspection;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using SdTune.IO;
 
 namespace SdTune.Checkpoints.Pickle;
 

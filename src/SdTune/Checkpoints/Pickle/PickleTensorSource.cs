@@ -1,5 +1,6 @@
 using SdTune.Checkpoints.Inspection;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 using static TorchSharp.torch;
 
 namespace SdTune.Checkpoints.Pickle;

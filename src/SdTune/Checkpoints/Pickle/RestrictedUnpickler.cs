@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
+using SdTune.IO;
 
 namespace SdTune.Checkpoints.Pickle;
 

@@ -1,4 +1,5 @@
 using SdTune.Checkpoints.Inspection;
+using SdTune.IO;
 using TorchSharp;
 
 namespace SdTune.Checkpoints.Pickle;

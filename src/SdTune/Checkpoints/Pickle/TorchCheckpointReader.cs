@@ -1,3 +1,4 @@
+using SdTune.IO;
 using TorchSharp;
 
 namespace SdTune.Checkpoints.Pickle;

@@ -1,3 +1,5 @@
+using SdTune.IO;
+
 namespace SdTune.Checkpoints.Pickle;
 
 /// <summary>

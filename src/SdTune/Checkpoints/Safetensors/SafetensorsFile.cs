@@ -1,4 +1,5 @@
 using Microsoft.Win32.SafeHandles;
+using SdTune.IO;
 using SdTune.Runtime;
 using static TorchSharp.torch;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using SdTune.Checkpoints.Inspection;
+using SdTune.IO;
 
 namespace SdTune.Checkpoints.Safetensors;
 

@@ -1,3 +1,5 @@
+using SdTune.Models;
+
 namespace SdTune.Checkpoints.SingleFile;
 
 /// <summary>Builds the rows of a diffusers → original plan, model by model.</summary>

@@ -1,3 +1,5 @@
+using SdTune.Models;
+
 namespace SdTune.Checkpoints.SingleFile;
 
 /// <summary>Top-level name prefixes of the original single-file checkpoints.</summary>

@@ -1,3 +1,5 @@
+using SdTune.Models;
+
 namespace SdTune.Checkpoints.SingleFile;
 
 /// <summary>Builds the rows of an original → diffusers plan, walking the file's names in order.</summary>

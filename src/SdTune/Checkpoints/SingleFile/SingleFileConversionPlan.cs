@@ -1,3 +1,6 @@
+using SdTune.IO;
+using SdTune.Models;
+
 namespace SdTune.Checkpoints.SingleFile;
 
 /// <summary>

@@ -1,4 +1,4 @@
-using SdTune.Schedulers;
+using SdTune.Models;
 
 namespace SdTune.Checkpoints.SingleFile;
 

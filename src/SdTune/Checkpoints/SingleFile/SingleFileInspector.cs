@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using SdTune.Schedulers;
+using SdTune.IO;
+using SdTune.Models;
 
 namespace SdTune.Checkpoints.SingleFile;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using SdTune.Checkpoints;
+using SdTune.IO;
 using SdTune.Models.Layers;
 
 namespace SdTune.Models.Clip;

@@ -1,4 +1,3 @@
-using SdTune.Checkpoints.Safetensors;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -67,20 +66,6 @@ public abstract class ClipTextEncoder : nn.Module<Tensor, ClipTextOutput>
 
     /// <summary>Whether a checkpoint name (relative to the model) may be skipped when loading: see <see cref="IgnorableKeys"/>.</summary>
     public static bool IsIgnorableKey(string name) => IgnorableKeys.Contains(name, StringComparer.Ordinal);
-
-    /// <summary>
-    /// Loads every weight from a safetensors file stored under transformers' names, ignoring
-    /// <see cref="IgnorableKeys"/>.
-    /// </summary>
-    /// <param name="file">The open file.</param>
-    /// <param name="prefix">
-    /// Prefix of the text encoder's names in the file: empty for a diffusers <c>text_encoder</c> folder,
-    /// <c>cond_stage_model.transformer.</c> in an SD 1.x single-file checkpoint. Names outside the prefix are not considered.
-    /// </param>
-    /// <param name="strict">Fail on missing or unexpected names (shape mismatches always fail).</param>
-    /// <exception cref="Checkpoints.CheckpointFormatException">The file does not fit this model; the message names the file and tensors.</exception>
-    public WeightLoadReport LoadWeights(SafetensorsFile file, string prefix = "", bool strict = true) =>
-        ModuleWeights.Load(this, file, strict, IsIgnorableKey, prefix);
 
     /// <summary>Runs the encoder on token ids and returns every output.</summary>
     /// <param name="inputIds">(B, S) integer token ids, S ≤ max_position_embeddings (77 for SD).</param>

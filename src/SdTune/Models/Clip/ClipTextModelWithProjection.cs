@@ -19,7 +19,7 @@ public sealed class ClipTextModelWithProjection : ClipTextEncoder
     [ComponentName(Name = "text_projection")]
     private readonly Linear textProjection;
 
-    /// <summary>Builds the model with freshly initialised weights (load real ones with <see cref="ClipTextEncoder.LoadWeights"/>).</summary>
+    /// <summary>Builds the model with freshly initialised weights (the checkpoint formats in <c>Checkpoints</c> load real ones).</summary>
     /// <param name="config">The architecture, e.g. <see cref="ClipTextConfig.OpenClipBigG"/>.</param>
     /// <param name="device">Where to create the parameters; null uses the default device.</param>
     /// <param name="dtype">Parameter type; null uses the default dtype.</param>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using SdTune.IO;
 
 namespace SdTune.Models.Layers;
 
@@ -7,7 +8,7 @@ namespace SdTune.Models.Layers;
 internal static class ConfigJson
 {
     /// <summary>Parses config text whose root must be a JSON object (trailing commas and comments tolerated).</summary>
-    /// <exception cref="Checkpoints.CheckpointFormatException">Not valid JSON, or not an object; the message names the source.</exception>
+    /// <exception cref="CheckpointFormatException">Not valid JSON, or not an object; the message names the source.</exception>
     public static JsonDocument ParseObject(string json, string sourceName)
     {
         ArgumentNullException.ThrowIfNull(json);
@@ -18,14 +19,14 @@ internal static class ConfigJson
         }
         catch (JsonException e)
         {
-            throw new Checkpoints.CheckpointFormatException(sourceName, $"not valid JSON: {e.Message}");
+            throw new CheckpointFormatException(sourceName, $"not valid JSON: {e.Message}");
         }
 
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             var kind = document.RootElement.ValueKind;
             document.Dispose();
-            throw new Checkpoints.CheckpointFormatException(sourceName, $"expected a JSON object, found {kind}.");
+            throw new CheckpointFormatException(sourceName, $"expected a JSON object, found {kind}.");
         }
 
         return document;

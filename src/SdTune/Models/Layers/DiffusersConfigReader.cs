@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using SdTune.Checkpoints;
+using SdTune.IO;
 
 namespace SdTune.Models.Layers;
 

@@ -1,6 +1,4 @@
 using SdTune.Runtime;
-using SdTune.Checkpoints;
-using SdTune.Checkpoints.Safetensors;
 using SdTune.Models.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -128,11 +126,6 @@ public sealed class UNet2DConditionModel : nn.Module
     /// number of tensors <c>downBlockAdditionalResiduals</c> must hold, in the same order and shapes.
     /// </summary>
     public int SkipConnectionCount => 1 + Config.LayersPerBlock.Sum() + (Config.BlockOutChannels.Count - 1);
-
-    /// <summary>Loads diffusers-named weights, strictly: every model tensor must be in the file and nothing else may be.</summary>
-    /// <param name="file">A diffusers UNet checkpoint (<c>diffusion_pytorch_model.safetensors</c>).</param>
-    /// <exception cref="CheckpointFormatException">Missing, unexpected or mis-shaped tensors; the message lists them.</exception>
-    public WeightLoadReport LoadWeights(SafetensorsFile file) => ModuleWeights.Load(this, file);
 
     /// <summary>
     /// A transform of the cross-attention context into the key and value inputs of every cross-attention layer

@@ -1,6 +1,4 @@
 using SdTune.Runtime;
-using SdTune.Checkpoints;
-using SdTune.Checkpoints.Safetensors;
 using SdTune.Models.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -44,10 +42,6 @@ public sealed class AutoencoderKL : nn.Module
 
     /// <summary>The architecture this model was built from.</summary>
     public AutoencoderKLConfig Config { get; }
-
-    /// <summary>Loads diffusers-named weights, strictly: every model tensor must be in the file and nothing else may be.</summary>
-    /// <exception cref="CheckpointFormatException">Missing, unexpected or mis-shaped tensors; the message lists them.</exception>
-    public WeightLoadReport LoadWeights(SafetensorsFile file) => ModuleWeights.Load(this, file);
 
     /// <summary>The encoder's raw output (B, 2 * latent, H/f, W/f), before <c>quant_conv</c>.</summary>
     public Tensor EncodeHidden(Tensor image)

@@ -1,4 +1,4 @@
-using SdTune.Checkpoints;
+using SdTune.IO;
 using SdTune.Models.Layers;
 
 namespace SdTune.Models.Vae;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using SdTune.Checkpoints;
 using SdTune.Imaging;
 using SdTune.Models;
 using SdTune.Pipelines;
@@ -31,7 +32,7 @@ public static class MethodBenchmark
         log ??= _ => { };
         Directory.CreateDirectory(options.OutputDirectory);
         var rows = new List<MethodScore>();
-        using (var baseModel = StableDiffusionModel.Load(options.BaseModel))
+        using (var baseModel = StableDiffusionModels.Load(options.BaseModel))
         {
             log($"the base model's VAE keeps the subject in {VaeKeepsSubject(baseModel, options.Spec)} of {options.Spec.Instances.Count} instance pictures (encode, decode, read back)");
             rows.Add(Score(BaseRow, "the base model, no training", baseModel, null, options, 0, -1, 0, log));
@@ -120,7 +121,7 @@ public static class MethodBenchmark
         ProcessMemory.ResetPeak();
         var clock = Stopwatch.StartNew();
         TrainingResult result;
-        using (var model = StableDiffusionModel.Load(options.BaseModel))
+        using (var model = StableDiffusionModels.Load(options.BaseModel))
         {
             result = new Trainer(config, new TrainerServices
             {
@@ -136,11 +137,11 @@ public static class MethodBenchmark
         log($"{method.Name}: trained in {seconds:F0} s, loss {result.LossHistory.Take(10).DefaultIfEmpty().Average():F4} -> {result.LossHistory.TakeLast(10).DefaultIfEmpty().Average():F4}");
         if (TrainingMethods.Get(config.Method).Output.Apply is { } apply)
         {
-            using var baseModel = StableDiffusionModel.Load(options.BaseModel);
+            using var baseModel = StableDiffusionModels.Load(options.BaseModel);
             return Score(method.Name, method.Description, baseModel, request => apply(request, file), options, seconds, peak, bytes, log);
         }
 
-        using var tuned = StableDiffusionModel.Load(file);
+        using var tuned = StableDiffusionModels.Load(file);
         return Score(method.Name, method.Description, tuned, null, options, seconds, peak, bytes, log);
     }
 
@@ -156,7 +157,7 @@ public static class MethodBenchmark
         var random = Training.Data.SeededRandom.For(spec.Seed, 0xC1A55);
         var colors = Enum.GetValues<ToyColor>();
         var items = new List<(SKBitmap, string)>();
-        using var model = StableDiffusionModel.Load(options.BaseModel);
+        using var model = StableDiffusionModels.Load(options.BaseModel);
         using var pipeline = new StableDiffusionPipeline(model);
         for (var i = 0; i < count; i++)
         {

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;

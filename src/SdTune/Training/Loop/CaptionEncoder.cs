@@ -1,6 +1,6 @@
 using System.Globalization;
+using SdTune.Conditioning;
 using SdTune.Models;
-using SdTune.Models.Unet;
 using SdTune.Training.Caching;
 using SdTune.Training.Data;
 using static TorchSharp.torch;
@@ -8,87 +8,44 @@ using static TorchSharp.torch;
 namespace SdTune.Training.Loop;
 
 /// <summary>
-/// A batch's captions as the UNet's conditioning: the text encoder's hidden states (SD 1.x/2.x), or for SDXL both
-/// encoders' penultimate layers side by side, the second's pooled output and each sample's size/crop time ids. With
-/// gradients only while the method trains a text encoder; with a frozen one and <c>cache_text_encoder_outputs</c>
-/// each distinct caption is encoded once.
+/// A batch's captions as the UNet's conditioning, through <see cref="TextConditioner"/>: captions are plain text (as
+/// kohya's trainers read them), SDXL adds the pooled embedding and each sample's size/crop time ids. With gradients
+/// only while the method trains a text encoder; with a frozen one and <c>cache_text_encoder_outputs</c> each distinct
+/// caption is encoded once (eval mode, no gradients: exactly what encoding every step would give).
 /// </summary>
 internal sealed class CaptionEncoder(StableDiffusionModel model, ITrainingMethod method, TrainingConfig config) : IDisposable
 {
+    private readonly TextConditioner conditioner = TextConditioner.ForModel(model, config.ClipSkip);
     private TextEncoderOutputCache? cache;
 
-    public (Tensor Hidden, UNetAddedConditions? Added) Encode(TrainingBatch batch)
+    /// <summary>The conditioning of <paramref name="batch"/>, in the UNet's dtype.</summary>
+    public UNetConditioning Encode(TrainingBatch batch)
     {
+        var captions = batch.Samples.Select(s => s.Caption).ToList();
+        var sizes = batch.Samples.Select(s => Size(s.Conditioning)).ToList();
+        var unetType = model.Unet.parameters().First().dtype;
         if (!method.TrainsTextEncoder && config.CacheTextEncoderOutputs)
         {
-            return Cached(batch);
+            cache ??= CreateCache();
+            return TextConditioner.ForUnet(TextConditioning.Batch([.. captions.Select(c => TextConditioning.FromTensors(cache.Get(c)))]), sizes, unetType);
         }
 
-        return EncodeCaptions(batch, batch.Samples.Select(s => s.Caption).ToList());
+        using var noGrad = method.TrainsTextEncoder ? null : no_grad();
+        return TextConditioner.ForUnet(conditioner.EncodeCaptions(captions), sizes, unetType);
     }
 
     public void Dispose() => cache?.Dispose();
 
-    /// <summary>Each distinct caption encoded once (eval mode, no gradients: exactly what encoding every step would give).</summary>
-    private (Tensor Hidden, UNetAddedConditions? Added) Cached(TrainingBatch batch)
+    private TextEncoderOutputCache CreateCache()
     {
-        if (cache is null)
-        {
-            var encoders = model.TextEncoder2 is { } te2 ? ModelFingerprint.Compute(model.TextEncoder, "te1") + ModelFingerprint.Compute(te2, "te2") : ModelFingerprint.Compute(model.TextEncoder, "te");
-            var tokenizer = model.Tokenizer.Padding + "/" + model.Tokenizer.VocabSize.ToString(CultureInfo.InvariantCulture);
-            cache = new TextEncoderOutputCache(tokenizer, encoders, config.ClipSkip ?? (model.TextEncoder2 is null ? 1 : 2), caption =>
-            {
-                var (hidden, added) = EncodeCaptions(null, [caption]);
-                return added is null ? [hidden] : [hidden, added.TextEmbeds];
-            });
-        }
-
-        var outputs = batch.Samples.Select(s => cache.Get(s.Caption)).ToList();
-        var stacked = cat(outputs.Select(o => o[0]).ToList(), 0);
-        if (model.TextEncoder2 is null)
-        {
-            return (stacked, null);
-        }
-
-        var unetType = model.Unet.parameters().First().dtype;
-        var pooled = cat(outputs.Select(o => o[1]).ToList(), 0).to(unetType);
-        return (stacked, new UNetAddedConditions(pooled, TimeIds(batch).to(unetType)));
+        var encoders = conditioner.Encoders;
+        var fingerprint = encoders.Count == 1
+            ? ModelFingerprint.Compute(encoders[0].Encoder, "te")
+            : string.Concat(encoders.Select((e, i) => ModelFingerprint.Compute(e.Encoder, "te" + (i + 1).ToString(CultureInfo.InvariantCulture))));
+        var tokenizer = model.Tokenizer.Padding + "/" + model.Tokenizer.VocabSize.ToString(CultureInfo.InvariantCulture);
+        return new TextEncoderOutputCache(tokenizer, fingerprint, conditioner.ClipSkip, caption => conditioner.EncodeCaptions([caption]).ToTensors());
     }
 
-    private static Tensor TimeIds(TrainingBatch batch) => tensor(batch.Samples.SelectMany(s => new float[]
-    {
-        s.Conditioning.OriginalSize.Height, s.Conditioning.OriginalSize.Width, s.Conditioning.CropTop, s.Conditioning.CropLeft,
-        s.Conditioning.TargetSize.Height, s.Conditioning.TargetSize.Width,
-    }).ToArray(), [batch.Samples.Count, 6]);
-
-    private (Tensor Hidden, UNetAddedConditions? Added) EncodeCaptions(TrainingBatch? batch, IReadOnlyList<string> captions)
-    {
-        using var noGrad = method.TrainsTextEncoder ? null : no_grad();
-        if (model.TextEncoder2 is not { } te2)
-        {
-            var ids = TokenIds(model.Tokenizer, captions);
-            return (model.TextEncoder.Encode(ids, config.ClipSkip ?? 1, applyFinalLayerNorm: true).to(ScalarType.Float32), null);
-        }
-
-        // SDXL: both encoders' penultimate layers side by side, the second's projected pooled output, and the
-        // size/crop conditioning of each sample.
-        using var out1 = model.TextEncoder.forward(TokenIds(model.Tokenizer, captions));
-        using var out2 = te2.forward(TokenIds(model.Tokenizer2!, captions));
-        var skip = config.ClipSkip ?? 2;
-        var hidden = cat([
-            model.TextEncoder.SelectHiddenState(out1, skip, applyFinalLayerNorm: false).to(ScalarType.Float32),
-            te2.SelectHiddenState(out2, skip, applyFinalLayerNorm: false).to(ScalarType.Float32),
-        ], -1);
-        var pooled = out2.TextEmbeds!.to(ScalarType.Float32);
-        var unetType = model.Unet.parameters().First().dtype;
-        var timeIds = batch is null ? zeros(captions.Count, 6) : TimeIds(batch);
-        return (hidden.alias(), new UNetAddedConditions(pooled.to(unetType), timeIds.to(unetType)));
-    }
-
-    private static Tensor TokenIds(Text.ClipTokenizer tokenizer, IReadOnlyList<string> captions)
-    {
-        var rows = captions.Select(c => tokenizer.EncodeForModel(c).InputIds).ToList();
-        var width = rows[0].Count;
-        return tensor(rows.SelectMany(r => r.Select(id => (long)id)).ToArray(), [rows.Count, width]);
-    }
+    private static SizeConditioning Size(SdxlConditioning c) =>
+        new(c.OriginalSize.Height, c.OriginalSize.Width, c.CropTop, c.CropLeft, c.TargetSize.Height, c.TargetSize.Width);
 }

@@ -1,9 +1,9 @@
 using System.Globalization;
 using SdTune.Adapters;
 using SdTune.Adapters.Formats;
+using SdTune.IO;
 using SdTune.Models;
 using SdTune.Options;
-using SdTune.Schedulers;
 using SdTune.Training.Data;
 using SdTune.Training.Optimization;
 using TorchSharp;
@@ -146,7 +146,7 @@ public sealed class LoraMethod : ITrainingMethod
             {
                 KohyaLoraFormat.LoadInto(network, weights);
             }
-            catch (Exception e) when (e is IOException or InvalidDataException or Checkpoints.CheckpointFormatException)
+            catch (Exception e) when (e is IOException or InvalidDataException or CheckpointFormatException)
             {
                 throw new TrainingConfigException("network_weights", $"{weights}: cannot continue from this file with the configured network ({e.Message})", e);
             }

@@ -35,21 +35,23 @@ public static class TrainingMethods
     public static IReadOnlyList<BenchmarkMethod> Benchmarks => current.Benchmarks;
 
     /// <summary>
-    /// Adds a method (registering the same definition again does nothing). Its name and key names must be new, except
-    /// for keys it shares with another method by listing the same key object.
+    /// Adds a method; disposing the returned registration removes it again (registering a method that is already there
+    /// does nothing, and so does disposing that registration). Its name and key names must be new, except for keys it
+    /// shares with another method by listing the same key object.
     /// </summary>
     /// <exception cref="ArgumentException">The name or a key name is taken.</exception>
-    public static void Register(TrainingMethodDefinition definition)
+    public static IDisposable Register(TrainingMethodDefinition definition)
     {
         ArgumentNullException.ThrowIfNull(definition);
         lock (Gate)
         {
             if (current.Methods.Contains(definition))
             {
-                return;
+                return new Registration(null);
             }
 
             current = Registry.Of([.. current.Methods, definition]);
+            return new Registration(definition);
         }
     }
 
@@ -67,6 +69,24 @@ public static class TrainingMethods
 
     private static IReadOnlyList<BenchmarkMethod> Rows(TrainingMethodDefinition method) =>
         [.. method.Benchmarks.Select(b => b with { Configure = c => b.Configure(c with { Method = method.Name }) })];
+
+    /// <summary>Removes its method when disposed (once).</summary>
+    private sealed class Registration(TrainingMethodDefinition? definition) : IDisposable
+    {
+        private TrainingMethodDefinition? method = definition;
+
+        public void Dispose()
+        {
+            lock (Gate)
+            {
+                if (method is not null)
+                {
+                    current = Registry.Of(current.Methods.Remove(method));
+                    method = null;
+                }
+            }
+        }
+    }
 
     /// <summary>An immutable snapshot of the registered methods and the key table they make.</summary>
     private sealed record Registry(

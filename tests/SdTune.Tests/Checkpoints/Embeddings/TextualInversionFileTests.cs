@@ -1,6 +1,6 @@
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.Embeddings;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 

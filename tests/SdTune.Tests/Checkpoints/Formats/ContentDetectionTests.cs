@@ -5,6 +5,7 @@ using SdTune.Checkpoints.Embeddings;
 using SdTune.Checkpoints.Inspection;
 using SdTune.Checkpoints.Pickle;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 using SdTune.Tests.Adapters;
 using SdTune.Tests.Checkpoints.Pickle;
 using static TorchSharp.torch;

@@ -1,6 +1,6 @@
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
-using SdTune.Models;
+using SdTune.IO;
 using static TorchSharp.torch;
 
 namespace SdTune.Tests.Checkpoints.Formats;
@@ -17,7 +17,7 @@ public class ModelFormatErrorTests
         DiffusersPipelineFormat.Save(model, folder);
         Directory.Delete(Path.Combine(folder, "vae"), recursive: true);
         File.Delete(Path.Combine(folder, "scheduler", "scheduler_config.json"));
-        var error = Assert.Throws<CheckpointFormatException>(() => StableDiffusionModel.Load(folder));
+        var error = Assert.Throws<CheckpointFormatException>(() => StableDiffusionModels.Load(folder));
         Assert.Contains(folder, error.Message, StringComparison.Ordinal);
         Assert.Contains("vae/config.json", error.Message, StringComparison.Ordinal);
         Assert.Contains("scheduler/scheduler_config.json", error.Message, StringComparison.Ordinal);
@@ -27,7 +27,7 @@ public class ModelFormatErrorTests
     public void Folder_without_model_index_is_no_pipeline()
     {
         using var dir = TestPaths.NewTempDir();
-        var error = Assert.Throws<CheckpointFormatException>(() => StableDiffusionModel.Load(dir.Path));
+        var error = Assert.Throws<CheckpointFormatException>(() => StableDiffusionModels.Load(dir.Path));
         Assert.Contains("model_index.json", error.Message, StringComparison.Ordinal);
     }
 
@@ -79,7 +79,7 @@ public class ModelFormatErrorTests
             });
         }
 
-        var error = Assert.Throws<CheckpointFormatException>(() => StableDiffusionModel.Load(path));
+        var error = Assert.Throws<CheckpointFormatException>(() => StableDiffusionModels.Load(path));
         Assert.Contains(path, error.Message, StringComparison.Ordinal);
         Assert.Contains("LoRA", error.Message, StringComparison.Ordinal);
     }
@@ -95,7 +95,7 @@ public class ModelFormatErrorTests
             SingleFileFormat.Save(model, path);
             var bytes = File.ReadAllBytes(path);
             File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
-            var error = Assert.Throws<CheckpointFormatException>(() => StableDiffusionModel.Load(path));
+            var error = Assert.Throws<CheckpointFormatException>(() => StableDiffusionModels.Load(path));
             Assert.Contains(path, error.Message, StringComparison.Ordinal);
         }
     }

@@ -2,9 +2,9 @@ using SdTune.Checkpoints;
 using SdTune.Checkpoints.Pickle;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Checkpoints.SingleFile;
+using SdTune.IO;
 using SdTune.Models;
 using SdTune.Models.Unet;
-using SdTune.Schedulers;
 using SdTune.Text;
 using static TorchSharp.torch;
 
@@ -33,7 +33,7 @@ public class ModelRoundTripTests
     {
         var folder = dir.File("pipeline");
         DiffusersPipelineFormat.Save(original, folder);
-        using var fromFolder = StableDiffusionModel.Load(folder);
+        using var fromFolder = StableDiffusionModels.Load(folder);
         TinyModels.AssertSameWeights(original, fromFolder);
         Assert.Equal(original.Unet.Config.ToJson(), fromFolder.Unet.Config.ToJson());
         Assert.Equal(original.Vae.Config.ToJson(), fromFolder.Vae.Config.ToJson());
@@ -41,7 +41,7 @@ public class ModelRoundTripTests
 
         var safetensors = dir.File("model.safetensors");
         SingleFileFormat.Save(fromFolder, safetensors);
-        using var fromSafetensors = StableDiffusionModel.Load(safetensors);
+        using var fromSafetensors = StableDiffusionModels.Load(safetensors);
         TinyModels.AssertSameWeights(original, fromSafetensors);
 
         var ckpt = dir.File("model.ckpt");
@@ -51,12 +51,12 @@ public class ModelRoundTripTests
             Assert.Contains(pickle.Entries, e => e.Name == OriginalPrefixes.Unet + "input_blocks.0.0.weight");
         }
 
-        using var fromCkpt = StableDiffusionModel.Load(ckpt);
+        using var fromCkpt = StableDiffusionModels.Load(ckpt);
         TinyModels.AssertSameWeights(original, fromCkpt);
 
         var folder2 = dir.File("pipeline2");
         DiffusersPipelineFormat.Save(fromCkpt, folder2);
-        using var again = StableDiffusionModel.Load(folder2);
+        using var again = StableDiffusionModels.Load(folder2);
         TinyModels.AssertSameWeights(original, again);
 
         // What a single file derives matches what was saved, except the values files of this family cannot record.

@@ -1,11 +1,8 @@
 using System.Text.Json.Nodes;
-using SdTune.Checkpoints;
-using SdTune.Checkpoints.SingleFile;
 using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
-using SdTune.Schedulers;
 using SdTune.Text;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,7 +1,7 @@
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Checkpoints.SingleFile;
-using SdTune.Models;
+using SdTune.IO;
 using SdTune.Tests.Cli;
 
 namespace SdTune.Tests.Checkpoints.Formats;
@@ -19,10 +19,10 @@ public class ToyModelSingleFileTests
     {
         using var dir = TestPaths.NewTempDir();
         var single = dir.File("toy.safetensors");
-        using (var original = StableDiffusionModel.Load(ToyModel))
+        using (var original = StableDiffusionModels.Load(ToyModel))
         {
             SingleFileFormat.Save(original, single);
-            using var loaded = StableDiffusionModel.Load(single);
+            using var loaded = StableDiffusionModels.Load(single);
             TinyModels.AssertSameWeights(original, loaded);
             Assert.Equal(original.Unet.Config, loaded.Unet.Config, ConfigComparer.Instance);
             Assert.Equal(original.Vae.Config, loaded.Vae.Config, ConfigComparer.Instance);
@@ -50,12 +50,12 @@ public class ToyModelSingleFileTests
         // channels) instead of refusing the width.
         using var dir = TestPaths.NewTempDir();
         var ckpt = dir.File("toy.ckpt");
-        using (var original = StableDiffusionModel.Load(ToyModel))
+        using (var original = StableDiffusionModels.Load(ToyModel))
         {
             SingleFileFormat.Save(original, ckpt);
         }
 
-        var error = Assert.Throws<CheckpointFormatException>(() => StableDiffusionModel.Load(ckpt));
+        var error = Assert.Throws<CheckpointFormatException>(() => StableDiffusionModels.Load(ckpt));
         Assert.Contains("toy.ckpt", error.Message, StringComparison.Ordinal);
         Assert.Contains("derived", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("cross-attention width", error.Message, StringComparison.Ordinal);

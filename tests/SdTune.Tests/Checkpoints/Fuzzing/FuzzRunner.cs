@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using SdTune.Checkpoints;
+using SdTune.IO;
 using Xunit.Abstractions;
 
 namespace SdTune.Tests.Checkpoints.Fuzzing;

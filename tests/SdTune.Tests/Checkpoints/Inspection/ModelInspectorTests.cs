@@ -1,7 +1,7 @@
 using System.Text.Json;
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.Inspection;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text;
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.Pickle;
+using SdTune.IO;
 
 namespace SdTune.Tests.Checkpoints.Pickle;
 

@@ -1,7 +1,7 @@
 using System.Numerics;
 using System.Text;
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.Pickle;
+using SdTune.IO;
 using static TorchSharp.torch;
 
 namespace SdTune.Tests.Checkpoints.Pickle;

@@ -1,6 +1,6 @@
 using System.Numerics;
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.Pickle;
+using SdTune.IO;
 
 namespace SdTune.Tests.Checkpoints.Pickle;
 

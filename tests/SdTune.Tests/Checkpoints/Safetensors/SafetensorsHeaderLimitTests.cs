@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 
 namespace SdTune.Tests.Checkpoints.Safetensors;
 

@@ -1,6 +1,6 @@
 using System.Text;
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 
 namespace SdTune.Tests.Checkpoints.Safetensors;
 

@@ -1,5 +1,5 @@
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 

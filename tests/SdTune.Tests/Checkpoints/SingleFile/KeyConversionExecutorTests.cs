@@ -1,5 +1,6 @@
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Checkpoints.SingleFile;
+using SdTune.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
-using SdTune.Checkpoints;
 using SdTune.Checkpoints.SingleFile;
-using SdTune.Schedulers;
+using SdTune.IO;
+using SdTune.Models;
 
 namespace SdTune.Tests.Checkpoints.SingleFile;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using SdTune.Adapters;
+using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
-using SdTune.Models;
 using SdTune.Models.Clip;
 using SdTune.Models.Layers;
 using SdTune.Models.Unet;

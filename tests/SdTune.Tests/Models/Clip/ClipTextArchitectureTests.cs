@@ -1,5 +1,5 @@
 using System.Text.Json;
-using SdTune.Models;
+using SdTune.Checkpoints;
 using SdTune.Models.Clip;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,5 @@
+using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
-using SdTune.Models;
 using SdTune.Models.Clip;
 using static TorchSharp.torch;
 

@@ -1,6 +1,6 @@
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
-using SdTune.Models;
+using SdTune.IO;
 using SdTune.Models.Clip;
 using static TorchSharp.torch;
 

@@ -1,3 +1,4 @@
+using SdTune.Checkpoints;
 using SdTune.Models;
 using SdTune.Pipelines;
 using SdTune.ToyWorld.Pretraining;
@@ -14,7 +15,7 @@ public class ToyPretrainingTests
         Assert.InRange(bytes, 1_000_000, 20_000_000);
         Assert.Equal(ToyBaseModel.TextEncoder.HiddenSize, ToyBaseModel.Unet.CrossAttentionDim[0]);
         Assert.Equal(49408, model.TextEncoder.Config.VocabSize);
-        Assert.Equal(SdTune.Checkpoints.SingleFile.SdArchitecture.SD1, model.Architecture);
+        Assert.Equal(SdTune.Models.SdArchitecture.SD1, model.Architecture);
     }
 
     [Fact]
@@ -42,7 +43,7 @@ public class ToyPretrainingTests
         Assert.All(report.Stages, s => Assert.True(s.LastLoss < s.FirstLoss, $"{s.Name}: loss {s.FirstLoss} -> {s.LastLoss} did not go down"));
         Assert.True(File.Exists(Path.Combine(folder, ToyPretraining.ReportFileName)));
 
-        using var loaded = StableDiffusionModel.Load(folder);
+        using var loaded = StableDiffusionModels.Load(folder);
         Assert.Equal(report.LatentScalingFactor, loaded.Vae.Config.ScalingFactor, 6);
         Assert.Equal(32, loaded.TextEncoder.Config.HiddenSize);
         using var pipeline = new StableDiffusionPipeline(loaded);

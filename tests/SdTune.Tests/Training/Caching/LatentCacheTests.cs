@@ -1,5 +1,5 @@
+using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
-using SdTune.Models;
 using SdTune.Models.Vae;
 using SdTune.Tests.Training.Data;
 using SdTune.Training.Caching;

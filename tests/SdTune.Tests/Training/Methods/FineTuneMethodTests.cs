@@ -1,3 +1,4 @@
+using SdTune.Checkpoints;
 using SdTune.Models;
 using SdTune.Tests.Checkpoints.Formats;
 using SdTune.Tests.Cli;
@@ -28,7 +29,7 @@ public sealed class FineTuneMethodTests
         Assert.Equal([Path.Combine(config.OutputDir!, "ft"), Path.Combine(config.OutputDir!, "ft.safetensors")], result.Outputs);
         foreach (var output in result.Outputs)
         {
-            using var loaded = StableDiffusionModel.Load(output);
+            using var loaded = StableDiffusionModels.Load(output);
             TinyModels.AssertSameWeights(model, loaded);
         }
 

@@ -13,9 +13,29 @@ namespace SdTune.Tests.Training.Methods;
 /// line) is configured from TOML, overrides and its generated flags, validated, trained, saved and benchmarked, with no
 /// change to the library.
 /// </summary>
-public class ThrowawayMethodTests
+public sealed class ThrowawayMethodTests : IDisposable
 {
-    static ThrowawayMethodTests() => TrainingMethods.Register(BitFitMethod.Definition);
+    // The one registration line, scoped to each test so other tests see the built-in methods only.
+    private readonly IDisposable registration = TrainingMethods.Register(BitFitMethod.Definition);
+
+    public void Dispose() => registration.Dispose();
+
+    [Fact]
+    public void Registering_adds_the_method_and_disposing_the_registration_removes_it()
+    {
+        Assert.Contains(BitFitMethod.Definition, TrainingMethods.All);
+        Assert.Contains(TrainingConfigKeys.All, k => k.Name == "bitfit_scope");
+        using (TrainingMethods.Register(BitFitMethod.Definition))
+        {
+            // Already registered: this registration removes nothing.
+        }
+
+        Assert.Contains(BitFitMethod.Definition, TrainingMethods.All);
+        registration.Dispose();
+        Assert.DoesNotContain(BitFitMethod.Definition, TrainingMethods.All);
+        Assert.DoesNotContain(TrainingConfigKeys.All, k => k.Name == "bitfit_scope");
+        Assert.Throws<TrainingConfigException>(() => TrainingConfig.Parse("bitfit_scope = \"all\""));
+    }
 
     [Fact]
     public void Its_keys_are_read_from_toml_and_overrides_checked_against_its_declaration_and_written_back()

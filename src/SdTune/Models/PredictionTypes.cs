@@ -1,6 +1,6 @@
-using SdTune.Schedulers;
+using SdTune.Models;
 
-namespace SdTune.Checkpoints;
+namespace SdTune.Models;
 
 /// <summary>The diffusers spelling of <see cref="PredictionType"/> (<c>prediction_type</c> in scheduler configs).</summary>
 public static class PredictionTypes

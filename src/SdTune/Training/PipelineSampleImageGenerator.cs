@@ -1,8 +1,8 @@
 using SdTune.Imaging;
 using SdTune.Models;
-using SdTune.Training;
+using SdTune.Pipelines;
 
-namespace SdTune.Pipelines;
+namespace SdTune.Training;
 
 /// <summary>
 /// Makes the trainer's sample images (and DreamBooth's class images) with the generation pipeline: each job's

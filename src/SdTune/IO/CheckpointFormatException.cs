@@ -1,4 +1,4 @@
-namespace SdTune.Checkpoints;
+namespace SdTune.IO;
 
 /// <summary>A model, weights or state file is malformed or of the wrong kind. The message names the file.</summary>
 /// <param name="path">The file (or folder) that was being read.</param>

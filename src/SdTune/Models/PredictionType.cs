@@ -1,4 +1,4 @@
-namespace SdTune.Schedulers;
+namespace SdTune.Models;
 
 /// <summary>What a denoising model predicts (<c>prediction_type</c> in a diffusers scheduler config).</summary>
 public enum PredictionType

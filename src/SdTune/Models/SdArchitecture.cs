@@ -1,4 +1,4 @@
-namespace SdTune.Checkpoints.SingleFile;
+namespace SdTune.Models;
 
 /// <summary>The Stable Diffusion family a single-file checkpoint belongs to.</summary>
 public enum SdArchitecture

@@ -1,9 +1,10 @@
 using SdTune.Checkpoints;
 using SdTune.Checkpoints.Safetensors;
+using SdTune.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SdTune.Models;
+namespace SdTune.Checkpoints;
 
 /// <summary>
 /// Copies named tensors (a state dict, a safetensors file) into a module's parameters and persistent

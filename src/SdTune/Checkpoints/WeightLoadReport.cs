@@ -1,4 +1,6 @@
-namespace SdTune.Models;
+using SdTune.Checkpoints;
+
+namespace SdTune.Checkpoints;
 
 /// <summary>What <see cref="ModuleWeights"/> did when it copied a state dict into a module.</summary>
 /// <param name="Loaded">Module tensor names that received a value from the source.</param>
