@@ -10,7 +10,8 @@ namespace SdTune.ToyWorld.Pretraining;
 
 /// <summary>
 /// Pretrains the toy base model from random weights: the VAE as an autoencoder on training-split pictures, then the
-/// UNet and text encoder together on the frozen VAE's latents, and saves the result as a diffusers folder.
+/// UNet and text encoder together on the frozen VAE's latents (a <c>finetune</c> run of the trainer,
+/// <see cref="ToyFineTuneStage"/>), and saves the result as a diffusers folder.
 /// </summary>
 public static class ToyPretraining
 {
