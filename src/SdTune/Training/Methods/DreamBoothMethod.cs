@@ -1,10 +1,7 @@
 using System.Globalization;
-using SdTune.Checkpoints;
 using SdTune.Models;
-using SdTune.Options;
 using SdTune.Training.Data;
 using SdTune.Training.Optimization;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SdTune.Training.Methods;
