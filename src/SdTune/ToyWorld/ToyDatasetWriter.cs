@@ -38,6 +38,26 @@ public static class ToyDatasetWriter
         return Write(directory, generator, heldOut ? "toyworld heldout" : "toyworld", repeats, items.ToList(), 1);
     }
 
+    /// <summary>
+    /// Writes <paramref name="count"/> pretraining pictures (<see cref="ToyWorldGenerator.Scene"/> 0, 1, ...), each
+    /// caption file holding every <see cref="ToyCaptionStyle"/> phrasing on its own line, with <c>enable_wildcard = true</c>
+    /// so one line is picked per sample, and <paramref name="captionDropoutRate"/> as <c>caption_dropout_rate</c>.
+    /// </summary>
+    /// <returns>The path of the written <c>dataset.toml</c>.</returns>
+    internal static string WritePretrainingPhrasings(string directory, ToyWorldGenerator generator, int count, int batchSize, double captionDropoutRate)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var styles = Enum.GetValues<ToyCaptionStyle>();
+        var items = Enumerable.Range(0, count).Select(i =>
+        {
+            var scene = generator.Scene(i);
+            return (scene, string.Join('\n', styles.Select(scene.ToCaption)));
+        });
+        string[] general = ["enable_wildcard = true", string.Create(CultureInfo.InvariantCulture, $"caption_dropout_rate = {captionDropoutRate:R}")];
+        return Write(directory, generator, "toyworld", 1, items.ToList(), batchSize, general);
+    }
+
     /// <summary>Writes a benchmark's instance pictures with their captions (the DreamBooth training set).</summary>
     /// <param name="directory">The dataset root; created if missing.</param>
     /// <param name="spec">The benchmark.</param>
@@ -81,7 +101,8 @@ public static class ToyDatasetWriter
         AtomicFile.WriteAllText(configPath, toml.ToString());
     }
 
-    private static string Write(string directory, ToyWorldGenerator generator, string concept, int repeats, IReadOnlyList<(ToyScene Scene, string Caption)> items, int batchSize)
+    private static string Write(string directory, ToyWorldGenerator generator, string concept, int repeats, IReadOnlyList<(ToyScene Scene, string Caption)> items, int batchSize,
+        IReadOnlyList<string>? generalKeys = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
@@ -99,6 +120,7 @@ public static class ToyDatasetWriter
             .AppendLine("# Toy-world dataset written by SdTune.")
             .AppendLine("[general]")
             .AppendLine("caption_extension = \".txt\"")
+            .AppendJoin(string.Empty, (generalKeys ?? []).Select(k => k + Environment.NewLine))
             .AppendLine()
             .AppendLine("[[datasets]]")
             .AppendLine(CultureInfo.InvariantCulture, $"resolution = {generator.ImageSize}")

@@ -75,7 +75,7 @@ public sealed class ResolvedTrainingConfigTests
         Assert.DoesNotContain(settings, line => line.StartsWith("train_text_encoder", StringComparison.Ordinal));
         Assert.DoesNotContain(settings, line => line.StartsWith("num_class_images", StringComparison.Ordinal));
         Assert.DoesNotContain(settings, line => line.StartsWith("prior_loss_weight", StringComparison.Ordinal));
-        Assert.Contains("# save_model_as = \"safetensors\"  (applies to dreambooth)", toml, StringComparison.Ordinal);
+        Assert.Contains("# save_model_as = \"safetensors\"  (applies to dreambooth and finetune)", toml, StringComparison.Ordinal);
         Assert.Contains("# num_class_images = 200  (needs with_prior_preservation)", toml, StringComparison.Ordinal);
         Assert.Contains("network_dim = 2", settings);
 

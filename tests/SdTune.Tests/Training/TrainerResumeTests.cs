@@ -61,27 +61,7 @@ public sealed class TrainerResumeTests
             TextEncoderLr = 5e-5,
         };
 
-        Dictionary<string, Tensor> straight;
-        string state;
-        using (var model = TrainingTestKit.TinyModel())
-        {
-            var result = new Trainer(config, new TrainerServices { Model = model }).Run();
-            straight = Trained(model);
-            state = Assert.Single(result.StateFolders, s => s.EndsWith("sks-step00000003-state", StringComparison.Ordinal));
-        }
-
-        using (var model = TrainingTestKit.TinyModel())
-        {
-            var untouched = Trained(model);
-            var result = new Trainer(config with { OutputDir = Path.Combine(dir.Path, "resumed"), Resume = state }, new TrainerServices { Model = model }).Run();
-            Assert.Equal(3, result.LossHistory.Count);
-            var resumed = Trained(model);
-            TrainingTestKit.AssertBitIdentical(straight, resumed);
-
-            // The run trained something: the UNet moved and the text encoder moved (it trained for steps 1-3).
-            Assert.False(untouched["unet.conv_in.weight"].equal(resumed["unet.conv_in.weight"]).all().item<bool>());
-            Assert.False(untouched["te.text_model.encoder.layers.0.mlp.fc1.weight"].equal(resumed["te.text_model.encoder.layers.0.mlp.fc1.weight"]).all().item<bool>());
-        }
+        AssertFullModelRunResumesBitIdentically(config, Path.Combine(dir.Path, "resumed"));
     }
 
     [Fact]
@@ -102,6 +82,36 @@ public sealed class TrainerResumeTests
         Assert.Empty(Directory.GetFileSystemEntries(config.OutputDir!, ".*"));
         var json = File.ReadAllText(Path.Combine(state, "train_state.json"));
         Assert.Contains("\"global_step\": 1", json, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A full-model run of 6 steps that saves its state at step 3 and trains the text encoder for steps 1-3 (UNet weights
+    /// "unet.*", text encoder "te.*"): resumed from that state into <paramref name="resumedOutputDir"/>, the weights equal
+    /// the straight run's bit for bit, and both parts moved.
+    /// </summary>
+    internal static void AssertFullModelRunResumesBitIdentically(TrainingConfig config, string resumedOutputDir)
+    {
+        Dictionary<string, Tensor> straight;
+        string state;
+        using (var model = TrainingTestKit.TinyModel())
+        {
+            var result = new Trainer(config, new TrainerServices { Model = model }).Run();
+            straight = Trained(model);
+            state = Assert.Single(result.StateFolders, s => s.EndsWith(config.OutputName + "-step00000003-state", StringComparison.Ordinal));
+        }
+
+        using (var model = TrainingTestKit.TinyModel())
+        {
+            var untouched = Trained(model);
+            var result = new Trainer(config with { OutputDir = resumedOutputDir, Resume = state }, new TrainerServices { Model = model }).Run();
+            Assert.Equal(3, result.LossHistory.Count);
+            var resumed = Trained(model);
+            TrainingTestKit.AssertBitIdentical(straight, resumed);
+
+            // The run trained something: the UNet moved and the text encoder moved (it trained for steps 1-3).
+            Assert.False(untouched["unet.conv_in.weight"].equal(resumed["unet.conv_in.weight"]).all().item<bool>());
+            Assert.False(untouched["te.text_model.encoder.layers.0.mlp.fc1.weight"].equal(resumed["te.text_model.encoder.layers.0.mlp.fc1.weight"]).all().item<bool>());
+        }
     }
 
     private static Dictionary<string, Tensor> Trained(SdTune.Models.StableDiffusionModel model) =>

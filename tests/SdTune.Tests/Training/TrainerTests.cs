@@ -25,11 +25,7 @@ public sealed class TrainerTests
             LearningRate = 2e-3,
             TrainBatchSize = 2,
         };
-        using var model = TrainingTestKit.TinyModel();
-        var result = new Trainer(config, new TrainerServices { Model = model }).Run();
-        var first = result.LossHistory.Take(3).Average();
-        var last = result.LossHistory.TakeLast(3).Average();
-        Assert.True(last < 0.8 * first, $"loss went from {first} to {last}: {string.Join(", ", result.LossHistory)}");
+        TrainingTestKit.AssertTrainingLowersTheLoss(config);
     }
 
     [Fact]

@@ -72,6 +72,16 @@ internal static class TrainingTestKit
         }
     }
 
+    /// <summary>Trains <paramref name="config"/> on a <see cref="TinyModel"/>: the mean loss of the last 3 steps is below 80% of the first 3's.</summary>
+    public static void AssertTrainingLowersTheLoss(TrainingConfig config)
+    {
+        using var model = TinyModel();
+        var result = new Trainer(config, new TrainerServices { Model = model }).Run();
+        var first = result.LossHistory.Take(3).Average();
+        var last = result.LossHistory.TakeLast(3).Average();
+        Assert.True(last < 0.8 * first, $"loss went from {first} to {last}: {string.Join(", ", result.LossHistory)}");
+    }
+
     /// <summary>Writes images with distinct patterns and captions into <paramref name="folder"/>.</summary>
     public static string Images(string folder, int count, string caption, int size = 32, int colorSeed = 0)
     {

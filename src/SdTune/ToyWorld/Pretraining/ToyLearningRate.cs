@@ -1,6 +1,6 @@
 namespace SdTune.ToyWorld.Pretraining;
 
-/// <summary>Linear warm-up, then cosine decay to a tenth over whichever runs out first: the steps or the time.</summary>
+/// <summary>The VAE stage's rate: linear warm-up, then cosine decay to a tenth over whichever runs out first, the steps or the time.</summary>
 internal static class ToyLearningRate
 {
     public static double Factor(int step, int warmup, int totalSteps, double elapsedSeconds, double? budgetSeconds)

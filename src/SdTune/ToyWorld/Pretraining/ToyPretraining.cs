@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
 using SdTune.Checkpoints;
-using SdTune.Conditioning;
 using SdTune.IO;
 using SdTune.Models;
 using SdTune.Models.Vae;
@@ -11,7 +10,8 @@ namespace SdTune.ToyWorld.Pretraining;
 
 /// <summary>
 /// Pretrains the toy base model from random weights: the VAE as an autoencoder on training-split pictures, then the
-/// UNet and text encoder together on the frozen VAE's latents, and saves the result as a diffusers folder.
+/// UNet and text encoder together on the frozen VAE's latents (a <c>finetune</c> run of the trainer,
+/// <see cref="ToyFineTuneStage"/>), and saves the result as a diffusers folder.
 /// </summary>
 public static class ToyPretraining
 {
@@ -36,7 +36,7 @@ public static class ToyPretraining
         var budget = options.Minutes * 60;
         using var model = ToyBaseModel.Create(options.Seed);
         var world = new ToyWorldGenerator(ToyBaseModel.ImageSize, options.Seed);
-        using var data = ToyTrainingSet.Create(world, model.Tokenizer, options.TrainImages, options.VaeOnlyImages);
+        using var data = ToyTrainingSet.Create(world, options.TrainImages, options.VaeOnlyImages);
         log($"rendered {data.Count} training pictures in {clock.Elapsed.TotalSeconds:F1} s; {get_num_threads()} threads");
 
         var vaeStage = ToyVaeStage.Train(model.Vae, data, options, budget * options.VaeShare, log);
@@ -55,13 +55,15 @@ public static class ToyPretraining
         }
 
         var remaining = budget is { } total ? Math.Max(1, total - clock.Elapsed.TotalSeconds - 10) : (double?)null;
-        // Intermediate evaluations look at the live modules through a model view that is deliberately not disposed.
+        // The trainer and the intermediate evaluations see the live modules through a model view that is deliberately
+        // not disposed (the saved model below takes them).
+        var view = ToyBaseModel.Assemble(model.Unet, vae, model.TextEncoder);
         void Evaluate(int step) => ToyBaseEvaluation.Evaluate(
-            ToyBaseModel.Assemble(model.Unet, vae, model.TextEncoder),
+            view,
             new ToyEvaluationOptions { Prompts = options.EvaluatePrompts, Steps = 12 },
             line => log($"  step {step}, {line}"));
-        var diffusionStage = ToyDiffusionStage.Train(model.Unet, TextConditioner.ForModel(model), vae, data, options, remaining, log, Evaluate);
-        log($"unet+text: {diffusionStage.Steps} steps in {diffusionStage.Seconds:F0} s, mse {diffusionStage.FirstLoss:F4} -> {diffusionStage.LastLoss:F4}");
+        var diffusionStage = ToyFineTuneStage.Train(view, world, data, options, remaining, log, Evaluate);
+        log($"unet+text: {diffusionStage.Steps} steps in {diffusionStage.Seconds:F0} s, loss {diffusionStage.FirstLoss:F4} -> {diffusionStage.LastLoss:F4}");
 
         var parameters = new Dictionary<string, long>
         {

@@ -3,6 +3,8 @@ namespace SdTune.ToyWorld.Pretraining;
 /// <summary>
 /// Settings of toy base-model pretraining. A stage stops at its step count, or earlier when its share of the time
 /// budget is spent; with <see cref="Minutes"/> null only the step counts decide, and a run is reproducible on CPU.
+/// The VAE stage's learning rate decays over whichever runs out first, its steps or its time; the UNet stage is a
+/// trainer run whose cosine follows its steps (the budget only stops it after the current step).
 /// </summary>
 public sealed record ToyPretrainingOptions
 {
@@ -53,10 +55,10 @@ public sealed record ToyPretrainingOptions
     /// </summary>
     public double NoiseOffset { get; init; } = 0.2;
 
-    /// <summary>The fraction of captions replaced by the empty prompt, so classifier-free guidance has an unconditional model.</summary>
+    /// <summary>The fraction of captions replaced by the empty prompt (<c>caption_dropout_rate</c>), so classifier-free guidance has an unconditional model.</summary>
     public double CaptionDropout { get; init; } = 0.1;
 
-    /// <summary>Linear warm-up steps of both stages (cosine decay follows).</summary>
+    /// <summary>Linear warm-up steps of both stages (cosine decay follows: to a tenth for the VAE, to zero for the UNet stage as diffusers' <c>cosine</c>).</summary>
     public int WarmupSteps { get; init; } = 100;
 
     /// <summary>Measures the model with the evaluator every this many UNet steps (a small, quick evaluation); null never.</summary>

@@ -1,10 +1,7 @@
 using System.Globalization;
-using SdTune.Checkpoints;
 using SdTune.Models;
-using SdTune.Options;
 using SdTune.Training.Data;
 using SdTune.Training.Optimization;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SdTune.Training.Methods;
@@ -18,26 +15,17 @@ namespace SdTune.Training.Methods;
 /// </summary>
 public sealed class DreamBoothMethod : ITrainingMethod
 {
-    /// <summary>Also train the text encoder(s), <c>train_text_encoder</c>.</summary>
-    public static readonly TrainingOption<bool> TrainTextEncoder = TrainingOption.Flag("train_text_encoder", false, "Also train the text encoder(s).");
+    /// <summary>Also train the text encoder(s), <c>train_text_encoder</c> (shared with fine-tuning).</summary>
+    public static readonly TrainingOption<bool> TrainTextEncoder = FullModelTraining.TrainTextEncoder;
 
     /// <summary>
     /// Stop training the text encoder after this point, <c>stop_text_encoder_training</c>: a value in (0, 1) is a fraction
-    /// of the total steps, a value of 1 or more a step count; unset trains it to the end.
+    /// of the total steps, a value of 1 or more a step count; unset trains it to the end (shared with fine-tuning).
     /// </summary>
-    public static readonly TrainingOption<double?> StopTextEncoderTraining = TrainingOption.OptionalReal("stop_text_encoder_training",
-        new NumericRange(NumberType.Float64, 0, int.MaxValue, MinExclusive: true), "Stop text-encoder training after this fraction of the steps (below 1) or step count.") with
-    {
-        NotUsed = c => TrainTextEncoder.Value(c) ? null : "needs train_text_encoder",
-    };
+    public static readonly TrainingOption<double?> StopTextEncoderTraining = FullModelTraining.StopTextEncoderTraining;
 
-    /// <summary>Output forms, <c>save_model_as</c>: "diffusers", "safetensors" (single file), or both comma-separated.</summary>
-    public static readonly TrainingOption<string> SaveModelAs = TrainingOption.Text("save_model_as", "diffusers", "Output forms: diffusers, safetensors (single file), or both comma-separated.") with
-    {
-        Check = value => ((string)value).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) is { Length: > 0 } forms && forms.All(f => f is "diffusers" or "safetensors")
-            ? null
-            : $"\"{value}\": use diffusers, safetensors, or both comma-separated.",
-    };
+    /// <summary>Output forms, <c>save_model_as</c>: "diffusers", "safetensors" (single file), or both comma-separated (shared with fine-tuning).</summary>
+    public static readonly TrainingOption<string> SaveModelAs = FullModelTraining.SaveModelAs;
 
     /// <summary>The method as the rest of SdTune sees it (registered in <see cref="TrainingMethods"/>).</summary>
     public static TrainingMethodDefinition Definition { get; } = new()
@@ -45,8 +33,8 @@ public sealed class DreamBoothMethod : ITrainingMethod
         Name = "dreambooth",
         Summary = "DreamBooth: fine-tune the UNet (and optionally the text encoder) with prior preservation.",
         Create = () => new DreamBoothMethod(),
-        Options = [TrainTextEncoder, StopTextEncoderTraining, SaveModelAs],
-        Trains = c => new TrainedParts(true, TrainTextEncoder.Value(c), TrainTextEncoder.Value(c) && StopTextEncoderTraining.Value(c) is null),
+        Options = FullModelTraining.Options,
+        Trains = FullModelTraining.Trains,
         Output = TrainedOutput.Model,
         Benchmarks =
         [
@@ -58,107 +46,30 @@ public sealed class DreamBoothMethod : ITrainingMethod
         ],
     };
 
-    private TrainingContext? context;
-    private List<(string Prefix, nn.Module Module)> trained = [];
-    private bool textEncoderStopped;
+    private readonly FullModelTraining full = new("DreamBooth");
 
     /// <inheritdoc />
     public string Name => "dreambooth";
 
     /// <inheritdoc />
-    public bool TrainsTextEncoder => trained.Any(t => t.Prefix != "unet") && !textEncoderStopped;
+    public bool TrainsTextEncoder => full.TrainsTextEncoder;
 
     /// <inheritdoc />
     public IReadOnlyList<ParameterGroup> Prepare(TrainingContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        this.context = context;
-        var config = context.Config;
-        var model = context.Model;
         EnsureClassImages(context);
-
-        model.Unet.to(ScalarType.Float32);
-        trained = [("unet", model.Unet)];
-        if (TrainTextEncoder.Value(config))
-        {
-            model.TextEncoder.to(ScalarType.Float32);
-            trained.Add(("text_encoder", model.TextEncoder));
-            if (model.TextEncoder2 is { } te2)
-            {
-                te2.to(ScalarType.Float32);
-                trained.Add(("text_encoder_2", te2));
-            }
-        }
-        else
-        {
-            model.TextEncoder.to(context.WeightDType);
-            model.TextEncoder2?.to(context.WeightDType);
-        }
-
-        var groups = new List<ParameterGroup>();
-        foreach (var (prefix, module) in trained)
-        {
-            module.train();
-            foreach (var p in module.parameters())
-            {
-                p.requires_grad = true;
-            }
-        }
-
-        groups.Add(new ParameterGroup("unet", model.Unet.parameters(), config.UnetLr ?? config.LearningRate));
-        var te = trained.Where(t => t.Prefix != "unet").SelectMany(t => t.Module.parameters()).ToList();
-        if (te.Count > 0)
-        {
-            groups.Add(new ParameterGroup("text_encoder", te, config.TextEncoderLr ?? config.LearningRate));
-        }
-
-        return groups;
+        return full.Prepare(context);
     }
 
     /// <summary>The optimizer step at which text-encoder training stops; null when it never does.</summary>
-    public static long? TextEncoderStopStep(TrainingConfig config, long totalSteps)
-    {
-        ArgumentNullException.ThrowIfNull(config);
-        return StopTextEncoderTraining.Value(config) switch
-        {
-            null => null,
-            < 1 and var ratio => (long)Math.Floor(ratio * totalSteps),
-            var steps => (long)steps,
-        };
-    }
+    public static long? TextEncoderStopStep(TrainingConfig config, long totalSteps) => FullModelTraining.TextEncoderStopStep(config, totalSteps);
 
     /// <inheritdoc />
-    public void SetTrainingMode(bool training)
-    {
-        foreach (var (prefix, module) in trained)
-        {
-            module.train(training && (prefix == "unet" || !textEncoderStopped));
-        }
-    }
+    public void SetTrainingMode(bool training) => full.SetTrainingMode(training);
 
     /// <inheritdoc />
-    public void BeforeStep(TrainingStepInfo step)
-    {
-        if (textEncoderStopped || context is null || !trained.Any(t => t.Prefix != "unet"))
-        {
-            return;
-        }
-
-        if (TextEncoderStopStep(context.Config, step.TotalSteps) is { } stop && step.GlobalStep >= stop)
-        {
-            // Frozen from here: no gradients, so the optimizer leaves these weights (and their state) alone.
-            foreach (var (_, module) in trained.Where(t => t.Prefix != "unet"))
-            {
-                module.eval();
-                foreach (var p in module.parameters())
-                {
-                    p.requires_grad = false;
-                }
-            }
-
-            textEncoderStopped = true;
-        }
-    }
+    public void BeforeStep(TrainingStepInfo step) => full.BeforeStep(step);
 
     /// <inheritdoc />
     public void AfterStep(TrainingStepInfo step)
@@ -169,49 +80,16 @@ public sealed class DreamBoothMethod : ITrainingMethod
     public Tensor ReduceLoss(Tensor perSampleLoss, IReadOnlyList<TrainingSample> samples) => PriorPreservationLoss.Combine(perSampleLoss, samples);
 
     /// <inheritdoc />
-    public IReadOnlyList<string> SaveOutput(string folder, string name, TrainingRunInfo info)
-    {
-        ArgumentNullException.ThrowIfNull(info);
-        var ctx = context ?? throw new InvalidOperationException("The DreamBooth method is not prepared.");
-        var options = new ModelSaveOptions { DType = TrainingConfigParser.SaveDType(info.Config.SavePrecision) ?? ScalarType.Float32 };
-        var written = new List<string>();
-        foreach (var form in SaveModelAs.Value(info.Config).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (form == "diffusers")
-            {
-                var path = Path.Combine(folder, name);
-                DiffusersPipelineFormat.Save(ctx.Model, path, options);
-                written.Add(path);
-            }
-            else
-            {
-                var path = Path.Combine(folder, name + ".safetensors");
-                SingleFileFormat.Save(ctx.Model, path, options);
-                written.Add(path);
-            }
-        }
-
-        return written;
-    }
+    public IReadOnlyList<string> SaveOutput(string folder, string name, TrainingRunInfo info) => full.SaveOutput(folder, name, info);
 
     /// <inheritdoc />
-    public IReadOnlyList<KeyValuePair<string, Tensor>> GetState() =>
-        [.. trained.SelectMany(t => t.Module.state_dict().Select(kv => new KeyValuePair<string, Tensor>($"{t.Prefix}.{kv.Key}", kv.Value.detach().clone())))];
+    public IReadOnlyList<KeyValuePair<string, Tensor>> GetState() => full.GetState();
 
     /// <inheritdoc />
-    public void LoadState(IReadOnlyDictionary<string, Tensor> state)
-    {
-        var live = trained.SelectMany(t => t.Module.state_dict().Select(kv => (Key: $"{t.Prefix}.{kv.Key}", kv.Value)))
-            .ToDictionary(x => x.Key, x => x.Value, StringComparer.Ordinal);
-        StateTensors.CopyInto(live, state, "DreamBooth");
-    }
+    public void LoadState(IReadOnlyDictionary<string, Tensor> state) => full.LoadState(state);
 
     /// <inheritdoc />
-    public void Dispose()
-    {
-        trained = [];
-        context = null;
-    }
+    public void Dispose() => full.Clear();
 
     private static void EnsureClassImages(TrainingContext context)
     {
