@@ -92,6 +92,9 @@ public sealed record TrainingConfig
     /// <summary>Polynomial power, <c>lr_scheduler_power</c>.</summary>
     public double LrSchedulerPower { get; init; } = 1.0;
 
+    /// <summary>The fraction of the base rate <c>cosine_with_min_lr</c> ends at, <c>lr_scheduler_min_lr_ratio</c>.</summary>
+    public double LrSchedulerMinLrRatio { get; init; }
+
     /// <summary>Total optimizer steps, <c>max_train_steps</c>; takes precedence over epochs.</summary>
     public int? MaxTrainSteps { get; init; }
 

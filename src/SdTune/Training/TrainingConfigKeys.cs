@@ -63,7 +63,7 @@ public static class TrainingConfigKeys
         },
         new("optimizer_type", TrainingConfigKind.Text, false, false, c => c.OptimizerType, (c, v) => c with { OptimizerType = (string)v! }) { Flag = "--optimizer", Help = "AdamW, Prodigy, Adafactor or Lion." },
         new("optimizer_args", TrainingConfigKind.TextList, false, false, c => c.OptimizerArgs, (c, v) => c with { OptimizerArgs = (IReadOnlyList<string>)v! }),
-        new("lr_scheduler", TrainingConfigKind.Text, false, false, c => c.LrScheduler, (c, v) => c with { LrScheduler = (string)v! }) { Flag = "--lr-scheduler", Help = "constant, constant_with_warmup, linear, cosine, cosine_with_restarts, polynomial." },
+        new("lr_scheduler", TrainingConfigKind.Text, false, false, c => c.LrScheduler, (c, v) => c with { LrScheduler = (string)v! }) { Flag = "--lr-scheduler", Help = "constant, constant_with_warmup, linear, cosine, cosine_with_restarts, polynomial, cosine_with_min_lr." },
         new("lr_warmup_steps", TrainingConfigKind.Text, false, false, c => c.LrWarmupSteps, (c, v) => c with { LrWarmupSteps = (string)v! })
         {
             NotUsed = c => Schedule(c) == "constant" ? "the constant schedule has no warm-up (use constant_with_warmup)" : null,
@@ -71,12 +71,17 @@ public static class TrainingConfigKeys
         new("lr_scheduler_num_cycles", TrainingConfigKind.Real, true, false, c => c.LrSchedulerNumCycles, (c, v) => c with { LrSchedulerNumCycles = (double?)v })
         {
             Range = NumericRange.PositiveFloat64,
-            NotUsed = c => Schedule(c) is "cosine" or "cosine_with_restarts" ? null : "applies to the cosine schedules",
+            NotUsed = c => Schedule(c) is "cosine" or "cosine_with_restarts" or "cosine_with_min_lr" ? null : "applies to the cosine schedules",
         },
         new("lr_scheduler_power", TrainingConfigKind.Real, false, false, c => c.LrSchedulerPower, (c, v) => c with { LrSchedulerPower = (double)v! })
         {
             Range = NumericRange.PositiveFloat64,
             NotUsed = c => Schedule(c) == "polynomial" ? null : "applies to the polynomial schedule",
+        },
+        new("lr_scheduler_min_lr_ratio", TrainingConfigKind.Real, false, false, c => c.LrSchedulerMinLrRatio, (c, v) => c with { LrSchedulerMinLrRatio = (double)v! })
+        {
+            Range = NumericRange.Probability,
+            NotUsed = c => Schedule(c) == "cosine_with_min_lr" ? null : "applies to cosine_with_min_lr",
         },
         new("max_train_steps", TrainingConfigKind.Integer, true, false, c => c.MaxTrainSteps, (c, v) => c with { MaxTrainSteps = (int?)v }) { Range = NumericRange.Count(), Flag = "--max-train-steps", Help = "Steps to train." },
         new("max_train_epochs", TrainingConfigKind.Integer, true, false, c => c.MaxTrainEpochs, (c, v) => c with { MaxTrainEpochs = (int?)v })

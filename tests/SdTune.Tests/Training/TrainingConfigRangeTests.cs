@@ -34,6 +34,7 @@ public sealed class TrainingConfigRangeTests
         { "lr_scheduler_num_cycles", "0", "0 is out of range; expected a number > 0 that is finite" },
         { "lr_scheduler_num_cycles", "inf", "Infinity is out of range" },
         { "lr_scheduler_power", "-1", "-1 is out of range" },
+        { "lr_scheduler_min_lr_ratio", "1.5", "1.5 is out of range" },
         { "max_train_steps", "0", "0 is out of range; expected an integer from 1 to 2147483647" },
         { "max_train_steps", "2147483648", "2147483648 is out of range" },
         { "max_train_epochs", "-3", "-3 is out of range" },

@@ -10,7 +10,7 @@ namespace SdTune.ToyWorld.Pretraining;
 /// Stage 2: the UNet and the text encoder together, trained by the one <see cref="Trainer"/> with the
 /// <see cref="FineTuneMethod"/> on the training pictures written as a kohya dataset (PNG + caption files in a work
 /// folder, removed afterwards). The recipe: epsilon prediction, offset noise, min-SNR γ = 5, AdamW with weight decay
-/// 0.01, gradient clipping at 1, linear warm-up then cosine decay; every caption file holds all phrasings of its scene
+/// 0.01, gradient clipping at 1, linear warm-up then cosine decay to a tenth; every caption file holds all phrasings of its scene
 /// (<c>enable_wildcard</c> picks one per sample) and <c>caption_dropout_rate</c> empties some. The latents are the
 /// frozen VAE's posterior means (<see cref="ToyLatentSource"/>). A time budget stops the run after the current step.
 /// </summary>
@@ -88,7 +88,8 @@ internal static class ToyFineTuneStage
         TextEncoderLr = options.TextEncoderLearningRate,
         OptimizerType = "AdamW",
         OptimizerArgs = ["weight_decay=0.01"],
-        LrScheduler = "cosine",
+        LrScheduler = "cosine_with_min_lr",
+        LrSchedulerMinLrRatio = 0.1,
         LrWarmupSteps = options.WarmupSteps.ToString(CultureInfo.InvariantCulture),
         NoiseOffset = options.NoiseOffset,
         MinSnrGamma = 5,

@@ -198,7 +198,7 @@ internal sealed record TrainingParts : IDisposable
         try
         {
             return LearningRateSchedule.Create(config.LrScheduler, totalSteps, WarmupLength.Parse(config.LrWarmupSteps),
-                config.LrSchedulerNumCycles, config.LrSchedulerPower, initialLearningRate: config.LearningRate);
+                config.LrSchedulerNumCycles, config.LrSchedulerPower, initialLearningRate: config.LearningRate, minLrRatio: config.LrSchedulerMinLrRatio);
         }
         catch (ArgumentException e)
         {

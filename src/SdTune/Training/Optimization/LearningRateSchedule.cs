@@ -7,8 +7,9 @@ namespace SdTune.Training.Optimization;
 /// </summary>
 public sealed class LearningRateSchedule
 {
-    private LearningRateSchedule(LearningRateScheduleKind kind, long warmupSteps, long totalSteps, double numCycles, double power, double lrEnd, double initialLearningRate)
+    private LearningRateSchedule(LearningRateScheduleKind kind, long warmupSteps, long totalSteps, double numCycles, double power, double lrEnd, double initialLearningRate, double minLrRatio)
     {
+        MinLrRatio = minLrRatio;
         Kind = kind;
         WarmupSteps = warmupSteps;
         TotalSteps = totalSteps;
@@ -20,10 +21,13 @@ public sealed class LearningRateSchedule
 
     /// <summary>The schedule names <see cref="Create"/> accepts (diffusers' spelling).</summary>
     public static IReadOnlyList<string> Names { get; } =
-        ["constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial"];
+        ["constant", "constant_with_warmup", "linear", "cosine", "cosine_with_restarts", "polynomial", "cosine_with_min_lr"];
 
     /// <summary>The schedule's shape.</summary>
     public LearningRateScheduleKind Kind { get; }
+
+    /// <summary>For <c>cosine_with_min_lr</c>: the fraction of the base rate the cosine ends at, in [0, 1].</summary>
+    public double MinLrRatio { get; }
 
     /// <summary>Steps of linear warm-up from 0.</summary>
     public long WarmupSteps { get; }
@@ -51,6 +55,7 @@ public sealed class LearningRateSchedule
     /// <param name="power">Polynomial exponent.</param>
     /// <param name="lrEnd">Polynomial final rate.</param>
     /// <param name="initialLearningRate">Polynomial only, required: the rate the decay starts from (the main group's base rate); must exceed <paramref name="lrEnd"/>.</param>
+    /// <param name="minLrRatio">For <c>cosine_with_min_lr</c>: the fraction of the base rate the cosine ends at, in [0, 1].</param>
     /// <exception cref="ArgumentException">The name is unknown (the message lists the valid ones) or a value is out of range.</exception>
     public static LearningRateSchedule Create(
         string name,
@@ -59,7 +64,8 @@ public sealed class LearningRateSchedule
         double? numCycles = null,
         double power = 1.0,
         double lrEnd = 1e-7,
-        double? initialLearningRate = null)
+        double? initialLearningRate = null,
+        double minLrRatio = 0.0)
     {
         ArgumentNullException.ThrowIfNull(name);
         ArgumentOutOfRangeException.ThrowIfNegative(totalSteps);
@@ -76,6 +82,11 @@ public sealed class LearningRateSchedule
         if (!(cycles > 0) || double.IsInfinity(cycles))
         {
             throw new ArgumentException($"Schedule {normalized}: num_cycles = {cycles} must be finite and > 0.", nameof(numCycles));
+        }
+
+        if (!(minLrRatio >= 0 && minLrRatio <= 1))
+        {
+            throw new ArgumentException($"Schedule {normalized}: min_lr_ratio = {minLrRatio} must lie in [0, 1].", nameof(minLrRatio));
         }
 
         var start = 0.0;
@@ -98,7 +109,7 @@ public sealed class LearningRateSchedule
             }
         }
 
-        return new LearningRateSchedule(kind, warmupSteps, totalSteps, cycles, power, lrEnd, start);
+        return new LearningRateSchedule(kind, warmupSteps, totalSteps, cycles, power, lrEnd, start, minLrRatio);
     }
 
     /// <summary>The factor for <paramref name="step"/> (0-based: the step about to be taken).</summary>
@@ -124,6 +135,8 @@ public sealed class LearningRateSchedule
                 return Math.Max(0.0, (double)(TotalSteps - step) / Math.Max(1, TotalSteps - WarmupSteps));
             case LearningRateScheduleKind.Cosine:
                 return Math.Max(0.0, 0.5 * (1.0 + Math.Cos(Math.PI * NumCycles * 2.0 * progress)));
+            case LearningRateScheduleKind.CosineWithMinLr:
+                return Math.Max(0.0, (0.5 * (1.0 + Math.Cos(Math.PI * NumCycles * 2.0 * progress)) * (1.0 - MinLrRatio)) + MinLrRatio);
             case LearningRateScheduleKind.CosineWithRestarts:
                 return progress >= 1.0 ? 0.0 : Math.Max(0.0, 0.5 * (1.0 + Math.Cos(Math.PI * (NumCycles * progress % 1.0))));
             default:

@@ -20,4 +20,10 @@ public enum LearningRateScheduleKind
 
     /// <summary>"polynomial": warm-up, then (rate - lr_end) * remaining^power + lr_end.</summary>
     Polynomial,
+
+    /// <summary>
+    /// "cosine_with_min_lr": warm-up, then the cosine of <see cref="Cosine"/> scaled into
+    /// [<see cref="LearningRateSchedule.MinLrRatio"/>, 1] (transformers' and sd-scripts' schedule of that name).
+    /// </summary>
+    CosineWithMinLr,
 }

@@ -31,6 +31,18 @@ public class LearningRateScheduleTests
     }
 
     [Theory]
+    [InlineData(5, 0.5)] // warm-up as for cosine
+    [InlineData(10, 1.0)]
+    [InlineData(55, 0.55)] // halfway: 0.1 + 0.9 * 0.5
+    [InlineData(100, 0.1)] // ends at the floor, not at 0
+    public void Cosine_with_min_lr_ends_at_its_ratio(long step, double expected)
+    {
+        var schedule = LearningRateSchedule.Create("cosine_with_min_lr", 100, WarmupLength.FromSteps(10), minLrRatio: 0.1);
+        Assert.Equal(expected, schedule.Factor(step), Tolerance);
+        Assert.Throws<ArgumentException>(() => LearningRateSchedule.Create("cosine_with_min_lr", 100, minLrRatio: 1.5));
+    }
+
+    [Theory]
     [InlineData(0, 0.0)]
     [InlineData(3, 0.3)]
     [InlineData(10, 1.0)]
