@@ -74,7 +74,7 @@ internal static class LoraTrainingBenchmark
         using var timeline = Environment.GetEnvironmentVariable("SDTUNE_BENCH_TIMELINE") == "1" ? new MemoryTimeline() : null;
         timeline?.Mark("model built");
         var stamps = new List<long>();
-        var progress = new Progress(p =>
+        var progress = new TrainingProgressCallback(p =>
         {
             stamps.Add(Stopwatch.GetTimestamp());
             timeline?.Mark($"step {p.Step}");
@@ -104,9 +104,4 @@ internal static class LoraTrainingBenchmark
     }
 
     private static string F(double value) => value.ToString("F2", CultureInfo.InvariantCulture);
-
-    private sealed class Progress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
 }

@@ -109,7 +109,7 @@ internal static class TrainCommand
         {
             var result = StepProgress.Run("loading", progress => new Trainer(config, new TrainerServices
             {
-                Progress = new ProgressRenderer(p => progress.Report(p.Step, p.TotalSteps, string.Create(CultureInfo.InvariantCulture,
+                Progress = new TrainingProgressCallback(p => progress.Report(p.Step, p.TotalSteps, string.Create(CultureInfo.InvariantCulture,
                     $"epoch {p.Epoch}/{p.TotalEpochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} (avg {p.AverageLoss:F4}) {p.StepsPerSecond:F2} it/s ETA {p.Remaining:hh\\:mm\\:ss}"))),
                 Log = progress.Log,
                 ImageGenerator = new PipelineSampleImageGenerator(sampler),
@@ -135,11 +135,5 @@ internal static class TrainCommand
         {
             Console.CancelKeyPress -= onCancel;
         }
-    }
-
-    /// <summary>Reports synchronously, on the training thread.</summary>
-    private sealed class ProgressRenderer(Action<TrainingProgress> render) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => render(value);
     }
 }

@@ -87,6 +87,21 @@ public sealed class StableDiffusionModel : IDisposable
         TextEncoder2?.to(device);
     }
 
+    /// <summary>The neural modules: the UNet, the VAE and the text encoder(s).</summary>
+    public IEnumerable<nn.Module> Modules
+    {
+        get
+        {
+            yield return Unet;
+            yield return Vae;
+            yield return TextEncoder;
+            if (TextEncoder2 is { } te2)
+            {
+                yield return te2;
+            }
+        }
+    }
+
     /// <summary>The Stable Diffusion family.</summary>
     public SdArchitecture Architecture { get; }
 

@@ -61,7 +61,7 @@ public sealed class TrainerOptionsTests
         var config = TrainingTestKit.LoraConfig(dir.Path, steps: 6).With(LoraMethod.NetworkDim, 2) with { SaveEveryNEpochs = 1, SaveState = true };
         using var model = TrainingTestKit.TinyModel();
         using var cancel = new CancellationTokenSource();
-        var services = new TrainerServices { Model = model, Progress = new Stop(p => { if (p.Step == 5) { cancel.Cancel(); } }) };
+        var services = new TrainerServices { Model = model, Progress = new TrainingProgressCallback(p => { if (p.Step == 5) { cancel.Cancel(); } }) };
         var result = new Trainer(config, services).Run(cancel.Token);
         Assert.Equal(5, result.Steps);
         Assert.Equal([Path.Combine(config.OutputDir!, "toy-000001.safetensors")], result.Outputs);
@@ -137,10 +137,5 @@ public sealed class TrainerOptionsTests
         var error = Assert.Throws<TrainingConfigException>(() => new Trainer(dreambooth, new TrainerServices { Model = fresh }).Run());
         Assert.Equal("resume", error.Key);
         Assert.Contains("lora state", error.Message, StringComparison.Ordinal);
-    }
-
-    private sealed class Stop(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

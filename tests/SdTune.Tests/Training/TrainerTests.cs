@@ -138,7 +138,7 @@ public sealed class TrainerTests
         var config = TrainingTestKit.LoraConfig(dir.Path, steps: 5) with { NoiseOffset = 0.1, MinSnrGamma = 5, UseEma = true };
         using var model = TrainingTestKit.TinyModel();
         var live = new Dictionary<long, long>();
-        var progress = new SyncProgress(p => live[p.Step] = DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+        var progress = new TrainingProgressCallback(p => live[p.Step] = DisposeScopeManager.Statistics.ThreadTotalLiveCount);
         new Trainer(config, new TrainerServices { Model = model, Progress = progress }).Run();
         Assert.Equal(live[2], live[5]);
     }
@@ -224,11 +224,6 @@ public sealed class TrainerTests
 
             return latents;
         }
-    }
-
-    private sealed class SyncProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 
     private sealed class SolidImageGenerator : ISampleImageGenerator

@@ -58,7 +58,7 @@ internal static class ToyFineTuneStage
                 Model = model,
                 Method = method,
                 LatentSource = (_, _) => latents,
-                Progress = new StepProgress(AfterStep),
+                Progress = new TrainingProgressCallback(AfterStep),
                 Log = line => log("  " + line),
             };
             var result = new Trainer(config, services).Run(budget.Token);
@@ -96,10 +96,4 @@ internal static class ToyFineTuneStage
         MaxGradNorm = 1,
         Seed = options.Seed,
     }.With(FineTuneMethod.TrainTextEncoder, true);
-
-    /// <summary>Calls back on the training thread after every step (unlike <see cref="Progress{T}"/>, which posts).</summary>
-    private sealed class StepProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
 }

@@ -56,7 +56,7 @@ internal sealed class SampleImages(TrainingParts parts, TrainerServices services
             var seed = p.Seed ?? unchecked((long)(SeededRandom.For(config.Seed, 5, i).NextUInt64() & 0xFFFFFFFF));
             return new SampleImageJob(p with { Seed = seed }, Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"{config.OutputName}_{position}_{i:D2}_{stamp}_{seed}.png")));
         }).ToList();
-        var modes = parts.Modules.Select(m => (Module: m, m.training)).ToList();
+        var modes = parts.Model.Modules.Select(m => (Module: m, m.training)).ToList();
 
         // A generator that draws from the global generator must not shift the run's dropout draws.
         using var globalRng = TorchSharp.torch.random.get_rng_state();

@@ -58,9 +58,6 @@ internal sealed record TrainingParts : IDisposable
 
     public TrainingConfig Config => Resolved.Config;
 
-    /// <summary>The run's modules (UNet, VAE, text encoders).</summary>
-    public IEnumerable<nn.Module> Modules => ModulesOf(Model);
-
     /// <summary>Prepares a run: sweeps the output folder, freezes the model, prepares the method and builds the rest.</summary>
     /// <exception cref="TrainingConfigException">A configuration problem found while setting up.</exception>
     public static TrainingParts Build(ResolvedTrainingConfig resolved, TrainerServices services, StableDiffusionModel model, ITrainingMethod method, TrainingJournal journal)
@@ -149,17 +146,6 @@ internal sealed record TrainingParts : IDisposable
         Generator.Dispose();
     }
 
-    private static IEnumerable<nn.Module> ModulesOf(StableDiffusionModel model)
-    {
-        yield return model.Unet;
-        yield return model.Vae;
-        yield return model.TextEncoder;
-        if (model.TextEncoder2 is { } te2)
-        {
-            yield return te2;
-        }
-    }
-
     private static ScalarType WeightDType(MixedPrecision precision) => precision switch
     {
         MixedPrecision.BFloat16 => ScalarType.BFloat16,
@@ -170,7 +156,7 @@ internal sealed record TrainingParts : IDisposable
     /// <summary>Every weight frozen, in evaluation mode; the VAE in the run's weight type; checkpointing as configured.</summary>
     private static void Freeze(StableDiffusionModel model, TrainingConfig config)
     {
-        foreach (var module in ModulesOf(model))
+        foreach (var module in model.Modules)
         {
             module.eval();
             foreach (var p in module.parameters())

@@ -125,7 +125,11 @@ public sealed class DreamBoothMethod : ITrainingMethod
 
         using (no_grad())
         {
-            SetEval(context.Model);
+            foreach (var module in context.Model.Modules)
+            {
+                module.eval();
+            }
+
             generator.Generate(context.Model, jobs);
         }
 
@@ -139,12 +143,4 @@ public sealed class DreamBoothMethod : ITrainingMethod
     }
 
     private static long ClassImageSeed(long seed, int index) => unchecked((long)SeededRandom.For(seed, 4, index).NextUInt64() & 0xFFFFFFFFL);
-
-    private static void SetEval(StableDiffusionModel model)
-    {
-        model.Unet.eval();
-        model.Vae.eval();
-        model.TextEncoder.eval();
-        model.TextEncoder2?.eval();
-    }
 }
