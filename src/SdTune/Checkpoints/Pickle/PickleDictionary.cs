@@ -17,6 +17,21 @@ public sealed class PickleDictionary : IReadOnlyDictionary<object, object?>
 
     internal PickleDictionary(bool isOrderedDict) => IsOrderedDict = isOrderedDict;
 
+    /// <summary>A dictionary to write (<see cref="TorchCheckpointWriter.SaveObject"/>), with its entries in this order.</summary>
+    /// <param name="entries">The keys and values; a key given twice keeps its first place and its last value.</param>
+    /// <param name="isOrderedDict">Write a <c>collections.OrderedDict</c> rather than a plain dict.</param>
+    public static PickleDictionary Of(IEnumerable<KeyValuePair<object, object?>> entries, bool isOrderedDict = false)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var dict = new PickleDictionary(isOrderedDict);
+        foreach (var (key, value) in entries)
+        {
+            dict.Set(key, value);
+        }
+
+        return dict;
+    }
+
     /// <summary>True for a <c>collections.OrderedDict</c> (what <c>state_dict()</c> returns), false for a plain dict.</summary>
     public bool IsOrderedDict { get; }
 

@@ -17,6 +17,9 @@ public sealed class PickleTuple : IReadOnlyList<object?>, IEquatable<PickleTuple
 
     internal PickleTuple(object?[] items) => _items = items;
 
+    /// <summary>A tuple of <paramref name="items"/> (to write, or to look a tuple key up).</summary>
+    public static PickleTuple Of(params object?[] items) => new([.. items]);
+
     /// <summary>The empty tuple.</summary>
     public static PickleTuple Empty { get; } = new([]);
 

@@ -50,23 +50,39 @@ public static class TorchCheckpointWriter
             }
         }
 
+        var state = PickleDictionary.Of(items.Select(i => new KeyValuePair<object, object?>(i.Key, i.Value)), isOrderedDict: true);
+        Write(path, wrapperKey is null ? state : PickleDictionary.Of([new(wrapperKey, state)]), forceZip64);
+    }
+
+    /// <summary>
+    /// Saves a tree of Python values as <c>torch.save(obj)</c> would: <c>null</c> (None), <see cref="bool"/>,
+    /// integers, <see cref="double"/>, <see cref="string"/>, lists (<see cref="IReadOnlyList{T}"/> of objects),
+    /// tuples (<see cref="PickleTuple.Of"/>), dicts and OrderedDicts (<see cref="PickleDictionary.Of"/>) and tensors
+    /// (each its own storage). Written atomically, like <see cref="Save(string, IEnumerable{KeyValuePair{string, torch.Tensor}})"/>.
+    /// </summary>
+    /// <param name="path">The file to create or replace.</param>
+    /// <param name="root">The object to save (A1111's embedding and hypernetwork files are dicts).</param>
+    /// <exception cref="ArgumentException">A value of a type that cannot be pickled.</exception>
+    public static void SaveObject(string path, object? root) => Write(path, root, forceZip64: false);
+
+    private static void Write(string path, object? root, bool forceZip64)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var scope = torch.NewDisposeScope();
+        var writer = new PickleValueWriter();
+        var pickle = writer.Write(root);
         AtomicFile.Write(path, file =>
         {
-            using var scope = torch.NewDisposeScope();
-            var tensors = items.Select(item => item.Value.detach().cpu().contiguous()).ToList();
-            var entries = items.Select((item, i) => new StateDictPickleWriter.Entry(
-                item.Key, i.ToString(System.Globalization.CultureInfo.InvariantCulture), TorchStorageType.FromDType(tensors[i].dtype), tensors[i].numel(), tensors[i].shape)).ToList();
-
             var zip = new StoredZipWriter(file, forceZip64);
-            zip.AddEntry($"{ArchiveName}/data.pkl", new StateDictPickleWriter().Write(entries, wrapperKey));
+            zip.AddEntry($"{ArchiveName}/data.pkl", pickle);
             zip.AddEntry($"{ArchiveName}/byteorder", Encoding.ASCII.GetBytes("little"));
-            for (var i = 0; i < tensors.Count; i++)
+            for (var i = 0; i < writer.Tensors.Count; i++)
             {
-                var flat = tensors[i].reshape(-1);
+                var flat = writer.Tensors[i].reshape(-1);
                 var length = flat.numel() * flat.element_size();
                 var crc = 0u;
                 ForEachChunk(flat, span => crc = Crc32.Append(crc, span));
-                zip.AddEntry($"{ArchiveName}/data/{entries[i].StorageKey}", length, crc, stream => ForEachChunk(flat, stream.Write));
+                zip.AddEntry($"{ArchiveName}/data/{i.ToString(System.Globalization.CultureInfo.InvariantCulture)}", length, crc, stream => ForEachChunk(flat, stream.Write));
             }
 
             zip.AddEntry($"{ArchiveName}/version", Encoding.ASCII.GetBytes("3\n"));
