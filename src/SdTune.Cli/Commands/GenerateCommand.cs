@@ -29,6 +29,7 @@ internal static class GenerateCommand
         var initImage = new Option<string?>("--init-image") { Description = "img2img: the starting image." };
         var strength = new Option<double>("--strength") { Description = "img2img denoising strength (0-1].", DefaultValueFactory = _ => 0.75 };
         var embeddings = new Option<string?>("--embeddings") { Description = "Folder of textual-inversion embeddings, used by file name in prompts." };
+        var embedding = new Option<string[]>("--embedding") { Description = "Use a textual-inversion embedding file (or diffusers folder), named in the prompt by its file name (repeatable).", AllowMultipleArgumentsPerToken = false };
         var loraDir = new Option<string?>("--lora-dir") { Description = "Folder of LoRA files for <lora:name:weight> tags." };
         var lora = new Option<string[]>("--lora") { Description = "Apply a LoRA file: FILE[:weight] (repeatable).", AllowMultipleArgumentsPerToken = false };
         var clipSkip = new Option<int>("--clip-skip") { Description = "A1111 Clip skip (SD 1.x/2.x).", DefaultValueFactory = _ => 1 };
@@ -40,7 +41,7 @@ internal static class GenerateCommand
 
         var command = new Command("generate", "Generate images (txt2img, or img2img with --init-image).")
         {
-            model, prompt, negative, sampler, steps, cfg, seed, width, height, batch, initImage, strength, embeddings, loraDir, lora, clipSkip, output, dtype, device, prediction, tiled,
+            model, prompt, negative, sampler, steps, cfg, seed, width, height, batch, initImage, strength, embeddings, embedding, loraDir, lora, clipSkip, output, dtype, device, prediction, tiled,
         };
         command.SetAction(parse =>
         {
@@ -67,6 +68,7 @@ internal static class GenerateCommand
                 ClipSkip = parse.GetValue(clipSkip),
                 TiledVae = parse.GetValue(tiled),
                 Loras = [.. (parse.GetValue(lora) ?? []).Select(ParseLoraOption)],
+                Embeddings = parse.GetValue(embedding) ?? [],
             };
             request.Validate();
 

@@ -15,6 +15,7 @@ public sealed class EmbeddingLibrary : IEmbeddingVectors, IDisposable
 {
     private static readonly string[] Extensions = [".pt", ".bin", ".safetensors"];
     private readonly Dictionary<string, TextualInversionEmbedding> byName = new(StringComparer.Ordinal);
+    private readonly List<TextualInversionEmbedding> owned = [];
 
     private EmbeddingLibrary()
     {
@@ -48,59 +49,102 @@ public sealed class EmbeddingLibrary : IEmbeddingVectors, IDisposable
             throw new DirectoryNotFoundException($"{folder}: embeddings folder not found.");
         }
 
-        var library = new EmbeddingLibrary();
         var files = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
             .Where(f => Extensions.Contains(Path.GetExtension(f).ToLowerInvariant()) && new FileInfo(f).Length > 0)
             .Order(StringComparer.Ordinal);
+        var library = new EmbeddingLibrary();
         foreach (var file in files)
         {
-            TextualInversionEmbedding embedding;
-            try
-            {
-                embedding = TextualInversionFile.Load(file);
-            }
-            catch (CheckpointFormatException e)
-            {
-                warn?.Invoke($"skipping embedding {e.Message}");
-                continue;
-            }
-
-            var fits = expectedWidths.All(w => embedding.VectorsFor(w.Key) is { } v && v.shape[1] == w.Value);
-            if (!fits)
-            {
-                warn?.Invoke($"skipping embedding {file}: its width {embedding.Width} ({string.Join(", ", embedding.Vectors.Select(v => $"{v.Key} {v.Value.shape[1]}"))}) does not fit this model ({string.Join(", ", expectedWidths.Select(w => $"{w.Key} {w.Value}"))}).");
-                embedding.Dispose();
-                continue;
-            }
-
-            if (embedding.VectorCount > PromptChunker.ChunkLength)
-            {
-                warn?.Invoke($"skipping embedding {file}: {embedding.VectorCount} vectors do not fit in one 75-token chunk.");
-                embedding.Dispose();
-                continue;
-            }
-
-            if (!library.byName.TryAdd(embedding.Name, embedding))
-            {
-                warn?.Invoke($"skipping embedding {file}: another file already defines '{embedding.Name}'.");
-                embedding.Dispose();
-                continue;
-            }
-
-            library.Index.Add(embedding.Name, tokenizer.Encode(embedding.Name), (int)embedding.VectorCount);
+            library.TryAdd(file, tokenizer, expectedWidths, warn);
         }
 
         return library;
     }
 
+    /// <summary>
+    /// This library plus the embedding files of one generation (a file, or a diffusers folder with
+    /// <c>learned_embeds.safetensors</c>); a file's name overrides an embedding of the same name in the folder. Files
+    /// that do not fit are skipped with a warning, as in the folder. Disposing the result frees only the added files.
+    /// </summary>
+    /// <param name="files">The embedding files.</param>
+    /// <param name="tokenizer">Tokenizes the names for the prompt lookup.</param>
+    /// <param name="expectedWidths">The model's width per encoder key.</param>
+    /// <param name="warn">Receives one line per skipped file.</param>
+    /// <exception cref="FileNotFoundException">A file does not exist.</exception>
+    public EmbeddingLibrary With(IReadOnlyList<string> files, ClipTokenizer tokenizer, IReadOnlyDictionary<string, long> expectedWidths, Action<string>? warn = null)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        ArgumentNullException.ThrowIfNull(expectedWidths);
+        var added = new EmbeddingLibrary();
+        try
+        {
+            foreach (var file in files)
+            {
+                if (!File.Exists(file) && !Directory.Exists(file))
+                {
+                    throw new FileNotFoundException($"{file}: embedding file not found.", file);
+                }
+
+                added.TryAdd(file, tokenizer, expectedWidths, warn);
+            }
+
+            foreach (var (name, embedding) in byName.Where(e => !added.byName.ContainsKey(e.Key)))
+            {
+                added.byName.Add(name, embedding);
+                added.Index.Add(name, tokenizer.Encode(name), (int)embedding.VectorCount);
+            }
+        }
+        catch
+        {
+            added.Dispose();
+            throw;
+        }
+
+        return added;
+    }
+
+    private void TryAdd(string file, ClipTokenizer tokenizer, IReadOnlyDictionary<string, long> expectedWidths, Action<string>? warn)
+    {
+        TextualInversionEmbedding embedding;
+        try
+        {
+            embedding = TextualInversionFile.Load(file);
+        }
+        catch (CheckpointFormatException e)
+        {
+            warn?.Invoke($"skipping embedding {e.Message}");
+            return;
+        }
+
+        var fits = expectedWidths.All(w => embedding.VectorsFor(w.Key) is { } v && v.shape[1] == w.Value);
+        string? problem = !fits
+            ? $"its width {embedding.Width} ({string.Join(", ", embedding.Vectors.Select(v => $"{v.Key} {v.Value.shape[1]}"))}) does not fit this model ({string.Join(", ", expectedWidths.Select(w => $"{w.Key} {w.Value}"))})."
+            : embedding.VectorCount > PromptChunker.ChunkLength ? $"{embedding.VectorCount} vectors do not fit in one 75-token chunk."
+            : byName.ContainsKey(embedding.Name) ? $"another file already defines '{embedding.Name}'."
+            : null;
+        if (problem is not null)
+        {
+            warn?.Invoke($"skipping embedding {file}: {problem}");
+            embedding.Dispose();
+            return;
+        }
+
+        byName.Add(embedding.Name, embedding);
+        owned.Add(embedding);
+
+        Index.Add(embedding.Name, tokenizer.Encode(embedding.Name), (int)embedding.VectorCount);
+    }
+
     /// <inheritdoc />
     public void Dispose()
     {
-        foreach (var embedding in byName.Values)
+        foreach (var embedding in owned)
         {
             embedding.Dispose();
         }
 
+        owned.Clear();
         byName.Clear();
     }
 }

@@ -54,6 +54,9 @@ public sealed record GenerationRequest
     /// <summary>LoRA files applied for this request besides the prompt's &lt;lora:…&gt; tags: (file or name, weight; the weight must fit in float32).</summary>
     public IReadOnlyList<(string NameOrPath, double Weight)> Loras { get; init; } = [];
 
+    /// <summary>Textual-inversion embedding files for this generation, named in the prompt by file name (besides the embeddings folder).</summary>
+    public IReadOnlyList<string> Embeddings { get; init; } = [];
+
     /// <summary>Decode (and encode) the VAE in tiles: null decides by image size, true/false forces.</summary>
     public bool? TiledVae { get; init; }
 

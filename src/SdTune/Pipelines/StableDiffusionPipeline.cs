@@ -106,7 +106,8 @@ public sealed class StableDiffusionPipeline : IDisposable
                 Apply(tag.Name, tag.Name, tag.TextEncoderWeight, tag.UnetWeight, tag.BlockWeights is { } lbw ? ParseBlockWeights(lbw) : null);
             }
 
-            return Run(request, extracted.Prompt, sampler, warnings, loraHashes, clock, progress, cancellationToken);
+            using var requestEmbeddings = request.Embeddings.Count == 0 ? null : embeddings.With(request.Embeddings, model.Tokenizer, TextConditioner.EmbeddingWidths(model), warnings.Add);
+            return Run(request, extracted.Prompt, sampler, requestEmbeddings ?? embeddings, warnings, loraHashes, clock, progress, cancellationToken);
         }
         finally
         {
@@ -126,7 +127,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         }
     }
 
-    private GenerationResult Run(GenerationRequest request, string prompt, ISampler sampler, List<string> warnings, List<string> loraHashes, Stopwatch clock, Action<GenerationProgress>? progress, CancellationToken cancellationToken)
+    private GenerationResult Run(GenerationRequest request, string prompt, ISampler sampler, EmbeddingLibrary embeddings, List<string> warnings, List<string> loraHashes, Stopwatch clock, Action<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();

@@ -37,6 +37,9 @@ internal sealed class AddedTokenSet
     /// <summary>A set with <paramref name="token"/> appended (id <see cref="FirstId"/> + <see cref="Count"/>).</summary>
     public AddedTokenSet With(string token) => new(FirstId, Tokens.Add(token));
 
+    /// <summary>A set without its last token.</summary>
+    public AddedTokenSet WithoutLast() => new(FirstId, Tokens.RemoveAt(Tokens.Length - 1));
+
     /// <summary>Looks up an added token.</summary>
     public bool TryGetId(string token, out int id) => _ids.TryGetValue(token, out id);
 

@@ -295,6 +295,27 @@ public sealed class ClipTokenizer
         }
     }
 
+    /// <summary>
+    /// Removes a token added by <see cref="AddToken"/>, which must be the last one added (so the ids of the others stay
+    /// as they are): a method that added placeholder tokens for a run removes them, newest first, when it ends.
+    /// </summary>
+    /// <param name="token">The last added token.</param>
+    /// <exception cref="ArgumentException">The token is not the last added one.</exception>
+    public void RemoveAddedToken(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        lock (_addGate)
+        {
+            var added = _added;
+            if (added.Count == 0 || !string.Equals(added.Tokens[^1], token, StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"\"{token}\" is not the last added token, so it cannot be removed.", nameof(token));
+            }
+
+            _added = added.WithoutLast();
+        }
+    }
+
     private static ClipTokenizer Create(ClipVocabulary vocabulary) =>
         new(vocabulary, vocabulary.StartOfTextId, vocabulary.EndOfTextId, ClipPadding.EndToken, AddedTokenSet.Empty(vocabulary.Count));
 

@@ -15,6 +15,7 @@ namespace SdTune.Training;
 /// The hooks the methods use: <see cref="Prepare"/> may change the model itself (adapters attached to layers, new
 /// tokens with trainable embedding rows through <see cref="Text.ClipTokenizer.AddToken"/> and
 /// <see cref="Models.Clip.ClipTextEncoder.AddTokenRows"/>, a transform of the cross-attention context for keys and values through <see cref="Models.Unet.UNet2DConditionModel.CrossAttentionContext"/>);
+/// <see cref="TrainingCaption"/> and <see cref="SamplePrompt"/> rewrite the texts trained and sampled with (placeholder tokens, templates);
 /// <see cref="UNetResiduals"/> adds residuals to the UNet's down and mid features from an extra network fed each sample's
 /// <see cref="TrainingSample.ConditioningImagePath"/>; <see cref="LossRegularizer"/> adds a term to the loss;
 /// <see cref="BeforeStep"/> and <see cref="AfterStep"/> act on the method's own state every step (every N steps,
@@ -57,6 +58,19 @@ public interface ITrainingMethod : IDisposable
 
     /// <summary>A scalar added to the micro-batch's reduced loss (a regulariser), or null for none (the default).</summary>
     Tensor? LossRegularizer() => null;
+
+    /// <summary>
+    /// The text a training caption is encoded as, after the dataset's own caption processing (textual inversion: its
+    /// token string replaced by the new tokens, or a prompt template drawn from <paramref name="random"/>, which is
+    /// seeded by the step and the sample's place so a resumed run draws the same); the default keeps the caption.
+    /// </summary>
+    /// <param name="caption">The processed caption.</param>
+    /// <param name="random">The sample's own random source.</param>
+    string TrainingCaption(string caption, IRandomSource random) => caption;
+
+    /// <summary>The text a sample prompt (<c>sample_prompts</c>) is generated with; the default keeps it.</summary>
+    /// <param name="prompt">The prompt or negative prompt as written.</param>
+    string SamplePrompt(string prompt) => prompt;
 
     /// <summary>Writes the trained result (atomically) under <paramref name="folder"/> as <paramref name="name"/>; returns the paths written.</summary>
     IReadOnlyList<string> SaveOutput(string folder, string name, TrainingRunInfo info);

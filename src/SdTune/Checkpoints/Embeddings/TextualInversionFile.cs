@@ -14,14 +14,26 @@ namespace SdTune.Checkpoints.Embeddings;
 /// </summary>
 public static class TextualInversionFile
 {
-    /// <summary>Loads an embedding; its name is the file name without extension.</summary>
+    private static readonly string[] DiffusersFileNames = ["learned_embeds.safetensors", "learned_embeds.bin"];
+
+    /// <summary>
+    /// Loads an embedding; its name is the file name without extension. A folder holding diffusers'
+    /// <c>learned_embeds.safetensors</c> (or <c>.bin</c>) is read as that file, named after the folder.
+    /// </summary>
     /// <exception cref="CheckpointFormatException">The file is not an embedding in any known layout.</exception>
     public static TextualInversionEmbedding Load(string path)
     {
         var name = Path.GetFileNameWithoutExtension(path);
+        if (Directory.Exists(path))
+        {
+            name = Path.GetFileName(Path.TrimEndingDirectorySeparator(path));
+            path = DiffusersFileNames.Select(f => Path.Combine(path, f)).FirstOrDefault(File.Exists)
+                ?? throw new CheckpointFormatException(path, $"a folder without {string.Join(" or ", DiffusersFileNames)}, so not a textual-inversion embedding.");
+        }
+
         return ContainerFormat.Detect(path) switch
         {
-            ContainerKind.Safetensors => FromTensors(path, name, ReadSafetensors(path), "safetensors", null, null),
+            ContainerKind.Safetensors => LoadSafetensors(path, name),
             ContainerKind.TorchPickle => LoadPickle(path, name),
             _ => throw new CheckpointFormatException(path, "not a safetensors or PyTorch file, so not a textual-inversion embedding."),
         };
@@ -46,10 +58,60 @@ public static class TextualInversionFile
         SafetensorsWriter.Save(path, tensors, metadata);
     }
 
-    private static List<KeyValuePair<string, Tensor>> ReadSafetensors(string path)
+    /// <summary>
+    /// Saves an embedding as the <c>.pt</c> AUTOMATIC1111's own trainer writes: a pickled dict with
+    /// <c>string_to_token</c> (<c>{"*": 265}</c>), <c>string_to_param</c> (<c>{"*": vectors}</c>), <c>name</c>,
+    /// <c>step</c>, <c>sd_checkpoint</c> and <c>sd_checkpoint_name</c>. An SDXL embedding is pickled as its
+    /// <c>clip_l</c>/<c>clip_g</c> dict, the layout A1111 reads for SDXL. Written atomically.
+    /// </summary>
+    /// <param name="embedding">The embedding (its name, step and checkpoint name are stored).</param>
+    /// <param name="path">The file to write.</param>
+    /// <param name="checkpointHash">A1111's short hash of the model it was trained on, or null when unknown.</param>
+    public static void SaveA1111(TextualInversionEmbedding embedding, string path, string? checkpointHash = null)
+    {
+        ArgumentNullException.ThrowIfNull(embedding);
+        var entries = new List<KeyValuePair<object, object?>>();
+        if (embedding.Vectors.Count == 1)
+        {
+            entries.Add(new("string_to_token", PickleDictionary.Of([new("*", 265L)])));
+            entries.Add(new("string_to_param", PickleDictionary.Of([new("*", embedding.Vectors.Values.First())])));
+        }
+        else
+        {
+            entries.AddRange(embedding.Vectors.OrderBy(v => v.Key, StringComparer.Ordinal).Select(v => new KeyValuePair<object, object?>(v.Key, v.Value)));
+        }
+
+        entries.Add(new("name", embedding.Name));
+        entries.Add(new("step", embedding.Step));
+        entries.Add(new("sd_checkpoint", checkpointHash));
+        entries.Add(new("sd_checkpoint_name", embedding.CheckpointName));
+        TorchCheckpointWriter.SaveObject(path, PickleDictionary.Of(entries));
+    }
+
+    /// <summary>
+    /// Saves an embedding as diffusers' textual-inversion script writes <c>learned_embeds.safetensors</c>:
+    /// <c>{token: vectors}</c> with the metadata <c>{"format": "pt"}</c>; an SDXL embedding as <c>clip_l</c> +
+    /// <c>clip_g</c> (diffusers' advanced script's layout, loaded per encoder with <c>load_textual_inversion</c>). Written atomically.
+    /// </summary>
+    /// <param name="embedding">The embedding.</param>
+    /// <param name="token">The placeholder token the vectors are stored under (single-encoder embeddings).</param>
+    /// <param name="path">The file to write.</param>
+    public static void SaveDiffusers(TextualInversionEmbedding embedding, string token, string path)
+    {
+        ArgumentNullException.ThrowIfNull(embedding);
+        ArgumentException.ThrowIfNullOrEmpty(token);
+        var tensors = embedding.Vectors.Count == 1
+            ? [new KeyValuePair<string, Tensor>(token, embedding.Vectors.Values.First())]
+            : embedding.Vectors.OrderBy(v => v.Key, StringComparer.Ordinal).ToList();
+        SafetensorsWriter.Save(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
+    }
+
+    /// <summary>A safetensors embedding; the <c>step</c> our own files record in the metadata is read back.</summary>
+    private static TextualInversionEmbedding LoadSafetensors(string path, string name)
     {
         using var file = SafetensorsFile.Open(path);
-        return [.. file.ReadAll()];
+        var step = file.Metadata.TryGetValue("step", out var text) && long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var s) ? s : (long?)null;
+        return FromTensors(path, name, [.. file.ReadAll()], "safetensors", step, null);
     }
 
     private static TextualInversionEmbedding LoadPickle(string path, string name)

@@ -30,13 +30,14 @@ internal sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Appends <paramref name="rows"/> (N, hidden) after the table and any rows added before, as one trainable
-    /// parameter that is not part of the state dict: ids from the table's size on look them up.
+    /// parameter that is not part of the state dict: ids from the table's size on look them up. The rows keep their
+    /// own dtype (trainable rows stay float32 beside a half-precision table) unless rows were added before.
     /// </summary>
     public Parameter AddRows(Tensor rows)
     {
         using var noGrad = no_grad();
         var table = tokenEmbedding.weight!;
-        var added = rows.to(table.dtype, table.device);
+        var added = rows.to(AddedRows?.dtype ?? rows.dtype, table.device);
         var all = AddedRows is { } before ? cat([before.detach(), added], 0) : added.clone();
         AddedRows?.Dispose();
         AddedRows = new Parameter(all, requires_grad: true);
@@ -56,9 +57,19 @@ internal sealed class ClipTextEmbeddings : nn.Module<Tensor, Tensor>
         // Positions are always 0..S-1, so slicing the table equals looking up an arange; this keeps the
         // (non-persistent) position_ids buffer of the reference out of the module.
         var positions = positionEmbedding.weight!.narrow(0, 0, inputIds.shape[1]);
-        var tokens = AddedRows is { } added
-            ? cat([tokenEmbedding.weight!, added.to(tokenEmbedding.weight!.dtype)], 0).index_select(0, inputIds.reshape(-1)).reshape(inputIds.shape[0], inputIds.shape[1], -1)
-            : tokenEmbedding.call(inputIds);
+        var tokens = AddedRows is { } added ? LookUpWithAdded(inputIds, added) : tokenEmbedding.call(inputIds);
         return tokens + positions.unsqueeze(0);
+    }
+
+    /// <summary>Ids below the table's size look up the table, the others the added rows (gradients reach only the rows used).</summary>
+    private Tensor LookUpWithAdded(Tensor inputIds, Parameter added)
+    {
+        var table = tokenEmbedding.weight!;
+        var tableRows = table.shape[0];
+        var isAdded = inputIds.ge(tableRows).unsqueeze(-1);
+        var fromTable = tokenEmbedding.call(inputIds.clamp_max(tableRows - 1));
+        var fromAdded = added.index_select(0, (inputIds - tableRows).clamp(0, added.shape[0] - 1).reshape(-1))
+            .reshape(inputIds.shape[0], inputIds.shape[1], -1).to(table.dtype);
+        return where(isAdded, fromAdded, fromTable);
     }
 }

@@ -95,7 +95,7 @@ public static class MethodBenchmark
             LrScheduler = "constant",
             CacheLatents = true,
             Seed = options.Spec.Seed,
-        });
+        }, new BenchmarkSubject(options.Spec.Identifier, options.Spec.ClassWord));
         if (method.ClassImages > 0)
         {
             // kohya's form of prior preservation: class pictures from the base model as a regularisation subset

@@ -15,13 +15,15 @@ namespace SdTune.Training.Loop;
 /// </summary>
 internal sealed class CaptionEncoder(StableDiffusionModel model, ITrainingMethod method, TrainingConfig config) : IDisposable
 {
+    // The random stream of the method's caption rewriting (distinct from the dataset's streams).
+    private const long CaptionStream = 6;
     private readonly TextConditioner conditioner = TextConditioner.ForModel(model, config.ClipSkip);
     private TextEncoderOutputCache? cache;
 
-    /// <summary>The conditioning of <paramref name="batch"/>, in the UNet's dtype.</summary>
-    public UNetConditioning Encode(TrainingBatch batch)
+    /// <summary>The conditioning of <paramref name="batch"/> at optimizer step <paramref name="step"/>, in the UNet's dtype.</summary>
+    public UNetConditioning Encode(TrainingBatch batch, long step)
     {
-        var captions = batch.Samples.Select(s => s.Caption).ToList();
+        var captions = batch.Samples.Select((s, i) => method.TrainingCaption(s.Caption, SeededRandom.For(config.Seed, CaptionStream, step, batch.Index, i))).ToList();
         var sizes = batch.Samples.Select(s => Size(s.Conditioning)).ToList();
         var unetType = model.Unet.parameters().First().dtype;
         if (!method.TrainsTextEncoder && config.CacheTextEncoderOutputs)

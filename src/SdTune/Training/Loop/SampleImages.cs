@@ -54,7 +54,7 @@ internal sealed class SampleImages(TrainingParts parts, TrainerServices services
         var jobs = prompts.Select((p, i) =>
         {
             var seed = p.Seed ?? unchecked((long)(SeededRandom.For(config.Seed, 5, i).NextUInt64() & 0xFFFFFFFF));
-            return new SampleImageJob(p with { Seed = seed }, Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"{config.OutputName}_{position}_{i:D2}_{stamp}_{seed}.png")));
+            return new SampleImageJob(p with { Seed = seed, Prompt = parts.Method.SamplePrompt(p.Prompt), NegativePrompt = parts.Method.SamplePrompt(p.NegativePrompt) }, Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"{config.OutputName}_{position}_{i:D2}_{stamp}_{seed}.png")));
         }).ToList();
         var modes = parts.Model.Modules.Select(m => (Module: m, m.training)).ToList();
 

@@ -146,7 +146,7 @@ internal sealed class TrainingSession : IDisposable
         var model = parts.Model;
         var generator = parts.Generator;
         var latents = parts.Latents.GetLatents(batch, generator);
-        var (hidden, added) = parts.Captions.Encode(batch);
+        var (hidden, added) = parts.Captions.Encode(batch, position.GlobalStep);
         var shape = latents.shape;
         var noise = randn(shape, dtype: ScalarType.Float32, device: latents.device, generator: generator);
         if (Config.NoiseOffset > 0)

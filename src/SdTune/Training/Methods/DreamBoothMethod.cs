@@ -38,11 +38,11 @@ public sealed class DreamBoothMethod : ITrainingMethod
         Output = TrainedOutput.Model,
         Benchmarks =
         [
-            new("dreambooth", "DreamBooth (UNet + text encoder)", c => c.With(TrainTextEncoder, true) with { LearningRate = 5e-4 }),
+            new("dreambooth", "DreamBooth (UNet + text encoder)", (c, _) => c.With(TrainTextEncoder, true) with { LearningRate = 5e-4 }),
 
             // Prior preservation: 40 class pictures made by the base model from the spec's class prompt at random
             // placements, trained alongside as kohya's regularisation images (prior loss weight 1).
-            new("dreambooth-prior", "DreamBooth + prior preservation", c => c.With(TrainTextEncoder, true) with { LearningRate = 5e-4, PriorLossWeight = 1.0 }, ClassImages: 40),
+            new("dreambooth-prior", "DreamBooth + prior preservation", (c, _) => c.With(TrainTextEncoder, true) with { LearningRate = 5e-4, PriorLossWeight = 1.0 }, ClassImages: 40),
         ],
     };
 

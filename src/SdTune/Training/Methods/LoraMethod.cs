@@ -63,8 +63,8 @@ public sealed class LoraMethod : ITrainingMethod
         Output = TrainedOutput.AppliedToBase((request, path) => request with { Loras = [.. request.Loras, (path, 1.0)] }, "sdtune generate --lora {0}:1.0 (or <lora:NAME:1.0> in the prompt with --lora-dir)"),
         Benchmarks =
         [
-            new("lora", "LoRA r8 (UNet + text encoder)", c => c.With(NetworkDim, 8).With(NetworkAlpha, 8.0) with { LearningRate = 5e-3 }),
-            new("locon", "LoCon r8, conv r8", c => c.With(NetworkDim, 8).With(NetworkAlpha, 8.0).With(NetworkArgs, ["conv_dim=8", "conv_alpha=8"]) with { LearningRate = 5e-3 }),
+            new("lora", "LoRA r8 (UNet + text encoder)", (c, _) => c.With(NetworkDim, 8).With(NetworkAlpha, 8.0) with { LearningRate = 5e-3 }),
+            new("locon", "LoCon r8, conv r8", (c, _) => c.With(NetworkDim, 8).With(NetworkAlpha, 8.0).With(NetworkArgs, ["conv_dim=8", "conv_alpha=8"]) with { LearningRate = 5e-3 }),
         ],
     };
 

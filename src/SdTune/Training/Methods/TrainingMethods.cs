@@ -14,7 +14,7 @@ public static class TrainingMethods
 
     /// <summary>Each method's benchmark rows with <c>method</c> set to it, made once so a row stays the same object.</summary>
     private static readonly ConditionalWeakTable<TrainingMethodDefinition, IReadOnlyList<BenchmarkMethod>> BenchmarkRows = [];
-    private static Registry current = Registry.Of([LoraMethod.Definition, DreamBoothMethod.Definition, FineTuneMethod.Definition]);
+    private static Registry current = Registry.Of([LoraMethod.Definition, DreamBoothMethod.Definition, FineTuneMethod.Definition, TextualInversionMethod.Definition]);
 
     /// <summary>The methods that ship with SdTune, in the order the CLI and the benchmark list them.</summary>
     public static IReadOnlyList<TrainingMethodDefinition> BuiltIn { get; } = current.Methods;
@@ -68,7 +68,7 @@ public static class TrainingMethods
     public static ITrainingMethod Create(string name) => Get(name).Create();
 
     private static IReadOnlyList<BenchmarkMethod> Rows(TrainingMethodDefinition method) =>
-        [.. method.Benchmarks.Select(b => b with { Configure = c => b.Configure(c with { Method = method.Name }) })];
+        [.. method.Benchmarks.Select(b => b with { Configure = (c, subject) => b.Configure(c with { Method = method.Name }, subject) })];
 
     /// <summary>Removes its method when disposed (once).</summary>
     private sealed class Registration(TrainingMethodDefinition? definition) : IDisposable

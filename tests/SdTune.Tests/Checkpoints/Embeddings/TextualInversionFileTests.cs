@@ -78,6 +78,68 @@ public class TextualInversionFileTests
     }
 
     [Fact]
+    public void A1111_pt_we_write_has_every_key_and_reads_back()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var path = dir.File("my-concept.pt");
+        using var vectors = torch.randn(3, 32);
+        using (var embedding = new TextualInversionEmbedding("my-concept", new Dictionary<string, Tensor> { ["default"] = vectors.clone() }, "trained", 120, "base-model"))
+        {
+            TextualInversionFile.SaveA1111(embedding, path, "0123456789");
+        }
+
+        var root = Assert.IsType<SdTune.Checkpoints.Pickle.PickleDictionary>(SdTune.Checkpoints.Pickle.TorchPickleFile.Load(path));
+        Assert.False(root.IsOrderedDict);
+        Assert.Equal(["string_to_token", "string_to_param", "name", "step", "sd_checkpoint", "sd_checkpoint_name"], root.Keys.Cast<string>());
+        Assert.Equal(265L, Assert.IsType<SdTune.Checkpoints.Pickle.PickleDictionary>(root["string_to_token"])["*"]);
+        Assert.Equal(("my-concept", 120L, "0123456789", "base-model"), ((string)root["name"]!, (long)root["step"]!, (string)root["sd_checkpoint"]!, (string)root["sd_checkpoint_name"]!));
+        using var loaded = TextualInversionFile.Load(path);
+        Assert.Equal(("my-concept", "A1111 string_to_param", 120L), (loaded.Name, loaded.Format, loaded.Step!.Value));
+        Assert.True(vectors.equal(loaded.VectorsFor("default")!).all().item<bool>());
+    }
+
+    [Fact]
+    public void Sdxl_a1111_pt_is_the_clip_l_clip_g_dict_and_unknown_step_is_none()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var path = dir.File("xl.pt");
+        using (var embedding = new TextualInversionEmbedding("xl", new Dictionary<string, Tensor> { ["clip_l"] = torch.ones(2, 768), ["clip_g"] = torch.zeros(2, 1280) }, "trained"))
+        {
+            TextualInversionFile.SaveA1111(embedding, path);
+        }
+
+        var root = Assert.IsType<SdTune.Checkpoints.Pickle.PickleDictionary>(SdTune.Checkpoints.Pickle.TorchPickleFile.Load(path));
+        Assert.Null(root["step"]);
+        Assert.Null(root["sd_checkpoint"]);
+        using var loaded = TextualInversionFile.Load(path);
+        Assert.Equal((2048L, 2L), (loaded.Width, loaded.VectorCount));
+    }
+
+    [Fact]
+    public void Diffusers_layout_stores_the_token_and_a_folder_loads_by_its_name()
+    {
+        using var dir = TestPaths.NewTempDir();
+        Directory.CreateDirectory(dir.File("cat-toy"));
+        using var vectors = torch.randn(2, 768);
+        using (var embedding = new TextualInversionEmbedding("cat-toy", new Dictionary<string, Tensor> { ["default"] = vectors.clone() }, "trained"))
+        {
+            TextualInversionFile.SaveDiffusers(embedding, "<cat-toy>", dir.File("cat-toy/learned_embeds.safetensors"));
+        }
+
+        using (var file = SafetensorsFile.Open(dir.File("cat-toy/learned_embeds.safetensors")))
+        {
+            Assert.Equal(["<cat-toy>"], file.Tensors.Select(t => t.Name));
+            Assert.Equal("pt", file.Metadata["format"]);
+        }
+
+        using var loaded = TextualInversionFile.Load(dir.File("cat-toy"));
+        Assert.Equal("cat-toy", loaded.Name);
+        Assert.True(vectors.equal(loaded.VectorsFor("default")!).all().item<bool>());
+        var empty = Directory.CreateDirectory(dir.File("empty")).FullName;
+        Assert.Contains("learned_embeds.safetensors", Assert.Throws<CheckpointFormatException>(() => TextualInversionFile.Load(empty)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Files_that_are_not_embeddings_are_rejected_by_name()
     {
         using var dir = TestPaths.NewTempDir();

@@ -119,6 +119,49 @@ public sealed class TorchCheckpointWriterTests
     }
 
     [Fact]
+    public void Any_tree_of_python_values_round_trips()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var path = dir.File("tree.pt");
+        using var weight = arange(6, dtype: ScalarType.Float32).reshape(2, 3);
+        using var bias = arange(3, dtype: ScalarType.Float16);
+        var state = PickleDictionary.Of([new("linear.0.weight", weight), new("linear.0.bias", bias)], isOrderedDict: true);
+        var root = PickleDictionary.Of(
+        [
+            new(768L, PickleTuple.Of(state, state)),
+            new("name", "ünïcode"),
+            new("step", 70000L),
+            new("big", 1L << 40),
+            new("negative", -5L),
+            new("rate", 0.3),
+            new("flags", new List<object?> { true, false, null }),
+            new("structure", new List<object?> { 1L, 2L, 1L }),
+            new("empty", PickleTuple.Of()),
+            new("long_tuple", PickleTuple.Of(1L, 2L, 3L, 4L)),
+        ]);
+        TorchCheckpointWriter.SaveObject(path, root);
+
+        var read = Assert.IsType<PickleDictionary>(TorchPickleFile.Load(path));
+        Assert.False(read.IsOrderedDict);
+        Assert.Equal(root.Keys, read.Keys);
+        var pair = Assert.IsType<PickleTuple>(read[768L]);
+        var k = Assert.IsType<PickleDictionary>(pair[0]);
+        Assert.True(k.IsOrderedDict);
+        Assert.Equal(["linear.0.weight", "linear.0.bias"], k.Keys.Cast<string>());
+        Assert.True(weight.equal((Tensor)k["linear.0.weight"]!).all().item<bool>());
+        var readBias = (Tensor)k["linear.0.bias"]!;
+        Assert.Equal(ScalarType.Float16, readBias.dtype);
+        Assert.True(bias.equal(readBias).all().item<bool>());
+        Assert.Equal(("ünïcode", 70000L, 1L << 40, -5L, 0.3), ((string)read["name"]!, (long)read["step"]!, (long)read["big"]!, (long)read["negative"]!, (double)read["rate"]!));
+        Assert.Equal(new object?[] { true, false, null }, Assert.IsType<List<object?>>(read["flags"]));
+        Assert.Equal(new object?[] { 1L, 2L, 1L }, Assert.IsType<List<object?>>(read["structure"]));
+        Assert.Empty(Assert.IsType<PickleTuple>(read["empty"]));
+        Assert.Equal(new object?[] { 1L, 2L, 3L, 4L }, Assert.IsType<PickleTuple>(read["long_tuple"]));
+        Assert.Throws<ArgumentException>(() => TorchCheckpointWriter.SaveObject(dir.File("bad.pt"), PickleDictionary.Of([new("x", new object())])));
+        Assert.False(File.Exists(dir.File("bad.pt")));
+    }
+
+    [Fact]
     public void Unwraps_model_and_module_nesting()
     {
         using var dir = TestPaths.NewTempDir();

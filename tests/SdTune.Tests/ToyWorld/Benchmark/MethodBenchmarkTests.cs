@@ -6,6 +6,8 @@ namespace SdTune.Tests.ToyWorld.Benchmark;
 
 public class MethodBenchmarkTests
 {
+    private static readonly SdTune.Training.BenchmarkSubject Subject = new("sks", "star");
+
     [Fact]
     public void Methods_are_found_by_name_and_unknown_names_list_the_known_ones()
     {
@@ -27,17 +29,17 @@ public class MethodBenchmarkTests
         };
         foreach (var method in BenchmarkMethods.All)
         {
-            var config = method.Configure(shared);
+            var config = method.Configure(shared, Subject);
             config.Validate();
             Assert.Contains(TrainingMethods.Get(config.Method).Benchmarks, row => row.Name == method.Name);
         }
 
-        Assert.Equal("lora", BenchmarkMethods.Lora.Configure(shared).Method);
-        Assert.Equal("lora", BenchmarkMethods.LoCon.Configure(shared).Method);
-        Assert.Equal("dreambooth", BenchmarkMethods.DreamBooth.Configure(shared).Method);
-        Assert.Equal("dreambooth", BenchmarkMethods.DreamBoothPrior.Configure(shared).Method);
+        Assert.Equal("lora", BenchmarkMethods.Lora.Configure(shared, Subject).Method);
+        Assert.Equal("lora", BenchmarkMethods.LoCon.Configure(shared, Subject).Method);
+        Assert.Equal("dreambooth", BenchmarkMethods.DreamBooth.Configure(shared, Subject).Method);
+        Assert.Equal("dreambooth", BenchmarkMethods.DreamBoothPrior.Configure(shared, Subject).Method);
 
-        Assert.Equal(["conv_dim=8", "conv_alpha=8"], LoraMethod.NetworkArgs.Value(BenchmarkMethods.LoCon.Configure(shared)));
+        Assert.Equal(["conv_dim=8", "conv_alpha=8"], LoraMethod.NetworkArgs.Value(BenchmarkMethods.LoCon.Configure(shared, Subject)));
         Assert.Equal(40, BenchmarkMethods.DreamBoothPrior.ClassImages);
         Assert.All(BenchmarkMethods.All.Where(m => m != BenchmarkMethods.DreamBoothPrior), m => Assert.Equal(0, m.ClassImages));
     }

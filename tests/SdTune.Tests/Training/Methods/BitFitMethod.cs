@@ -37,7 +37,7 @@ internal sealed class BitFitMethod : ITrainingMethod
         },
         Trains = _ => new TrainedParts(Unet: true, TextEncoder: false, TextEncoderToTheEnd: false),
         Output = TrainedOutput.Model,
-        Benchmarks = [new("bitfit", "BitFit (UNet biases)", c => c.With(LrScale, 10.0) with { LearningRate = 1e-3 })],
+        Benchmarks = [new("bitfit", "BitFit (UNet biases)", (c, _) => c.With(LrScale, 10.0) with { LearningRate = 1e-3 })],
     };
 
     private readonly List<(string Name, Parameter Parameter)> biases = [];
