@@ -71,6 +71,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         }
 
         var applied = new List<AppliedLora>();
+        var loraPaths = new List<string>();
         var loraHashes = new List<string>();
         try
         {
@@ -87,6 +88,7 @@ public sealed class StableDiffusionPipeline : IDisposable
                 }
 
                 var path = loras.Resolve(name);
+                loraPaths.Add(path);
                 var lora = LoraApplier.Apply(targets, path, te, unet, LoraApplyMode.Hooks, blocks);
                 applied.Add(lora);
                 loraHashes.Add($"{label.Replace(":", "", StringComparison.Ordinal).Replace(",", "", StringComparison.Ordinal)}: {ModelHashes.LoraHash(path)}");
@@ -106,8 +108,20 @@ public sealed class StableDiffusionPipeline : IDisposable
                 Apply(tag.Name, tag.Name, tag.TextEncoderWeight, tag.UnetWeight, tag.BlockWeights is { } lbw ? ParseBlockWeights(lbw) : null);
             }
 
-            using var requestEmbeddings = request.Embeddings.Count == 0 ? null : embeddings.With(request.Embeddings, model.Tokenizer, TextConditioner.EmbeddingWidths(model), warnings.Add);
-            return Run(request, extracted.Prompt, sampler, requestEmbeddings ?? embeddings, warnings, loraHashes, clock, progress, cancellationToken);
+            // A LoRA's own embeddings (pivotal tuning) come with it; their abstraction words in the prompt name them.
+            var prompt = extracted.Prompt;
+            var embeddingFiles = request.Embeddings.ToList();
+            foreach (var file in loraPaths.Select(LoraEmbeddings.Beside).OfType<string>().Distinct(StringComparer.Ordinal).Where(f => !embeddingFiles.Contains(f)))
+            {
+                embeddingFiles.Add(file);
+                var name = Path.GetFileNameWithoutExtension(file);
+                var words = LoraEmbeddings.Abstractions(file);
+                prompt = LoraEmbeddings.ReplaceWords(prompt, words, name);
+                request = request with { NegativePrompt = LoraEmbeddings.ReplaceWords(request.NegativePrompt, words, name) };
+            }
+
+            using var requestEmbeddings = embeddingFiles.Count == 0 ? null : embeddings.With(embeddingFiles, model.Tokenizer, TextConditioner.EmbeddingWidths(model), warnings.Add);
+            return Run(request, prompt, sampler, requestEmbeddings ?? embeddings, warnings, loraHashes, clock, progress, cancellationToken);
         }
         finally
         {

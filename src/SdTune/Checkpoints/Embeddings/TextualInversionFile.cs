@@ -106,6 +106,23 @@ public static class TextualInversionFile
         SafetensorsWriter.Save(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
     }
 
+    /// <summary>
+    /// Saves an embedding as diffusers' advanced (pivotal-tuning) scripts write <c>*_emb.safetensors</c>: the vectors
+    /// keyed by encoder, <c>clip_l</c> (SD 1.x/2.x: the only key) and, for SDXL, <c>clip_g</c>; A1111 and ComfyUI read it
+    /// as an embedding named after the file. Written atomically.
+    /// </summary>
+    /// <param name="embedding">The embedding.</param>
+    /// <param name="path">The file to write.</param>
+    /// <param name="metadata">Extra safetensors metadata, or null.</param>
+    public static void SaveByEncoder(TextualInversionEmbedding embedding, string path, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(embedding);
+        var tensors = embedding.Vectors.Count == 1
+            ? [new KeyValuePair<string, Tensor>("clip_l", embedding.Vectors.Values.First())]
+            : embedding.Vectors.OrderBy(v => v.Key, StringComparer.Ordinal).ToList();
+        SafetensorsWriter.Save(path, tensors, metadata);
+    }
+
     /// <summary>A safetensors embedding; the <c>step</c> our own files record in the metadata is read back.</summary>
     private static TextualInversionEmbedding LoadSafetensors(string path, string name)
     {

@@ -101,9 +101,10 @@ public sealed class AdafactorOptimizer : TrainingOptimizer
                 update = expAvg;
             }
 
-            if (Options.WeightDecay != 0)
+            var decay = Groups[g].WeightDecay ?? Options.WeightDecay;
+            if (decay != 0)
             {
-                value.add_(value, alpha: TensorScalar.Saturate(-Options.WeightDecay * lr));
+                value.add_(value, alpha: TensorScalar.Saturate(-decay * lr));
             }
 
             value.sub_(update);

@@ -39,7 +39,7 @@ public sealed class AdamWOptimizer : TrainingOptimizer
             var expAvg = state["exp_avg"];
             var expAvgSq = state["exp_avg_sq"];
 
-            parameter.mul_(TensorScalar.Saturate(1 - (lr * Options.WeightDecay)));
+            parameter.mul_(TensorScalar.Saturate(1 - (lr * (Groups[g].WeightDecay ?? Options.WeightDecay))));
             expAvg.mul_(beta1).add_(gradient, alpha: 1 - beta1);
             expAvgSq.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
 

@@ -35,7 +35,7 @@ public sealed class LionOptimizer : TrainingOptimizer
             state.Step++;
             var expAvg = state["exp_avg"];
 
-            parameter.mul_(TensorScalar.Saturate(1 - (lr * Options.WeightDecay)));
+            parameter.mul_(TensorScalar.Saturate(1 - (lr * (Groups[g].WeightDecay ?? Options.WeightDecay))));
             var direction = expAvg.mul(beta1).add_(gradient, alpha: 1 - beta1).sign_();
             parameter.add_(direction, alpha: -lr);
             expAvg.mul_(beta2).add_(gradient, alpha: 1 - beta2);

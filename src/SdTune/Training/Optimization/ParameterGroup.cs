@@ -33,6 +33,9 @@ public sealed class ParameterGroup
     /// <summary>The group's name.</summary>
     public string Name { get; }
 
+    /// <summary>The group's own weight decay, or null for the optimizer's (<c>optimizer_args</c> weight_decay).</summary>
+    public double? WeightDecay { get; init; }
+
     /// <summary>The parameters, in the order given.</summary>
     public IReadOnlyList<Parameter> Parameters { get; }
 

@@ -83,17 +83,17 @@ public sealed class ProdigyOptimizer : TrainingOptimizer
         var (beta1, beta2, beta3) = (Options.Beta1, Options.Beta2, Options.EffectiveBeta3);
         var (d, d0) = (D, Options.D0);
         var dlr = d * lr * BiasCorrection(StepCount);
-        var decay = Options.WeightDecay;
 
         // Pass 1: moments and the running sums of the d estimate.
         var numerator = DNumerator * beta3;
         var denominator = 0.0;
-        var updated = new List<(Parameter Parameter, ParameterState State)>();
+        var updated = new List<(Parameter Parameter, ParameterState State, double Decay)>();
         foreach (var (g, i, parameter, rawGradient) in ParametersWithGradients())
         {
+            var decay = Groups[g].WeightDecay ?? Options.WeightDecay;
             var gradient = decay != 0 && !Options.Decouple ? rawGradient.add(parameter, alpha: decay) : rawGradient;
             var state = StateOf(g, i);
-            updated.Add((parameter, state));
+            updated.Add((parameter, state, decay));
             if (Groups[g].LearningRate <= 0)
             {
                 continue;
@@ -126,7 +126,7 @@ public sealed class ProdigyOptimizer : TrainingOptimizer
         (D, DMax, DHat, DNumerator, DDenominator) = (d, dMax, dHat, numerator, denominator);
 
         // Pass 2: the Adam step with step size dlr (from the d the moments were built with).
-        foreach (var (parameter, state) in updated)
+        foreach (var (parameter, state, decay) in updated)
         {
             state.Step++;
             var denom = state["exp_avg_sq"].sqrt().add_(TensorScalar.Saturate(d * Options.Epsilon));

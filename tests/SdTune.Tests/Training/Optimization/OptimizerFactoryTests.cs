@@ -20,6 +20,39 @@ public class OptimizerFactoryTests
         Assert.Contains(optimizer.Name, OptimizerFactory.Names);
     }
 
+    [Theory]
+    [InlineData("AdamW")]
+    [InlineData("Lion")]
+    [InlineData("Adafactor")]
+    public void A_group_may_have_its_own_weight_decay(string name)
+    {
+        // With zero gradients, only decoupled weight decay moves a weight: the group without decay stays put.
+        using var decayed = new Parameter(ones(4));
+        using var kept = new Parameter(ones(4));
+        using var other = new Parameter(ones(4));
+        var options = OptimizerArgumentsFor(name);
+        using var optimizer = OptimizerFactory.Create(name,
+        [
+            new ParameterGroup("a", [decayed], 0.1) { WeightDecay = 0.5 },
+            new ParameterGroup("b", [kept], 0.1) { WeightDecay = 0 },
+            new ParameterGroup("c", [other], 0.1),
+        ], options);
+        foreach (var p in new[] { decayed, kept, other })
+        {
+            p.grad = zeros(4);
+        }
+
+        optimizer.Step();
+        Assert.True(decayed.max().item<float>() < 0.999f, $"{name}: the group's weight decay was not applied");
+        Assert.True(kept.detach().eq(1).all().item<bool>(), $"{name}: a group with weight decay 0 moved");
+    }
+
+    private static SdTune.Training.Optimization.OptimizerOptions? OptimizerArgumentsFor(string name) => name switch
+    {
+        "Adafactor" => new AdafactorOptions { RelativeStep = false, ScaleParameter = false, WarmupInit = false },
+        _ => null,
+    };
+
     [Fact]
     public void Unknown_name_lists_the_valid_ones()
     {
