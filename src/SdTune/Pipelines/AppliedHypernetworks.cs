@@ -9,7 +9,8 @@ namespace SdTune.Pipelines;
 
 /// <summary>
 /// The hypernetworks of one generation, loaded, set to their strengths and attached to the UNet in order; disposing
-/// detaches and frees them. A file none of whose context widths occurs in the UNet is skipped with a warning.
+/// detaches and frees them. A file none of whose context widths occurs in the UNet is skipped with a warning, and so is a
+/// prompt tag whose name is not found (A1111 skips it too); a request's own file must exist.
 /// </summary>
 internal sealed class AppliedHypernetworks : IDisposable
 {
@@ -19,10 +20,10 @@ internal sealed class AppliedHypernetworks : IDisposable
     /// <summary>Each hypernetwork applied, in order: its position in the wanted list, its name (file stem) and strength.</summary>
     public List<(int Index, string Name, double Strength)> Applied { get; } = [];
 
-    /// <summary>Loads and attaches <paramref name="wanted"/> (name or path, strength) to <paramref name="unet"/>.</summary>
-    /// <exception cref="FileNotFoundException">A hypernetwork cannot be found.</exception>
+    /// <summary>Loads and attaches the request's hypernetworks, then the prompt's tags (name or path, strength), to <paramref name="unet"/>.</summary>
+    /// <exception cref="FileNotFoundException">A hypernetwork of the request cannot be found.</exception>
     /// <exception cref="PromptSyntaxException">A strength does not fit in float32.</exception>
-    public static AppliedHypernetworks Attach(UNet2DConditionModel unet, HypernetworkLibrary library, IEnumerable<(string Name, double Strength)> wanted, ICollection<string> warnings)
+    public static AppliedHypernetworks Attach(UNet2DConditionModel unet, HypernetworkLibrary library, IReadOnlyList<(string Name, double Strength)> requested, IEnumerable<(string Name, double Strength)> tags, ICollection<string> warnings)
     {
         var applied = new AppliedHypernetworks();
         try
@@ -30,7 +31,7 @@ internal sealed class AppliedHypernetworks : IDisposable
             var widths = unet.AttentionContextWidths;
             var device = unet.parameters().First().device;
             var index = -1;
-            foreach (var (name, strength) in wanted)
+            foreach (var (name, strength) in requested.Concat(tags))
             {
                 index++;
                 if (NumericRange.AnyFloat32.Problem(strength) is { } problem)
@@ -38,7 +39,17 @@ internal sealed class AppliedHypernetworks : IDisposable
                     throw new PromptSyntaxException($"<hypernet:{name}>: strength {problem}");
                 }
 
-                var path = library.Resolve(name);
+                string path;
+                try
+                {
+                    path = library.Resolve(name);
+                }
+                catch (FileNotFoundException e) when (index >= requested.Count)
+                {
+                    warnings.Add($"<hypernet:{name}> ignored: {e.Message}");
+                    continue;
+                }
+
                 var (network, _) = A1111HypernetworkFormat.Load(path);
                 if (!network.Widths.Any(widths.Contains))
                 {

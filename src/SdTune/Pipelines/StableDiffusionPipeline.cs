@@ -105,8 +105,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             }
 
             // Request hypernetworks first, then the prompt's tags, each chained after the one before (A1111's order).
-            appliedHypernetworks = AppliedHypernetworks.Attach(model.Unet, hypernetworks,
-                [.. request.Hypernetworks, .. extracted.Hypernets().Select(t => (t.Name, t.Multiplier))], warnings);
+            appliedHypernetworks = AppliedHypernetworks.Attach(model.Unet, hypernetworks, request.Hypernetworks, extracted.Hypernets().Select(t => (t.Name, t.Multiplier)), warnings);
             var requestHypernetworks = appliedHypernetworks.Applied.Where(h => h.Index < request.Hypernetworks.Count).Select(h => (h.Name, h.Strength)).ToList();
             return Run(request, extracted.Prompt, sampler, warnings, loraHashes, requestHypernetworks, clock, progress, cancellationToken);
         }
