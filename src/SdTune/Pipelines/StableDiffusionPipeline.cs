@@ -14,7 +14,7 @@ namespace SdTune.Pipelines;
 /// <summary>
 /// txt2img and img2img for SD 1.x, 2.x and SDXL with AUTOMATIC1111's prompt semantics: emphasis, BREAK, long
 /// prompts in chunks, embeddings by name, scheduled prompts (<c>[from:to:when]</c>, <c>[a|b]</c>), composable
-/// <c>AND</c> with weights, <c>&lt;lora:…&gt;</c> tags, classifier-free guidance, and A1111 seeds (image i uses
+/// <c>AND</c> with weights, <c>&lt;lora:…&gt;</c> and <c>&lt;hypernet:…&gt;</c> tags, classifier-free guidance, and A1111 seeds (image i uses
 /// seed + i, noise drawn in float32 on the CPU, so a seed gives the same image on any device).
 /// </summary>
 public sealed class StableDiffusionPipeline : IDisposable
