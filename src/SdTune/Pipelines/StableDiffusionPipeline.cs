@@ -104,7 +104,7 @@ public sealed class StableDiffusionPipeline : IDisposable
                 Apply(tag.Name, tag.Name, tag.TextEncoderWeight, tag.UnetWeight, tag.BlockWeights is { } lbw ? ParseBlockWeights(lbw) : null);
             }
 
-            // Request hypernetworks first, then the prompt's tags, each chained after the one before (A1111's order).
+            // The request's hypernetworks, then the prompt's tags, each applied to the output of the one before (as A1111 chains its loaded ones).
             appliedHypernetworks = AppliedHypernetworks.Attach(model.Unet, hypernetworks, request.Hypernetworks, extracted.Hypernets().Select(t => (t.Name, t.Multiplier)), warnings);
             var requestHypernetworks = appliedHypernetworks.Applied.Where(h => h.Index < request.Hypernetworks.Count).Select(h => (h.Name, h.Strength)).ToList();
             return Run(request, extracted.Prompt, sampler, warnings, loraHashes, requestHypernetworks, clock, progress, cancellationToken);
