@@ -17,7 +17,7 @@ internal static class GenerateCommand
     public static Command Create()
     {
         var model = new Option<string>("--model") { Description = "A diffusers folder or a single-file checkpoint (.safetensors/.ckpt).", Required = true };
-        var prompt = new Option<string>("--prompt") { Description = "The prompt (A1111 syntax: (word:1.2), [word], BREAK, AND, [a:b:0.5], [a|b], embeddings by name, <lora:name:w>).", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = "The prompt (A1111 syntax: (word:1.2), [word], BREAK, AND, [a:b:0.5], [a|b], embeddings by name, <lora:name:w>, <hypernet:name:m>).", Required = true };
         var negative = new Option<string>("--negative-prompt") { Description = "The negative prompt.", DefaultValueFactory = _ => "" };
         var sampler = new Option<string>("--sampler") { Description = $"Sampler: {string.Join(", ", SamplerRegistry.Names)}.", DefaultValueFactory = _ => "Euler a" };
         var steps = new Option<int>("--steps") { Description = "Sampling steps.", DefaultValueFactory = _ => 20 };
@@ -32,6 +32,8 @@ internal static class GenerateCommand
         var embedding = new Option<string[]>("--embedding") { Description = "Use a textual-inversion embedding file (or diffusers folder), named in the prompt by its file name (repeatable).", AllowMultipleArgumentsPerToken = false };
         var loraDir = new Option<string?>("--lora-dir") { Description = "Folder of LoRA files for <lora:name:weight> tags." };
         var lora = new Option<string[]>("--lora") { Description = "Apply a LoRA file: FILE[:weight] (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var hypernetworkDir = new Option<string?>("--hypernetwork-dir") { Description = "Folder of A1111 hypernetwork files (.pt) for <hypernet:name:strength> tags." };
+        var hypernetwork = new Option<string[]>("--hypernetwork") { Description = "Apply an A1111 hypernetwork file: FILE[:strength] (repeatable, applied in order).", AllowMultipleArgumentsPerToken = false };
         var clipSkip = new Option<int>("--clip-skip") { Description = "A1111 Clip skip (SD 1.x/2.x).", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "outputs" };
         var dtype = new Option<string>("--dtype") { Description = "Weights dtype: fp32, fp16, bf16.", DefaultValueFactory = _ => "fp32" };
@@ -41,7 +43,7 @@ internal static class GenerateCommand
 
         var command = new Command("generate", "Generate images (txt2img, or img2img with --init-image).")
         {
-            model, prompt, negative, sampler, steps, cfg, seed, width, height, batch, initImage, strength, embeddings, embedding, loraDir, lora, clipSkip, output, dtype, device, prediction, tiled,
+            model, prompt, negative, sampler, steps, cfg, seed, width, height, batch, initImage, strength, embeddings, embedding, loraDir, lora, hypernetworkDir, hypernetwork, clipSkip, output, dtype, device, prediction, tiled,
         };
         command.SetAction(parse =>
         {
@@ -69,6 +71,7 @@ internal static class GenerateCommand
                 TiledVae = parse.GetValue(tiled),
                 Loras = [.. (parse.GetValue(lora) ?? []).Select(ParseLoraOption)],
                 Embeddings = parse.GetValue(embedding) ?? [],
+                Hypernetworks = [.. (parse.GetValue(hypernetwork) ?? []).Select(ParseLoraOption)],
             };
             request.Validate();
 
@@ -80,6 +83,7 @@ internal static class GenerateCommand
             {
                 EmbeddingsFolder = parse.GetValue(embeddings),
                 LoraFolder = parse.GetValue(loraDir),
+                HypernetworkFolder = parse.GetValue(hypernetworkDir),
                 ModelName = name,
                 ModelHash = hash,
             });

@@ -57,6 +57,9 @@ public sealed record GenerationRequest
     /// <summary>Textual-inversion embedding files for this generation, named in the prompt by file name (besides the embeddings folder).</summary>
     public IReadOnlyList<string> Embeddings { get; init; } = [];
 
+    /// <summary>Hypernetwork files applied for this request besides the prompt's &lt;hypernet:…&gt; tags, in order: (file or name, strength; the strength must fit in float32).</summary>
+    public IReadOnlyList<(string NameOrPath, double Strength)> Hypernetworks { get; init; } = [];
+
     /// <summary>Decode (and encode) the VAE in tiles: null decides by image size, true/false forces.</summary>
     public bool? TiledVae { get; init; }
 
@@ -79,6 +82,11 @@ public sealed record GenerationRequest
         foreach (var (name, weight) in Loras)
         {
             Require($"--lora {name}: the weight", weight, NumericRange.AnyFloat32);
+        }
+
+        foreach (var (name, strength) in Hypernetworks)
+        {
+            Require($"--hypernetwork {name}: the strength", strength, NumericRange.AnyFloat32);
         }
     }
 

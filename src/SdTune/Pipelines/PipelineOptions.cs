@@ -9,6 +9,9 @@ public sealed record PipelineOptions
     /// <summary>Folder of LoRA files referenced by <c>&lt;lora:name:…&gt;</c> tags; null to accept only paths.</summary>
     public string? LoraFolder { get; init; }
 
+    /// <summary>Folder of hypernetwork files (<c>.pt</c>) referenced by <c>&lt;hypernet:name:…&gt;</c> tags; null to accept only paths.</summary>
+    public string? HypernetworkFolder { get; init; }
+
     /// <summary>The model's name in the PNG infotext (A1111 "Model").</summary>
     public string? ModelName { get; init; }
 

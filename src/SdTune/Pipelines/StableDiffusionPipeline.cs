@@ -14,7 +14,7 @@ namespace SdTune.Pipelines;
 /// <summary>
 /// txt2img and img2img for SD 1.x, 2.x and SDXL with AUTOMATIC1111's prompt semantics: emphasis, BREAK, long
 /// prompts in chunks, embeddings by name, scheduled prompts (<c>[from:to:when]</c>, <c>[a|b]</c>), composable
-/// <c>AND</c> with weights, <c>&lt;lora:…&gt;</c> tags, classifier-free guidance, and A1111 seeds (image i uses
+/// <c>AND</c> with weights, <c>&lt;lora:…&gt;</c> and <c>&lt;hypernet:…&gt;</c> tags, classifier-free guidance, and A1111 seeds (image i uses
 /// seed + i, noise drawn in float32 on the CPU, so a seed gives the same image on any device).
 /// </summary>
 public sealed class StableDiffusionPipeline : IDisposable
@@ -23,11 +23,12 @@ public sealed class StableDiffusionPipeline : IDisposable
     private readonly PipelineOptions options;
     private readonly EmbeddingLibrary embeddings;
     private readonly LoraLibrary loras;
+    private readonly HypernetworkLibrary hypernetworks;
     private readonly NoiseSchedule schedule;
     private readonly List<string> loadWarnings = [];
 
     /// <summary>Creates a pipeline over a loaded model (the pipeline does not own the model).</summary>
-    /// <exception cref="DirectoryNotFoundException">The embeddings or LoRA folder does not exist.</exception>
+    /// <exception cref="DirectoryNotFoundException">The embeddings, LoRA or hypernetwork folder does not exist.</exception>
     public StableDiffusionPipeline(StableDiffusionModel model, PipelineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -37,6 +38,7 @@ public sealed class StableDiffusionPipeline : IDisposable
             ? EmbeddingLibrary.Load(folder, model.Tokenizer, TextConditioner.EmbeddingWidths(model), loadWarnings.Add)
             : EmbeddingLibrary.Empty;
         loras = this.options.LoraFolder is { } loraFolder ? LoraLibrary.Load(loraFolder) : LoraLibrary.None;
+        hypernetworks = this.options.HypernetworkFolder is { } hypernetworkFolder ? HypernetworkLibrary.Load(hypernetworkFolder) : HypernetworkLibrary.None;
         schedule = new NoiseSchedule(NoiseScheduleConfig.FromJson(model.SchedulerConfig.ToJsonString(), "the model's scheduler config"));
     }
 
@@ -48,7 +50,7 @@ public sealed class StableDiffusionPipeline : IDisposable
     /// <param name="progress">Called after every sampling step.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
     /// <exception cref="ArgumentException">A setting is invalid (the message names it; unknown samplers list the valid ones).</exception>
-    /// <exception cref="FileNotFoundException">A LoRA named in the prompt or request cannot be found.</exception>
+    /// <exception cref="FileNotFoundException">A LoRA or hypernetwork named in the prompt or request cannot be found.</exception>
     public GenerationResult Generate(GenerationRequest request, Action<GenerationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -65,14 +67,10 @@ public sealed class StableDiffusionPipeline : IDisposable
         var sampler = SamplerRegistry.Create(request.Sampler, schedule);
         var warnings = new List<string>(loadWarnings);
         var extracted = ExtraNetworkTags.Extract(request.Prompt);
-        foreach (var hypernet in extracted.Hypernets())
-        {
-            warnings.Add($"<hypernet:{hypernet.Name}> ignored: hypernetworks are not supported yet.");
-        }
-
         var applied = new List<AppliedLora>();
         var loraPaths = new List<string>();
         var loraHashes = new List<string>();
+        AppliedHypernetworks? appliedHypernetworks = null;
         try
         {
             var targets = new LoraTargets(model.Unet, model.TextEncoder, model.TextEncoder2);
@@ -121,10 +119,15 @@ public sealed class StableDiffusionPipeline : IDisposable
             }
 
             using var requestEmbeddings = embeddingFiles.Count == 0 ? null : embeddings.With(embeddingFiles, model.Tokenizer, TextConditioner.EmbeddingWidths(model), warnings.Add);
-            return Run(request, prompt, sampler, requestEmbeddings ?? embeddings, warnings, loraHashes, clock, progress, cancellationToken);
+
+            // The request's hypernetworks, then the prompt's tags, each applied to the output of the one before (as A1111 chains its loaded ones).
+            appliedHypernetworks = AppliedHypernetworks.Attach(model.Unet, hypernetworks, request.Hypernetworks, extracted.Hypernets().Select(t => (t.Name, t.Multiplier)), warnings);
+            var requestHypernetworks = appliedHypernetworks.Applied.Where(h => h.Index < request.Hypernetworks.Count).Select(h => (h.Name, h.Strength)).ToList();
+            return Run(request, prompt, sampler, requestEmbeddings ?? embeddings, warnings, loraHashes, requestHypernetworks, clock, progress, cancellationToken);
         }
         finally
         {
+            appliedHypernetworks?.Dispose();
             foreach (var lora in applied)
             {
                 lora.Dispose();
@@ -141,7 +144,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         }
     }
 
-    private GenerationResult Run(GenerationRequest request, string prompt, ISampler sampler, EmbeddingLibrary embeddings, List<string> warnings, List<string> loraHashes, Stopwatch clock, Action<GenerationProgress>? progress, CancellationToken cancellationToken)
+    private GenerationResult Run(GenerationRequest request, string prompt, ISampler sampler, EmbeddingLibrary embeddings, List<string> warnings, List<string> loraHashes, List<(string Name, double Strength)> hypernets, Stopwatch clock, Action<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -252,18 +255,25 @@ public sealed class StableDiffusionPipeline : IDisposable
             var latent = (final.narrow(0, i, 1) / model.Vae.Config.ScalingFactor).to(vaeType);
             var decoded = tiled ? TiledVae.Decode(model.Vae, latent) : model.Vae.Decode(latent);
             var bitmap = ImageTensors.ToBitmap(decoded[0].to(ScalarType.Float32).cpu());
-            images.Add(new GeneratedImage(bitmap, seed + i, Infotext(request, seed + i, loraHashes)));
+            images.Add(new GeneratedImage(bitmap, seed + i, Infotext(request, seed + i, loraHashes, hypernets)));
         }
 
         return new GenerationResult(images, warnings, clock.Elapsed, sampling, unetTime, unetCalls);
     }
 
-    private GenerationInfotext Infotext(GenerationRequest request, long seed, List<string> loraHashes)
+    private GenerationInfotext Infotext(GenerationRequest request, long seed, List<string> loraHashes, List<(string Name, double Strength)> hypernets)
     {
         var extra = new List<KeyValuePair<string, string>>();
         if (loraHashes.Count > 0)
         {
             extra.Add(new("Lora hashes", string.Join(", ", loraHashes)));
+        }
+
+        // Hypernetworks given outside the prompt (the prompt keeps its own tags), in A1111's older setting-style fields.
+        if (hypernets.Count > 0)
+        {
+            extra.Add(new("Hypernet", string.Join(", ", hypernets.Select(h => h.Name))));
+            extra.Add(new("Hypernet strength", string.Join(", ", hypernets.Select(h => h.Strength.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
         }
 
         extra.Add(new("Version", "SdTune"));

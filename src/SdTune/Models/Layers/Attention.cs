@@ -53,8 +53,8 @@ internal sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
     }
 
     /// <summary>
-    /// Turns a cross-attention context into the inputs of the key and value projections (hypernetworks); null uses
-    /// the context itself for both. Not used for self-attention.
+    /// Turns the context into the inputs of the key and value projections (hypernetworks); null uses the context itself
+    /// for both. Self-attention passes its own (normed) input as the context, as A1111 does.
     /// </summary>
     public Func<Tensor, (Tensor Key, Tensor Value)>? ContextTransform { get; set; }
 
@@ -79,7 +79,8 @@ internal sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
             x = group_norm.forward(x.transpose(1, 2)).transpose(1, 2);
         }
 
-        var (keySource, valueSource) = context is not null && ContextTransform is { } transform ? transform(context) : (context ?? x, context ?? x);
+        var source = context ?? x;
+        var (keySource, valueSource) = ContextTransform is { } transform ? transform(source) : (source, source);
         var q = SplitHeads(to_q.call(x), b);
         var k = SplitHeads(to_k.call(keySource), b);
         var v = SplitHeads(to_v.call(valueSource), b);
@@ -111,6 +112,9 @@ internal sealed class Attention : nn.Module<Tensor, Tensor?, Tensor>
 
         return output.MoveToOuterDisposeScope();
     }
+
+    /// <summary>The channels of the context the key and value projections read (the query's for self-attention).</summary>
+    public long ContextWidth => to_k.in_features;
 
     private Tensor SplitHeads(Tensor t, long batch) => t.view(batch, -1, heads, t.shape[^1] / heads).transpose(1, 2);
 }

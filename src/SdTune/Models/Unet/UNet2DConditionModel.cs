@@ -128,9 +128,10 @@ public sealed class UNet2DConditionModel : nn.Module
     public int SkipConnectionCount => 1 + Config.LayersPerBlock.Sum() + (Config.BlockOutChannels.Count - 1);
 
     /// <summary>
-    /// A transform of the cross-attention context into the key and value inputs of every cross-attention layer
-    /// (A1111's hypernetworks transform the context for K and V separately); null (the default) uses the context as it
-    /// is. Read back as what was last set.
+    /// A transform of the attention context into the key and value inputs of every attention layer of the UNet
+    /// (A1111's hypernetworks transform the context for K and V separately): the text for cross-attention, the layer's
+    /// own input for self-attention, told apart only by their width (<see cref="AttentionContextWidths"/>); null (the
+    /// default) uses the context as it is. Read back as what was last set.
     /// </summary>
     public Func<Tensor, (Tensor Key, Tensor Value)>? CrossAttentionContext
     {
@@ -144,6 +145,13 @@ public sealed class UNet2DConditionModel : nn.Module
             }
         }
     }
+
+    /// <summary>
+    /// The widths of the contexts <see cref="CrossAttentionContext"/> sees: the text width(s) of cross-attention and the
+    /// channels of every self-attention, in ascending order.
+    /// </summary>
+    public IReadOnlyList<long> AttentionContextWidths =>
+        [.. modules().OfType<Layers.Attention>().Select(a => a.ContextWidth).Distinct().Order()];
 
     /// <summary>Predicts the noise (or v, or x0, depending on what the model was trained for).</summary>
     /// <param name="sample">Noisy latents (B, in_channels, H, W).</param>
