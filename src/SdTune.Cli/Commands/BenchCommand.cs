@@ -11,6 +11,9 @@ internal static class BenchCommand
     /// <summary>The report's file name in the output folder.</summary>
     public const string ReportFileName = "report.md";
 
+    /// <summary>The chart's file name in the output folder.</summary>
+    public const string ChartFileName = "chart.png";
+
     public static Command Create() => new("bench", "Benchmarks on the toy world: `bench methods` compares the fine-tuning methods on a new subject.")
     {
         Methods(),
@@ -40,8 +43,10 @@ internal static class BenchCommand
             var rows = MethodBenchmark.Run(options, Console.Error.WriteLine);
             var table = MethodBenchmark.ToMarkdown(rows);
             AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, ReportFileName), Report(options, table));
+            MethodChart.Save(rows, Path.Combine(options.OutputDirectory, ChartFileName));
             Console.WriteLine(table);
             Console.WriteLine($"Grids: {string.Join(", ", rows.Select(r => r.Grid))}");
+            Console.WriteLine($"Chart: {Path.Combine(options.OutputDirectory, ChartFileName)}");
             return 0;
         });
         return command;
@@ -50,5 +55,5 @@ internal static class BenchCommand
     private static string Report(BenchmarkOptions options, string table) =>
         $"# Concept benchmark: {options.Spec.Subject.Name} ({options.Spec.Identifier} {options.Spec.ClassWord})\n\n" +
         $"Base model: {options.BaseModel}; spec: {options.Spec.Source}; {options.Steps} steps per method, batch {options.BatchSize}; " +
-        $"evaluation: {options.Sampler}, {options.SamplingSteps} steps, CFG {options.CfgScale}, {options.Spec.ImagesPerPrompt} pictures per prompt.\n\n{table}";
+        $"evaluation: {options.Sampler}, {options.SamplingSteps} steps, CFG {options.CfgScale}, {options.Spec.ImagesPerPrompt} pictures per prompt.\n\n{table}\n![quality, file size and training time per method]({ChartFileName})\n";
 }
