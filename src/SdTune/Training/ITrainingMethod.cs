@@ -39,11 +39,15 @@ public interface ITrainingMethod : IDisposable
     /// <summary>Puts the trained modules in training mode (dropouts on) or, for sampling, in evaluation mode.</summary>
     void SetTrainingMode(bool training);
 
-    /// <summary>Runs before the first forward pass of an optimizer step (e.g. stops text-encoder training).</summary>
-    void BeforeStep(TrainingStepInfo step);
+    /// <summary>Runs before the first forward pass of an optimizer step (e.g. stops text-encoder training); the default does nothing.</summary>
+    void BeforeStep(TrainingStepInfo step)
+    {
+    }
 
-    /// <summary>Runs after the optimizer step.</summary>
-    void AfterStep(TrainingStepInfo step);
+    /// <summary>Runs after the optimizer step; the default does nothing.</summary>
+    void AfterStep(TrainingStepInfo step)
+    {
+    }
 
     /// <summary>Reduces the per-sample losses (already min-SNR weighted) of a micro-batch to the scalar to minimise.</summary>
     /// <param name="perSampleLoss">float32 (B) losses, in the order of <paramref name="samples"/>.</param>

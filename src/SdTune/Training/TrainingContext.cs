@@ -1,4 +1,5 @@
 using SdTune.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SdTune.Training;
@@ -23,4 +24,12 @@ public sealed record TrainingContext
 
     /// <summary>Collects warnings for the user.</summary>
     public required ICollection<string> Warnings { get; init; }
+
+    /// <summary>Casts the UNet and the text encoder(s), frozen until a method unfreezes parts of them, to <see cref="WeightDType"/>.</summary>
+    public void CastFrozenWeights()
+    {
+        Model.Unet.to(WeightDType);
+        Model.TextEncoder.to(WeightDType);
+        Model.TextEncoder2?.to(WeightDType);
+    }
 }

@@ -81,7 +81,7 @@ public sealed class HypernetworkMethod : ITrainingMethod
             "sdtune generate --hypernetwork {0}:1.0 (or <hypernet:NAME:1.0> in the prompt with --hypernetwork-dir)"),
         Benchmarks =
         [
-            new("hypernetwork", "hypernetwork 1,2,1 linear (text 32 + self-attention 64)", (c, _) => c.With(Sizes, "32,64") with { LearningRate = 5e-3 }),
+            new("hypernetwork", "hypernetwork 1,2,1 linear (text 32 + self-attention 64), lr 5e-3", (c, _) => c.With(Sizes, "32,64") with { LearningRate = 5e-3 }),
         ],
     };
 
@@ -174,9 +174,7 @@ public sealed class HypernetworkMethod : ITrainingMethod
         this.context = context;
         var config = context.Config;
         var model = context.Model;
-        model.Unet.to(context.WeightDType);
-        model.TextEncoder.to(context.WeightDType);
-        model.TextEncoder2?.to(context.WeightDType);
+        context.CastFrozenWeights();
         var widths = model.Unet.AttentionContextWidths;
         var device = model.Unet.parameters().First().device;
         if (Weights.Value(config) is { } weights)
@@ -243,16 +241,6 @@ public sealed class HypernetworkMethod : ITrainingMethod
 
     /// <inheritdoc />
     public void SetTrainingMode(bool training) => Network.train(training);
-
-    /// <inheritdoc />
-    public void BeforeStep(TrainingStepInfo step)
-    {
-    }
-
-    /// <inheritdoc />
-    public void AfterStep(TrainingStepInfo step)
-    {
-    }
 
     /// <inheritdoc />
     public Tensor ReduceLoss(Tensor perSampleLoss, IReadOnlyList<TrainingSample> samples) => PriorPreservationLoss.WeightedMean(perSampleLoss, samples);

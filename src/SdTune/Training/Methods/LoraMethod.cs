@@ -135,9 +135,7 @@ public sealed class LoraMethod : ITrainingMethod
         this.context = context;
         var config = context.Config;
         var model = context.Model;
-        model.Unet.to(context.WeightDType);
-        model.TextEncoder.to(context.WeightDType);
-        model.TextEncoder2?.to(context.WeightDType);
+        context.CastFrozenWeights();
         var options = NetworkOptionsOf(config);
         network = LoraNetwork.Create(new LoraTargets(model.Unet, model.TextEncoder, model.TextEncoder2), options);
         if (NetworkWeights.Value(config) is { } weights)
@@ -187,16 +185,6 @@ public sealed class LoraMethod : ITrainingMethod
 
     /// <inheritdoc />
     public void SetTrainingMode(bool training) => Network.train(training);
-
-    /// <inheritdoc />
-    public void BeforeStep(TrainingStepInfo step)
-    {
-    }
-
-    /// <inheritdoc />
-    public void AfterStep(TrainingStepInfo step)
-    {
-    }
 
     /// <inheritdoc />
     public Tensor ReduceLoss(Tensor perSampleLoss, IReadOnlyList<TrainingSample> samples) => PriorPreservationLoss.WeightedMean(perSampleLoss, samples);
