@@ -71,6 +71,11 @@ public sealed class TrainingConfigRangeTests
         { "optimizer_args", "[\"weight_decay=1e39\"]", "AdamW weight_decay: 1e+39 is out of range; expected a number >= 0 that fits in float32" },
         { "optimizer_args", "[\"eps=-1\"]", "AdamW epsilon: -1 is out of range" },
         { "optimizer_args", "[\"betas=1.0,0.99\"]", "AdamW beta1 = 1 must be in [0, 1)" },
+        { "num_vectors_per_token", "0", "0 is out of range; expected an integer from 1 to 75" },
+        { "num_vectors_per_token", "76", "76 is out of range" },
+        { "num_new_tokens_per_abstraction", "0", "0 is out of range" },
+        { "train_text_encoder_ti_frac", "1.5", "1.5 is out of range" },
+        { "embedding_weight_decay", "-1", "-1 is out of range" },
     };
 
     [Theory]

@@ -67,11 +67,16 @@ public static class MethodBenchmark
             text.AppendLine(System.Globalization.CultureInfo.InvariantCulture,
                 $"| {r.Method} | {Percent(r.SubjectFidelity)} | {Percent(r.PromptFidelity.Background)} / {Percent(r.PromptFidelity.Size)} / {Percent(r.PromptFidelity.Position)} | " +
                 $"{Percent(r.PriorPreservation)} | {r.ClassColorEntropy:F2} | {(trained ? $"{r.TrainSeconds:F0} s" : "–")} | " +
-                $"{(r.PeakMemoryBytes > 0 ? $"{r.PeakMemoryBytes / 1e6:F0} MB" : "–")} | {(trained ? $"{r.OutputBytes / 1e6:F2} MB" : "–")} |");
+                $"{(r.PeakMemoryBytes > 0 ? $"{r.PeakMemoryBytes / 1e6:F0} MB" : "–")} | {(trained ? OutputSize(r.OutputBytes) : "–")} |");
         }
 
         return text.ToString();
     }
+
+    /// <summary>MB with two decimals; files under 10 kB (embeddings) in kB, so they do not read as 0.00 MB.</summary>
+    private static string OutputSize(long bytes) => bytes < 10_000
+        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / 1e3:F1} kB")
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / 1e6:F2} MB");
 
     private static string Percent(double fraction) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fraction * 100:F0}%");
 

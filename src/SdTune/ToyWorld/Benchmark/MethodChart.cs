@@ -56,7 +56,7 @@ public static class MethodChart
         if (trained.Count > 0)
         {
             var xs = trained.Select(r => Math.Log10(r.OutputBytes / 1e6)).ToList();
-            plot.Axes.SetLimitsX(xs.Min() - 0.5, xs.Max() + 1.0);
+            plot.Axes.SetLimitsX(xs.Min() - 0.5, xs.Max() + 1.4);
         }
 
         var bytes = plot.GetImage(width, height).GetImageBytes(ScottPlot.ImageFormat.Png);

@@ -12,8 +12,8 @@ public class MethodBenchmarkTests
     public void Methods_are_found_by_name_and_unknown_names_list_the_known_ones()
     {
         Assert.Same(BenchmarkMethods.LoCon, BenchmarkMethods.Get("LoCon"));
-        var e = Assert.Throws<ArgumentException>(() => BenchmarkMethods.Get("hypernetwork"));
-        Assert.Contains("lora, locon, dreambooth, dreambooth-prior", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<ArgumentException>(() => BenchmarkMethods.Get("nope"));
+        Assert.Contains("lora, locon, dreambooth, dreambooth-prior, textual-inversion, pivotal, hypernetwork", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

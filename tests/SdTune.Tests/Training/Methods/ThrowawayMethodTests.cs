@@ -70,7 +70,7 @@ public sealed class ThrowawayMethodTests : IDisposable
         var bitfit = lora.With(SdTune.Training.Methods.LoraMethod.NetworkDim, 8) with { Method = "bitfit" };
         var toml = bitfit.Resolve(model).ToToml();
         Assert.Contains("\nbitfit_scope = \"attention\"\n", toml, StringComparison.Ordinal);
-        Assert.Contains("# network_dim = 8  (applies to lora)", toml, StringComparison.Ordinal);
+        Assert.Contains("# network_dim = 8  (applies to lora and pivotal)", toml, StringComparison.Ordinal);
     }
 
     [Fact]
