@@ -5,6 +5,14 @@ namespace SdTune.Training;
 /// <summary>Copies saved tensors back into live ones, checking names and shapes.</summary>
 internal static class StateTensors
 {
+    /// <summary>Detached copies of a module's state dict, for a resumable state.</summary>
+    /// <param name="module">The module (a LoRA network, a hypernetwork...).</param>
+    public static IReadOnlyList<KeyValuePair<string, Tensor>> Copies(nn.Module module)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        return [.. module.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.detach().clone()))];
+    }
+
     public static void CopyInto(IReadOnlyDictionary<string, Tensor> live, IReadOnlyDictionary<string, Tensor> saved, string what)
     {
         ArgumentNullException.ThrowIfNull(saved);

@@ -269,8 +269,7 @@ public sealed class HypernetworkMethod : ITrainingMethod
     }
 
     /// <inheritdoc />
-    public IReadOnlyList<KeyValuePair<string, Tensor>> GetState() =>
-        [.. Network.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.detach().clone()))];
+    public IReadOnlyList<KeyValuePair<string, Tensor>> GetState() => StateTensors.Copies(Network);
 
     /// <inheritdoc />
     public void LoadState(IReadOnlyDictionary<string, Tensor> state) => StateTensors.CopyInto(Network.state_dict(), state, "hypernetwork");
