@@ -1,5 +1,4 @@
 using SdTune.Checkpoints.Embeddings;
-using SdTune.Imaging;
 
 namespace SdTune.Training.Methods;
 
@@ -18,8 +17,7 @@ internal sealed class EmbeddingSaves
     /// <summary>diffusers' <c>learned_embeds.safetensors</c> in a folder named after the output.</summary>
     public const string Diffusers = "diffusers";
 
-    private string? checkpointHash;
-    private bool hashed;
+    private readonly BaseModelStamp stamp = new();
 
     /// <summary>The layouts <c>save_embedding_as</c> accepts.</summary>
     public static IReadOnlyList<string> Layouts { get; } = [Safetensors, Pt, Diffusers];
@@ -42,8 +40,7 @@ internal sealed class EmbeddingSaves
     public IReadOnlyList<string> Save(NewTokens tokens, string folder, string name, TrainingRunInfo info, IReadOnlyList<string> layouts, string token)
     {
         var model = info.Config.PretrainedModel;
-        var modelName = model is null ? null : Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(model));
-        using var embedding = tokens.ToEmbedding(name, info.Step, modelName);
+        using var embedding = tokens.ToEmbedding(name, info.Step, BaseModelStamp.Name(model));
         var wanted = layouts.Count == 0 ? [Safetensors] : layouts.Distinct(StringComparer.Ordinal).ToList();
         var paths = new List<string>();
         if (wanted.Contains(Diffusers))
@@ -57,7 +54,7 @@ internal sealed class EmbeddingSaves
         if (wanted.Contains(Pt))
         {
             var path = Path.Combine(folder, name + ".pt");
-            TextualInversionFile.SaveA1111(embedding, path, CheckpointHash(model));
+            TextualInversionFile.SaveA1111(embedding, path, stamp.Hash(model));
             paths.Add(path);
         }
 
@@ -69,17 +66,5 @@ internal sealed class EmbeddingSaves
         }
 
         return paths;
-    }
-
-    /// <summary>A1111's short hash of a single-file base model (computed once), or null for a folder.</summary>
-    private string? CheckpointHash(string? model)
-    {
-        if (!hashed)
-        {
-            checkpointHash = model is not null && File.Exists(model) ? ModelHashes.ShortHash(model) : null;
-            hashed = true;
-        }
-
-        return checkpointHash;
     }
 }

@@ -2,7 +2,6 @@ using System.Globalization;
 using SdTune.Adapters.Formats;
 using SdTune.Adapters.Hypernetworks;
 using SdTune.Checkpoints.Hypernetworks;
-using SdTune.Imaging;
 using SdTune.IO;
 using SdTune.Training.Data;
 using SdTune.Training.Optimization;
@@ -87,9 +86,8 @@ public sealed class HypernetworkMethod : ITrainingMethod
 
     private Hypernetwork? network;
     private HypernetworkChain? chain;
-    private TrainingContext? context;
     private long baseStep;
-    private string? modelHash;
+    private readonly BaseModelStamp stamp = new();
 
     /// <inheritdoc />
     public string Name => "hypernetwork";
@@ -171,7 +169,6 @@ public sealed class HypernetworkMethod : ITrainingMethod
     public IReadOnlyList<ParameterGroup> Prepare(TrainingContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        this.context = context;
         var config = context.Config;
         var model = context.Model;
         context.CastFrozenWeights();
@@ -249,21 +246,15 @@ public sealed class HypernetworkMethod : ITrainingMethod
     public IReadOnlyList<string> SaveOutput(string folder, string name, TrainingRunInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
-        _ = context ?? throw new InvalidOperationException("The hypernetwork method is not prepared.");
         var model = info.Config.PretrainedModel;
-        if (modelHash is null && model is not null && File.Exists(model))
-        {
-            modelHash = ModelHashes.ShortHash(model);
-        }
-
         var path = Path.Combine(folder, name + ".pt");
         A1111HypernetworkFormat.Save(path, Network, new HypernetworkFileContents
         {
             Layers = [],
             Name = name,
             Step = baseStep + info.Step,
-            SdCheckpoint = modelHash,
-            SdCheckpointName = model is null ? null : Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(model)),
+            SdCheckpoint = stamp.Hash(model),
+            SdCheckpointName = BaseModelStamp.Name(model),
         });
         return [path];
     }

@@ -29,9 +29,6 @@ internal sealed class NewTokens : IDisposable
     /// <summary>The trainable rows, one (tokens, width) parameter per encoder.</summary>
     public IReadOnlyList<Parameter> Parameters => [.. rows.Select(r => r.Rows)];
 
-    /// <summary>The encoders' widths by embedding key.</summary>
-    public IReadOnlyDictionary<string, long> Widths => rows.ToDictionary(r => r.Encoder.EmbeddingKey, r => r.Encoder.Width, StringComparer.Ordinal);
-
     /// <summary>
     /// Adds <paramref name="tokens"/> to every tokenizer of <paramref name="model"/> and a trainable row per token to
     /// every text encoder, initialised by <paramref name="initialRows"/>.

@@ -1,6 +1,5 @@
 using SdTune.Checkpoints.Embeddings;
 using SdTune.Conditioning;
-using SdTune.IO;
 using SdTune.Options;
 using SdTune.Training.Data;
 using SdTune.Training.Optimization;
@@ -72,7 +71,6 @@ public sealed class TextualInversionMethod : ITrainingMethod
     };
 
     private NewTokens? tokens;
-    private TrainingContext? context;
     private IReadOnlyList<string> templates = [];
     private string tokenString = "";
     private string replacement = "";
@@ -106,7 +104,6 @@ public sealed class TextualInversionMethod : ITrainingMethod
     public IReadOnlyList<ParameterGroup> Prepare(TrainingContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        this.context = context;
         var config = context.Config;
         var model = context.Model;
         context.CastFrozenWeights();
@@ -198,7 +195,6 @@ public sealed class TextualInversionMethod : ITrainingMethod
     public IReadOnlyList<string> SaveOutput(string folder, string name, TrainingRunInfo info)
     {
         ArgumentNullException.ThrowIfNull(info);
-        _ = context ?? throw new InvalidOperationException("The textual-inversion method is not prepared.");
         return saves.Save(Tokens, folder, name, info, SaveEmbeddingAs.Value(info.Config), tokenString);
     }
 
