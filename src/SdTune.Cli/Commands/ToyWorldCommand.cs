@@ -20,7 +20,7 @@ internal static class ToyWorldCommand
     {
         var output = new Option<string>("--out") { Description = "The diffusers folder to write (replaced if it exists).", Required = true };
         var minutes = new Option<double?>("--minutes") { Description = "A wall-clock budget for both stages (each stage also stops at its step count); omit to run the step counts, reproducibly." };
-        var seed = new Option<long>("--seed") { Description = "Seed of weights, world, batches and noise.", DefaultValueFactory = _ => 0 };
+        var seed = new Option<long>("--seed") { Description = "Seed of weights, world, batches and noise (default 1).", DefaultValueFactory = _ => new ToyPretrainingOptions().Seed };
         var vaeSteps = new Option<int?>("--vae-steps") { Description = "Most VAE steps." };
         var unetSteps = new Option<int?>("--unet-steps") { Description = "Most UNet + text-encoder steps." };
         var images = new Option<int?>("--images") { Description = "Distinct training pictures." };
