@@ -8,7 +8,7 @@ namespace SdTune.Training;
 /// What a training method decides; the <see cref="Trainer"/> runs the loop and knows no particular method. Call order:
 /// <see cref="Prepare"/> once, then per optimizer step <see cref="BeforeStep"/>, forward passes (each with
 /// <see cref="UNetResiduals"/>, reduced with <see cref="ReduceLoss"/> plus <see cref="LossRegularizer"/>),
-/// <see cref="AfterStep"/>; <see cref="SaveOutput"/>, <see cref="GetState"/> and <see cref="LoadState"/> between steps.
+/// <see cref="GradientsReady"/>, the optimizer step, <see cref="AfterStep"/>; <see cref="SaveOutput"/>, <see cref="GetState"/> and <see cref="LoadState"/> between steps.
 /// The method's name, keys, output use and benchmark rows are declared beside it in a <see cref="TrainingMethodDefinition"/>.
 /// </summary>
 /// <remarks>
@@ -19,7 +19,8 @@ namespace SdTune.Training;
 /// <see cref="UNetResiduals"/> adds residuals to the UNet's down and mid features from an extra network fed each sample's
 /// <see cref="TrainingSample.ConditioningImagePath"/>; <see cref="LossRegularizer"/> adds a term to the loss;
 /// <see cref="BeforeStep"/> and <see cref="AfterStep"/> act on the method's own state every step (every N steps,
-/// or freezing part of it after a fraction of the run, from <see cref="TrainingStepInfo"/>).
+/// or freezing part of it after a fraction of the run, from <see cref="TrainingStepInfo"/>), and
+/// <see cref="GradientsReady"/> reads the step's final gradients.
 /// </remarks>
 public interface ITrainingMethod : IDisposable
 {
@@ -41,6 +42,14 @@ public interface ITrainingMethod : IDisposable
 
     /// <summary>Runs before the first forward pass of an optimizer step (e.g. stops text-encoder training); the default does nothing.</summary>
     void BeforeStep(TrainingStepInfo step)
+    {
+    }
+
+    /// <summary>
+    /// Runs when the step's gradients are complete (accumulated, unscaled and clipped), just before the optimizer uses
+    /// them (AdaLoRA's importance scores); skipped for a float16 step whose gradients overflowed. The default does nothing.
+    /// </summary>
+    void GradientsReady(TrainingStepInfo step)
     {
     }
 

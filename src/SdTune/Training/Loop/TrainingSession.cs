@@ -97,7 +97,7 @@ internal sealed class TrainingSession : IDisposable
                     micro++;
                 }
 
-                var rates = OptimizerStep();
+                var rates = OptimizerStep(info);
                 position.GlobalStep++;
                 parts.Method.AfterStep(info);
                 var epochDone = position.BatchIndex >= batches.Count;
@@ -191,7 +191,7 @@ internal sealed class TrainingSession : IDisposable
         return value;
     }
 
-    private Dictionary<string, double> OptimizerStep()
+    private Dictionary<string, double> OptimizerStep(TrainingStepInfo info)
     {
         using var scope = NewDisposeScope();
         var optimizer = parts.Optimizer;
@@ -201,9 +201,14 @@ internal sealed class TrainingSession : IDisposable
         var clip = Config.MaxGradNorm > 0 && withGrad.Count > 0;
         if (parts.Scaler is { } scaler)
         {
-            if (scaler.Unscale(optimizer) && clip)
+            if (scaler.Unscale(optimizer))
             {
-                GradientClipping.ClipByGlobalNorm(withGrad, Config.MaxGradNorm);
+                if (clip)
+                {
+                    GradientClipping.ClipByGlobalNorm(withGrad, Config.MaxGradNorm);
+                }
+
+                parts.Method.GradientsReady(info);
             }
 
             scaler.Step(optimizer);
@@ -215,6 +220,7 @@ internal sealed class TrainingSession : IDisposable
                 GradientClipping.ClipByGlobalNorm(withGrad, Config.MaxGradNorm);
             }
 
+            parts.Method.GradientsReady(info);
             optimizer.Step();
         }
 

@@ -152,6 +152,16 @@ public sealed class LoraMethod : ITrainingMethod
 
         network.train();
         network.Attach();
+        return ParameterGroups(network, config);
+    }
+
+    /// <summary>
+    /// A network's trainable parameters in the "text_encoder" and "unet" groups at their learning rates; a part whose
+    /// rate is 0 is frozen instead.
+    /// </summary>
+    /// <exception cref="TrainingConfigException">Nothing is left to train.</exception>
+    internal static IReadOnlyList<ParameterGroup> ParameterGroups(LoraNetwork network, TrainingConfig config)
+    {
         var groups = new List<ParameterGroup>();
         var te = network.TrainableParameters(LoraComponent.TextEncoder).Concat(network.TrainableParameters(LoraComponent.TextEncoder2)).ToList();
         var teLr = config.TextEncoderLr ?? config.LearningRate;
@@ -194,19 +204,33 @@ public sealed class LoraMethod : ITrainingMethod
     {
         ArgumentNullException.ThrowIfNull(info);
         var ctx = context ?? throw new InvalidOperationException("The LoRA method is not prepared.");
-        var path = Path.Combine(folder, name + ".safetensors");
+        return [SaveKohyaFile(Path.Combine(folder, name + ".safetensors"), Network, ctx.PredictionType, info)];
+    }
+
+    /// <summary>
+    /// Writes a network as a kohya LoRA file with the run's <c>ss_*</c> and <c>modelspec.*</c> metadata;
+    /// <paramref name="metadata"/> adds or replaces training keys. Returns the path.
+    /// </summary>
+    internal static string SaveKohyaFile(string path, LoraNetwork network, PredictionType prediction, TrainingRunInfo info, IReadOnlyDictionary<string, string>? metadata = null)
+    {
         var r = info.Resolution;
+        var training = new Dictionary<string, string>(KohyaTrainingMetadata.Build(info, DateTimeOffset.UtcNow), StringComparer.Ordinal);
+        foreach (var (key, value) in metadata ?? new Dictionary<string, string>())
+        {
+            training[key] = value;
+        }
+
         var options = new KohyaSaveOptions
         {
             SaveDType = TrainingConfigParser.SaveDType(info.Config.SavePrecision),
-            OutputName = name,
+            OutputName = Path.GetFileNameWithoutExtension(path),
             Resolution = string.Create(CultureInfo.InvariantCulture, $"{r.Width}x{r.Height}"),
-            PredictionType = ctx.PredictionType,
+            PredictionType = prediction,
             ClipSkip = info.Config.ClipSkip,
-            TrainingMetadata = KohyaTrainingMetadata.Build(info, DateTimeOffset.UtcNow),
+            TrainingMetadata = training,
         };
-        KohyaLoraFormat.Save(path, Network, options);
-        return [path];
+        KohyaLoraFormat.Save(path, network, options);
+        return path;
     }
 
     /// <inheritdoc />
