@@ -237,7 +237,7 @@ public sealed class AdaLoraMethod : ITrainingMethod
             ["ranks"] = new JsonObject(ranks.Select(kv => new KeyValuePair<string, JsonNode?>(kv.Key, kv.Value))),
         };
         AtomicFile.WriteAllText(ranksPath, ranksJson.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
-        return [path, ranksPath];
+        return [ranksPath, path]; // the LoRA last: the output generation applies
     }
 
     /// <inheritdoc />

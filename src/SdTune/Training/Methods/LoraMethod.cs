@@ -65,6 +65,8 @@ public sealed class LoraMethod : ITrainingMethod
         [
             new("lora", "LoRA r8 (UNet + text encoder)", (c, _) => c.With(NetworkDim, 8).With(NetworkAlpha, 8.0) with { LearningRate = 5e-3 }),
             new("locon", "LoCon r8, conv r8", (c, _) => c.With(NetworkDim, 8).With(NetworkAlpha, 8.0).With(NetworkArgs, ["conv_dim=8", "conv_alpha=8"]) with { LearningRate = 5e-3 }),
+            new("loha", "LoHa r8, conv r8", (c, _) => c.With(NetworkDim, 8).With(NetworkAlpha, 8.0).With(NetworkArgs, ["algo=loha", "conv_dim=8", "conv_alpha=8"]) with { LearningRate = 5e-3 }),
+            new("lokr", "LoKr r8, conv r8 (factor -1)", (c, _) => c.With(NetworkDim, 8).With(NetworkAlpha, 8.0).With(NetworkArgs, ["algo=lokr", "conv_dim=8", "conv_alpha=8"]) with { LearningRate = 5e-3 }),
         ],
     };
 
