@@ -76,6 +76,14 @@ public sealed class TrainingConfigRangeTests
         { "num_new_tokens_per_abstraction", "0", "0 is out of range" },
         { "train_text_encoder_ti_frac", "1.5", "1.5 is out of range" },
         { "embedding_weight_decay", "-1", "-1 is out of range" },
+        { "init_r", "0", "0 is out of range; expected an integer from 1 to 100000" },
+        { "target_r", "100001", "100001 is out of range" },
+        { "tinit", "-1", "-1 is out of range" },
+        { "tfinal", "-5", "-5 is out of range" },
+        { "deltaT", "0", "0 is out of range; expected an integer from 1" },
+        { "beta1", "1", "1 is out of range; expected a number in [0, 1)" },
+        { "beta2", "-0.1", "-0.1 is out of range" },
+        { "orth_reg_weight", "-1", "-1 is out of range" },
     };
 
     [Theory]

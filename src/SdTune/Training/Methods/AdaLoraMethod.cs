@@ -67,8 +67,10 @@ public sealed class AdaLoraMethod : ITrainingMethod
         Output = LoraMethod.Definition.Output,
         Benchmarks =
         [
+            // The phases scale with the run: warm-up a tenth, final phase a fifth, about 30 allocations in between.
             new("adalora", "AdaLoRA r12 -> 8 (UNet + TE)", (c, _) => c.With(InitR, 12).With(TargetR, 8).With(LoraMethod.NetworkAlpha, 12.0)
-                .With(Tinit, 30).With(Tfinal, 60).With(DeltaT, 10) with { LearningRate = 5e-3 }),
+                .With(Tinit, (int)((c.MaxTrainSteps ?? 300) / 10)).With(Tfinal, (int)((c.MaxTrainSteps ?? 300) / 5)).With(DeltaT, (int)Math.Max(1, (c.MaxTrainSteps ?? 300) / 30))
+                with { LearningRate = 5e-3 }),
         ],
     };
 

@@ -13,7 +13,7 @@ public class MethodBenchmarkTests
     {
         Assert.Same(BenchmarkMethods.LoCon, BenchmarkMethods.Get("LoCon"));
         var e = Assert.Throws<ArgumentException>(() => BenchmarkMethods.Get("nope"));
-        Assert.Contains("lora, locon, dreambooth, dreambooth-prior, textual-inversion, pivotal, hypernetwork", e.Message, StringComparison.Ordinal);
+        Assert.Contains("lora, locon, loha, lokr, adalora, dreambooth, dreambooth-prior, textual-inversion, pivotal, hypernetwork", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
