@@ -34,6 +34,7 @@ internal static class GenerateCommand
         var lora = new Option<string[]>("--lora") { Description = "Apply a LoRA file: FILE[:weight] (repeatable).", AllowMultipleArgumentsPerToken = false };
         var hypernetworkDir = new Option<string?>("--hypernetwork-dir") { Description = "Folder of A1111 hypernetwork files (.pt) for <hypernet:name:strength> tags." };
         var hypernetwork = new Option<string[]>("--hypernetwork") { Description = "Apply an A1111 hypernetwork file: FILE[:strength] (repeatable, applied in order).", AllowMultipleArgumentsPerToken = false };
+        var customDiffusion = new Option<string[]>("--custom-diffusion") { Description = "Apply Custom Diffusion weights: a folder with pytorch_custom_diffusion_weights.safetensors (its <token>.safetensors files become embeddings) or the file (repeatable).", AllowMultipleArgumentsPerToken = false };
         var clipSkip = new Option<int>("--clip-skip") { Description = "A1111 Clip skip (SD 1.x/2.x).", DefaultValueFactory = _ => 1 };
         var output = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "outputs" };
         var dtype = new Option<string>("--dtype") { Description = "Weights dtype: fp32, fp16, bf16.", DefaultValueFactory = _ => "fp32" };
@@ -43,7 +44,7 @@ internal static class GenerateCommand
 
         var command = new Command("generate", "Generate images (txt2img, or img2img with --init-image).")
         {
-            model, prompt, negative, sampler, steps, cfg, seed, width, height, batch, initImage, strength, embeddings, embedding, loraDir, lora, hypernetworkDir, hypernetwork, clipSkip, output, dtype, device, prediction, tiled,
+            model, prompt, negative, sampler, steps, cfg, seed, width, height, batch, initImage, strength, embeddings, embedding, loraDir, lora, hypernetworkDir, hypernetwork, customDiffusion, clipSkip, output, dtype, device, prediction, tiled,
         };
         command.SetAction(parse =>
         {
@@ -72,6 +73,7 @@ internal static class GenerateCommand
                 Loras = [.. (parse.GetValue(lora) ?? []).Select(ParseLoraOption)],
                 Embeddings = parse.GetValue(embedding) ?? [],
                 Hypernetworks = [.. (parse.GetValue(hypernetwork) ?? []).Select(ParseLoraOption)],
+                CustomDiffusion = parse.GetValue(customDiffusion) ?? [],
             };
             request.Validate();
 

@@ -161,22 +161,7 @@ public static class DiffusersPipelineFormat
         ArgumentException.ThrowIfNullOrEmpty(folder);
         options ??= ModelSaveOptions.Default;
         options.Validate();
-        var target = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
-        var parent = Path.GetDirectoryName(target)!;
-        var name = Path.GetFileName(target);
-        Directory.CreateDirectory(parent);
-        var staging = StagingPaths.Folder(target);
-        try
-        {
-            Directory.CreateDirectory(staging);
-            WriteFolder(model, staging, options);
-            Swap(staging, target, parent, name);
-        }
-        catch
-        {
-            TryDeleteFolder(staging);
-            throw;
-        }
+        AtomicFolder.Write(folder, staging => WriteFolder(model, staging, options));
     }
 
     private static void WriteFolder(StableDiffusionModel model, string folder, ModelSaveOptions options)
@@ -238,52 +223,6 @@ public static class DiffusersPipelineFormat
         AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), configJson);
         // What diffusers' and transformers' save_pretrained write; some transformers versions refuse files without it.
         ModuleFiles.SaveSafetensors(module, Path.Combine(dir, weightsFile), options.DType, new Dictionary<string, string> { ["format"] = "pt" });
-    }
-
-    private static void Swap(string staging, string target, string parent, string name)
-    {
-        if (!Directory.Exists(target))
-        {
-            if (File.Exists(target))
-            {
-                throw new IOException($"{target}: a file is in the way of the model folder.");
-            }
-
-            Directory.Move(staging, target);
-            return;
-        }
-
-        var old = StagingPaths.OldFolder(target);
-        Directory.Move(target, old);
-        try
-        {
-            Directory.Move(staging, target);
-        }
-        catch
-        {
-            Directory.Move(old, target);
-            throw;
-        }
-
-        TryDeleteFolder(old);
-    }
-
-    private static void TryDeleteFolder(string folder)
-    {
-        try
-        {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
-        }
-        catch (IOException)
-        {
-            // A leftover hidden folder is harmless; the model folder itself is complete.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 
     /// <summary>

@@ -60,6 +60,13 @@ public sealed record GenerationRequest
     /// <summary>Hypernetwork files applied for this request besides the prompt's &lt;hypernet:…&gt; tags, in order: (file or name, strength; the strength must fit in float32).</summary>
     public IReadOnlyList<(string NameOrPath, double Strength)> Hypernetworks { get; init; } = [];
 
+    /// <summary>
+    /// Custom Diffusion results applied for this request, in order: weights files or their folders (diffusers'
+    /// <c>pytorch_custom_diffusion_weights.safetensors</c>); the modifier-token files in the same folder
+    /// (<c>&lt;new1&gt;.safetensors</c>) become embeddings named after their files.
+    /// </summary>
+    public IReadOnlyList<string> CustomDiffusion { get; init; } = [];
+
     /// <summary>Decode (and encode) the VAE in tiles: null decides by image size, true/false forces.</summary>
     public bool? TiledVae { get; init; }
 

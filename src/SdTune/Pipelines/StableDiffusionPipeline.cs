@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SdTune.Adapters;
+using SdTune.Adapters.Formats;
 using SdTune.Conditioning;
 using SdTune.Imaging;
 using SdTune.Models;
@@ -71,6 +72,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         var loraPaths = new List<string>();
         var loraHashes = new List<string>();
         AppliedHypernetworks? appliedHypernetworks = null;
+        AppliedCustomDiffusion? customDiffusion = null;
         try
         {
             var targets = new LoraTargets(model.Unet, model.TextEncoder, model.TextEncoder2);
@@ -118,6 +120,10 @@ public sealed class StableDiffusionPipeline : IDisposable
                 request = request with { NegativePrompt = LoraEmbeddings.ReplaceWords(request.NegativePrompt, words, name) };
             }
 
+            // Custom Diffusion: its attention weights on the UNet, its modifier tokens as embeddings.
+            customDiffusion = AppliedCustomDiffusion.Apply(model.Unet, request.CustomDiffusion, warnings.Add);
+            embeddingFiles.AddRange(request.CustomDiffusion.SelectMany(CustomDiffusionTokenFiles).Where(f => !embeddingFiles.Contains(f)));
+
             using var requestEmbeddings = embeddingFiles.Count == 0 ? null : embeddings.With(embeddingFiles, model.Tokenizer, TextConditioner.EmbeddingWidths(model), warnings.Add);
 
             // The request's hypernetworks, then the prompt's tags, each applied to the output of the one before (as A1111 chains its loaded ones).
@@ -127,6 +133,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         }
         finally
         {
+            customDiffusion?.Dispose();
             appliedHypernetworks?.Dispose();
             foreach (var lora in applied)
             {
@@ -300,4 +307,13 @@ public sealed class StableDiffusionPipeline : IDisposable
             .Select(v => double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)
                 ? d
                 : throw new PromptSyntaxException($"lbw value '{v}' is not a number (block weights are comma-separated numbers, e.g. lbw=1,0,0,0,1,1,1,1,1,1,1,1)."))];
+
+    /// <summary>The modifier-token embeddings saved with Custom Diffusion weights: every other .safetensors file of their folder.</summary>
+    private static IEnumerable<string> CustomDiffusionTokenFiles(string path)
+    {
+        var weights = Path.GetFullPath(CustomDiffusionFormat.WeightsFile(path));
+        return Path.GetFileName(weights) != CustomDiffusionFormat.WeightsFileName
+            ? []
+            : Directory.GetFiles(Path.GetDirectoryName(weights)!, "*.safetensors").Where(f => Path.GetFullPath(f) != weights).Order(StringComparer.Ordinal);
+    }
 }

@@ -52,13 +52,8 @@ internal sealed class TrainingState
         IReadOnlyList<KeyValuePair<string, Tensor>>? ema,
         IReadOnlyList<KeyValuePair<string, Tensor>> rng)
     {
-        var target = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
-        var parent = Path.GetDirectoryName(target)!;
-        Directory.CreateDirectory(parent);
-        var staging = StagingPaths.Folder(target);
-        try
+        AtomicFolder.Write(folder, staging =>
         {
-            Directory.CreateDirectory(staging);
             SafetensorsWriter.Save(Path.Combine(staging, MethodFile), methodState, new Dictionary<string, string> { ["sdtune.method"] = state.Method });
             optimizer.Save(Path.Combine(staging, OptimizerFile));
             if (ema is not null)
@@ -82,28 +77,7 @@ internal sealed class TrainingState
             };
             AtomicFile.WriteAllText(Path.Combine(staging, CountersFile), counters.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             AtomicFile.WriteAllText(Path.Combine(staging, ConfigFile), state.ConfigToml);
-
-            if (Directory.Exists(target))
-            {
-                var old = StagingPaths.OldFolder(target);
-                Directory.Move(target, old);
-                Directory.Move(staging, target);
-                Directory.Delete(old, recursive: true);
-            }
-            else
-            {
-                Directory.Move(staging, target);
-            }
-        }
-        catch
-        {
-            if (Directory.Exists(staging))
-            {
-                Directory.Delete(staging, recursive: true);
-            }
-
-            throw;
-        }
+        });
     }
 
     public static TrainingState Load(string folder)

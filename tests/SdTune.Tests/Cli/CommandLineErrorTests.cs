@@ -60,7 +60,7 @@ public class CommandLineErrorTests
         // ArgumentException with a parameter name.
         var method = InspectCommandTests.Run("bench", "methods", "--methods", "lora,nope", "--out", dir.Path);
         Assert.Equal(2, method.ExitCode);
-        Assert.Equal("error: Unknown benchmark method 'nope'; known: lora, locon, loha, lokr, adalora, dreambooth, dreambooth-prior, textual-inversion, pivotal, hypernetwork.", method.Error.TrimEnd('\n'));
+        Assert.Equal("error: Unknown benchmark method 'nope'; known: lora, locon, loha, lokr, adalora, dreambooth, dreambooth-prior, custom-diffusion, textual-inversion, pivotal, hypernetwork.", method.Error.TrimEnd('\n'));
     }
 
     [Fact]

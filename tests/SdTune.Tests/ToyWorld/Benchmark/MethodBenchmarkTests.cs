@@ -13,7 +13,7 @@ public class MethodBenchmarkTests
     {
         Assert.Same(BenchmarkMethods.LoCon, BenchmarkMethods.Get("LoCon"));
         var e = Assert.Throws<ArgumentException>(() => BenchmarkMethods.Get("nope"));
-        Assert.Contains("lora, locon, loha, lokr, adalora, dreambooth, dreambooth-prior, textual-inversion, pivotal, hypernetwork", e.Message, StringComparison.Ordinal);
+        Assert.Contains("lora, locon, loha, lokr, adalora, dreambooth, dreambooth-prior, custom-diffusion, textual-inversion, pivotal, hypernetwork", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -41,7 +41,8 @@ public class MethodBenchmarkTests
 
         Assert.Equal(["conv_dim=8", "conv_alpha=8"], LoraMethod.NetworkArgs.Value(BenchmarkMethods.LoCon.Configure(shared, Subject)));
         Assert.Equal(40, BenchmarkMethods.DreamBoothPrior.ClassImages);
-        Assert.All(BenchmarkMethods.All.Where(m => m != BenchmarkMethods.DreamBoothPrior), m => Assert.Equal(0, m.ClassImages));
+        Assert.Equal(40, BenchmarkMethods.Get("custom-diffusion").ClassImages);
+        Assert.All(BenchmarkMethods.All.Where(m => m != BenchmarkMethods.DreamBoothPrior && m.Name != "custom-diffusion"), m => Assert.Equal(0, m.ClassImages));
     }
 
     [Fact]

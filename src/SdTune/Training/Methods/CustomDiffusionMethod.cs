@@ -1,0 +1,267 @@
+using SdTune.Adapters.Formats;
+using SdTune.Checkpoints.Embeddings;
+using SdTune.Conditioning;
+using SdTune.IO;
+using SdTune.Models.Layers;
+using SdTune.Training.Data;
+using SdTune.Training.Optimization;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SdTune.Training.Methods;
+
+/// <summary>
+/// Custom Diffusion (Kumari et al., CVPR 2023): only the key and value projections of the UNet's cross-attention layers
+/// train (with <c>freeze_model = "crossattn"</c> also their query and output projections), in float32, and optionally
+/// modifier tokens (<c>&lt;new1&gt;</c>) with their own embedding rows; the keys and values of the first (start) token
+/// get no gradient, as in the paper's code. Prior preservation as DreamBooth's (class images generated when too few);
+/// several concepts at once through a dataset TOML whose subsets use different modifier tokens. Output: a folder per
+/// save with diffusers' <c>pytorch_custom_diffusion_weights.safetensors</c> and one <c>&lt;token&gt;.safetensors</c>
+/// per modifier token. The base model is given back unchanged when the run ends.
+/// </summary>
+public sealed class CustomDiffusionMethod : ITrainingMethod
+{
+    /// <summary>What trains, <c>freeze_model</c>: <c>crossattn_kv</c> (keys and values) or <c>crossattn</c> (all four projections).</summary>
+    public static readonly TrainingOption<string> FreezeModel = TrainingOption.Text("freeze_model", "crossattn_kv", "crossattn_kv (train cross-attention keys and values) or crossattn (also queries and outputs).") with
+    {
+        Check = value => (string)value is "crossattn_kv" or "crossattn" ? null : $"\"{value}\": use crossattn_kv or crossattn.",
+    };
+
+    /// <summary>New tokens, <c>modifier_token</c>: one or more joined by '+' (<c>&lt;new1&gt;+&lt;new2&gt;</c>); none by default.</summary>
+    public static readonly TrainingOption<string> ModifierToken = TrainingOption.Text("modifier_token", "", "New token(s) for the concept(s), joined by '+' (e.g. <new1>+<new2>); empty for none.") with
+    {
+        Check = value => Tokens((string)value).Any(t => t.Any(char.IsWhiteSpace)) ? $"\"{value}\": tokens cannot hold spaces." : null,
+    };
+
+    /// <summary>Where each modifier token starts, <c>initializer_token</c>: one-token words joined by '+', in order.</summary>
+    public static readonly TrainingOption<string> InitializerToken = TrainingOption.Text("initializer_token", "ktn+pll+ucd", "One-token word(s) the modifier tokens start from, joined by '+', in order.") with
+    {
+        NotUsed = c => ModifierToken.Value(c).Length == 0 ? "needs modifier_token" : null,
+    };
+
+    /// <summary>The method as the rest of SdTune sees it (registered in <see cref="TrainingMethods"/>).</summary>
+    public static TrainingMethodDefinition Definition { get; } = new()
+    {
+        Name = "custom-diffusion",
+        Summary = "Custom Diffusion: train the UNet's cross-attention keys and values (and optional modifier tokens) with prior preservation.",
+        Create = () => new CustomDiffusionMethod(),
+        Options = [FreezeModel, ModifierToken, InitializerToken],
+        Validate = c =>
+        {
+            var tokens = Tokens(ModifierToken.Value(c));
+            if (tokens.Count > Tokens(InitializerToken.Value(c)).Count)
+            {
+                throw new TrainingConfigException(InitializerToken.Name, $"{tokens.Count} modifier tokens but only {Tokens(InitializerToken.Value(c)).Count} initializer tokens; give one per modifier token.");
+            }
+        },
+        Trains = c => new TrainedParts(true, ModifierToken.Value(c).Length > 0, ModifierToken.Value(c).Length > 0),
+        Output = TrainedOutput.AppliedToBase(
+            (request, path) => request with { CustomDiffusion = [.. request.CustomDiffusion, path] },
+            "sdtune generate --custom-diffusion {0} (write its modifier tokens in the prompt)"),
+        Benchmarks =
+        [
+            // The subject's word is an existing token here, so no modifier token; 40 class pictures as DreamBooth's prior row.
+            new("custom-diffusion", "Custom Diffusion (cross-attention K/V) + prior preservation", (c, _) => c with { LearningRate = 1e-3, PriorLossWeight = 1.0 }, ClassImages: 40),
+        ],
+    };
+
+    private readonly List<(string Name, Linear Layer, Tensor Weight, Tensor? Bias, ScalarType Type)> trained = [];
+    private readonly List<Action> hooks = [];
+    private NewTokens? tokens;
+
+    /// <inheritdoc />
+    public string Name => "custom-diffusion";
+
+    /// <inheritdoc />
+    public bool TrainsTextEncoder => tokens is not null;
+
+    /// <summary>The UNet parameters trained (after <see cref="Prepare"/>), by their path in the UNet.</summary>
+    public IReadOnlyList<string> TrainedParameterNames => [.. LiveTensors().Keys.Select(k => k["unet.".Length..])];
+
+    /// <inheritdoc />
+    public IReadOnlyList<ParameterGroup> Prepare(TrainingContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var config = context.Config;
+        ClassImages.Ensure(context);
+        context.CastFrozenWeights();
+        var projections = FreezeModel.Value(config) == "crossattn" ? new[] { "to_k", "to_v", "to_q", "to_out.0" } : ["to_k", "to_v"];
+        var unetParameters = new List<Parameter>();
+        foreach (var (path, module) in context.Model.Unet.named_modules())
+        {
+            if (module is not Attention || !path.EndsWith(".attn2", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (var projection in projections)
+            {
+                var layer = (Linear)module.named_modules().Single(m => m.name == projection).module;
+                unetParameters.AddRange(Unfreeze(path + "." + projection, layer, context.WeightDType, detachStartToken: projection is "to_k" or "to_v"));
+            }
+        }
+
+        if (unetParameters.Count == 0)
+        {
+            throw new TrainingConfigException("method", "the UNet has no cross-attention layers (attn2) to train.");
+        }
+
+        var groups = new List<ParameterGroup> { new("unet", unetParameters, config.UnetLr ?? config.LearningRate) };
+        var words = Tokens(ModifierToken.Value(config));
+        if (words.Count > 0)
+        {
+            var initializers = Tokens(InitializerToken.Value(config));
+            tokens = NewTokens.Add(context.Model, words, encoder => InitialRows(encoder, initializers.Take(words.Count).ToList()), ModifierToken.Name);
+            groups.Add(new ParameterGroup("text_encoder", tokens.Parameters, config.TextEncoderLr ?? config.LearningRate));
+        }
+
+        return groups;
+    }
+
+    /// <inheritdoc />
+    public void SetTrainingMode(bool training)
+    {
+        // The trained layers have no dropout or normalisation of their own: nothing to switch.
+    }
+
+    /// <inheritdoc />
+    public Tensor ReduceLoss(Tensor perSampleLoss, IReadOnlyList<TrainingSample> samples) => PriorPreservationLoss.WeightedMean(perSampleLoss, samples);
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> SaveOutput(string folder, string name, TrainingRunInfo info)
+    {
+        var target = Path.Combine(folder, name);
+        AtomicFolder.Write(target, staging =>
+        {
+            using var scope = NewDisposeScope();
+            var tensors = new List<KeyValuePair<string, Tensor>>();
+            foreach (var (path, layer, _, bias, _) in trained)
+            {
+                var attention = path[..path.LastIndexOf(".attn2.", StringComparison.Ordinal)] + ".attn2";
+                var projection = path[(attention.Length + 1)..];
+                tensors.Add(new(CustomDiffusionFormat.Key(attention, projection, "weight"), layer.weight!.detach()));
+                if (bias is not null)
+                {
+                    tensors.Add(new(CustomDiffusionFormat.Key(attention, projection, "bias"), layer.bias!.detach()));
+                }
+            }
+
+            CustomDiffusionFormat.Save(Path.Combine(staging, CustomDiffusionFormat.WeightsFileName), tensors);
+            if (tokens is not null)
+            {
+                using var all = tokens.ToEmbedding(name, info.Step, null);
+                for (var i = 0; i < tokens.Tokens.Count; i++)
+                {
+                    // One file per token, {token: vector}, as diffusers' script writes them (load_textual_inversion reads it).
+                    var token = tokens.Tokens[i];
+                    using var one = new TextualInversionEmbedding(token, all.Vectors.ToDictionary(kv => kv.Key, kv => kv.Value.narrow(0, i, 1).clone(), StringComparer.Ordinal), "trained", info.Step);
+                    TextualInversionFile.SaveDiffusers(one, token, Path.Combine(staging, token + ".safetensors"));
+                }
+            }
+        });
+        return [target];
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<KeyValuePair<string, Tensor>> GetState() =>
+        [.. LiveTensors().Select(kv => KeyValuePair.Create(kv.Key, kv.Value.detach().clone())), .. tokens?.State(TokenStatePrefix) ?? []];
+
+    /// <inheritdoc />
+    public void LoadState(IReadOnlyDictionary<string, Tensor> state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        StateTensors.CopyInto(LiveTensors(), state.Where(kv => !kv.Key.StartsWith(TokenStatePrefix, StringComparison.Ordinal)).ToDictionary(), "Custom Diffusion");
+        tokens?.LoadState(state.Where(kv => kv.Key.StartsWith(TokenStatePrefix, StringComparison.Ordinal)).ToDictionary(), TokenStatePrefix);
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        hooks.ForEach(remove => remove());
+        hooks.Clear();
+        using (no_grad())
+        {
+            foreach (var (_, layer, weight, bias, type) in trained)
+            {
+                layer.to(type);
+                layer.weight!.requires_grad = false;
+                layer.weight.copy_(weight);
+                weight.Dispose();
+                if (bias is not null)
+                {
+                    layer.bias!.requires_grad = false;
+                    layer.bias.copy_(bias);
+                    bias.Dispose();
+                }
+            }
+        }
+
+        trained.Clear();
+        tokens?.Dispose();
+        tokens = null;
+    }
+
+    private const string TokenStatePrefix = "tokens.";
+
+    /// <summary>The trained UNet tensors by their state name (<c>unet.&lt;path&gt;.weight|bias</c>).</summary>
+    private Dictionary<string, Tensor> LiveTensors()
+    {
+        var live = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, layer, _, bias, _) in trained)
+        {
+            live["unet." + name + ".weight"] = layer.weight!;
+            if (bias is not null)
+            {
+                live["unet." + name + ".bias"] = layer.bias!;
+            }
+        }
+
+        return live;
+    }
+
+    /// <summary>The tokens of a '+'-joined list, trimmed, empty ones left out.</summary>
+    internal static IReadOnlyList<string> Tokens(string joined) =>
+        joined.Split('+', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Makes a projection trainable in float32, remembering its base weights; casts at its edges when the rest of the UNet is not float32.</summary>
+    private IEnumerable<Parameter> Unfreeze(string name, Linear layer, ScalarType weightType, bool detachStartToken)
+    {
+        var type = layer.weight!.dtype;
+        trained.Add((name, layer, layer.weight.detach().clone().DetachFromDisposeScope(), layer.bias?.detach().clone().DetachFromDisposeScope(), type));
+        layer.to(ScalarType.Float32);
+        foreach (var p in layer.parameters())
+        {
+            p.requires_grad = true;
+        }
+
+        if (weightType != ScalarType.Float32)
+        {
+            hooks.Add(layer.register_forward_pre_hook((_, input) => input.to(ScalarType.Float32)).remove);
+        }
+
+        hooks.Add(layer.register_forward_hook((_, _, output) =>
+        {
+            // The start token's keys and values take no gradient (the paper's code detaches them).
+            var result = detachStartToken && output.dim() == 3 && output.shape[1] > 1
+                ? cat([output.narrow(1, 0, 1).detach(), output.narrow(1, 1, output.shape[1] - 1)], 1)
+                : output;
+            return weightType != ScalarType.Float32 ? result.to(weightType) : result;
+        }).remove);
+        return layer.parameters();
+    }
+
+    /// <summary>The starting rows of an encoder's modifier tokens: the embedding of each initializer, which must be one token.</summary>
+    private static Tensor InitialRows(ConditioningEncoder encoder, IReadOnlyList<string> initializers)
+    {
+        using var scope = NewDisposeScope();
+        var rows = initializers.Select(word =>
+        {
+            var ids = encoder.Tokenizer.Encode(word);
+            return ids.Count == 1
+                ? TextualInversionMethod.InitialRows(encoder, word, 1)
+                : throw new TrainingConfigException(InitializerToken.Name, $"\"{word}\" is {ids.Count} tokens; each initializer must be one token.");
+        }).ToList();
+        return cat(rows, 0).MoveToOuterDisposeScope();
+    }
+}
