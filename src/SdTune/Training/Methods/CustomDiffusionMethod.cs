@@ -62,7 +62,7 @@ public sealed class CustomDiffusionMethod : ITrainingMethod
         Benchmarks =
         [
             // The subject's word is an existing token here, so no modifier token; 40 class pictures as DreamBooth's prior row.
-            new("custom-diffusion", "Custom Diffusion (cross-attention K/V) + prior preservation", (c, _) => c with { LearningRate = 1e-3, PriorLossWeight = 1.0 }, ClassImages: 40),
+            new("custom-diffusion", "Custom Diffusion (cross-attention K/V) + prior preservation", (c, _) => c with { LearningRate = 5e-3, PriorLossWeight = 1.0 }, ClassImages: 40),
         ],
     };
 
