@@ -251,17 +251,28 @@ public sealed class CustomDiffusionMethod : ITrainingMethod
         return layer.parameters();
     }
 
-    /// <summary>The starting rows of an encoder's modifier tokens: the embedding of each initializer, which must be one token.</summary>
+    /// <summary>
+    /// The starting rows of an encoder's modifier tokens: the embedding of each initializer, read as diffusers' script
+    /// reads it — a vocabulary entry by its own spelling (<c>ktn</c> is the word-piece "ktn"), else a word that must be
+    /// one token.
+    /// </summary>
     private static Tensor InitialRows(ConditioningEncoder encoder, IReadOnlyList<string> initializers)
     {
         using var scope = NewDisposeScope();
-        var rows = initializers.Select(word =>
+        using var noGrad = no_grad();
+        var table = encoder.Encoder.TokenEmbedding.weight!;
+        var ids = initializers.Select(word =>
         {
-            var ids = encoder.Tokenizer.Encode(word);
-            return ids.Count == 1
-                ? TextualInversionMethod.InitialRows(encoder, word, 1)
-                : throw new TrainingConfigException(InitializerToken.Name, $"\"{word}\" is {ids.Count} tokens; each initializer must be one token.");
-        }).ToList();
-        return cat(rows, 0).MoveToOuterDisposeScope();
+            if (encoder.Tokenizer.TryGetTokenId(word, out var id) && id < table.shape[0])
+            {
+                return (long)id;
+            }
+
+            var encoded = encoder.Tokenizer.Encode(word);
+            return encoded.Count == 1 && encoded[0] < table.shape[0]
+                ? encoded[0]
+                : throw new TrainingConfigException(InitializerToken.Name, $"\"{word}\" is {encoded.Count} tokens and no vocabulary entry; each initializer must be one token.");
+        }).ToArray();
+        return table.index_select(0, tensor(ids, ScalarType.Int64, table.device)).to(ScalarType.Float32).cpu().MoveToOuterDisposeScope();
     }
 }

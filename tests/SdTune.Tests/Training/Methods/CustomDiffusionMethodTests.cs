@@ -162,5 +162,10 @@ public sealed class CustomDiffusionMethodTests
         var several = Assert.Throws<TrainingConfigException>(() => new Trainer(config.With(CustomDiffusionMethod.InitializerToken, "red car"), new TrainerServices { Model = model }).Run());
         Assert.Equal("initializer_token", several.Key);
         Assert.Contains("2 tokens", several.Message, StringComparison.Ordinal);
+
+        // diffusers' default initializer is read as its script reads it: the vocabulary entry "ktn" (a word piece).
+        Assert.True(model.Tokenizer.Encode("ktn").Count > 1);
+        var run = new Trainer(config.With(CustomDiffusionMethod.InitializerToken, "ktn") with { MaxTrainSteps = 1 }, new TrainerServices { Model = model }).Run();
+        Assert.Equal(1, run.Steps);
     }
 }
