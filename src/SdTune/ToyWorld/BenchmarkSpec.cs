@@ -5,7 +5,9 @@ namespace SdTune.ToyWorld;
 /// <summary>
 /// The fine-tuning benchmark on the toy world: the subject to teach, the identifier token and class word, the
 /// instance pictures (one <c>[[instances]]</c> table each) and the evaluation placements (<c>[[evaluation]]</c>),
-/// with caption and prompt templates. Templates may use {identifier}, {class}, {size}, {background} and {position}.
+/// with caption and prompt templates. Templates may use {identifier}, {class}, {size}, {background} and {position};
+/// the class prompt also {color}, a colour of the class picture that is neither the subject's nor the background
+/// (pretraining captions always name a shape's colour, so class prompts name one too).
 /// The default is in <c>toyworld/benchmark.toml</c>.
 /// </summary>
 public sealed partial record BenchmarkSpec
@@ -18,7 +20,7 @@ public sealed partial record BenchmarkSpec
 
     private static readonly string[] PlacementKeys = ["background", "size", "position"];
 
-    private static readonly string[] Placeholders = ["identifier", "class", "size", "background", "position"];
+    private static readonly string[] Placeholders = ["identifier", "class", "size", "background", "position", "color"];
 
     /// <summary>Where the spec came from (used in messages).</summary>
     public string Source { get; init; } = "";
@@ -53,8 +55,8 @@ public sealed partial record BenchmarkSpec
     /// <summary>The template of the prompts with the identifier (subject and prompt fidelity).</summary>
     public string EvaluationPrompt { get; init; } = "a {size} {identifier} {class} on a {background} background, {position}";
 
-    /// <summary>The template of the class prompts without the identifier (prior preservation).</summary>
-    public string ClassPrompt { get; init; } = "a {size} {class} on a {background} background, {position}";
+    /// <summary>The template of the class prompts without the identifier (prior preservation and class fidelity).</summary>
+    public string ClassPrompt { get; init; } = "a {size} {color} {class} on a {background} background, {position}";
 
     /// <summary>Reads and validates a benchmark spec.</summary>
     /// <param name="path">The TOML file.</param>
@@ -110,9 +112,9 @@ public sealed partial record BenchmarkSpec
         };
         return spec with
         {
-            InstanceCaption = Template(root, "instance_caption", spec.InstanceCaption, requireIdentifier: true),
-            EvaluationPrompt = Template(root, "evaluation_prompt", spec.EvaluationPrompt, requireIdentifier: true),
-            ClassPrompt = Template(root, "class_prompt", spec.ClassPrompt, requireIdentifier: false),
+            InstanceCaption = Template(root, "instance_caption", spec.InstanceCaption, requireIdentifier: true, allowColor: false),
+            EvaluationPrompt = Template(root, "evaluation_prompt", spec.EvaluationPrompt, requireIdentifier: true, allowColor: false),
+            ClassPrompt = Template(root, "class_prompt", spec.ClassPrompt, requireIdentifier: false, allowColor: true),
         };
     }
 
@@ -120,32 +122,50 @@ public sealed partial record BenchmarkSpec
     public IReadOnlyList<(ToyScene Scene, string Caption)> InstanceImages()
     {
         var generator = new ToyWorldGenerator(ImageSize, Seed);
-        return Instances.Select((p, i) => (generator.Jitter(Subject.Place(p), i), Fill(InstanceCaption, p))).ToList();
+        return Instances.Select((p, i) => (generator.Jitter(Subject.Place(p), i), Fill(InstanceCaption, p, null))).ToList();
     }
 
     /// <summary>The prompts with the identifier, one per evaluation placement.</summary>
     public IReadOnlyList<BenchmarkPrompt> EvaluationPrompts() =>
-        Evaluation.Select(p => new BenchmarkPrompt(Fill(EvaluationPrompt, p), p)).ToList();
+        Evaluation.Select(p => new BenchmarkPrompt(Fill(EvaluationPrompt, p, null), p)).ToList();
 
-    /// <summary>The class prompts (no identifier), one per evaluation placement, for prior preservation.</summary>
+    /// <summary>
+    /// The class prompts (no identifier), one per evaluation placement, each with a class colour: the colours that are
+    /// neither the subject's nor the background's, taken in turn.
+    /// </summary>
     public IReadOnlyList<BenchmarkPrompt> ClassPrompts() =>
-        Evaluation.Select(p => new BenchmarkPrompt(Fill(ClassPrompt, p), p)).ToList();
+        Evaluation.Select((p, i) =>
+        {
+            var colors = ClassColors(p);
+            var color = colors[i % colors.Count];
+            return new BenchmarkPrompt(Fill(ClassPrompt, p, color), p) { ClassColor = color };
+        }).ToList();
 
-    /// <summary>The class prompt (no identifier) for one placement.</summary>
-    /// <param name="placement">The background, size and position to ask for.</param>
-    public string ClassPromptFor(ToyPlacement placement)
+    /// <summary>The colours a class picture may be asked for on a placement: all but the subject's and the background.</summary>
+    /// <param name="placement">The placement.</param>
+    public IReadOnlyList<ToyColor> ClassColors(ToyPlacement placement)
     {
         ArgumentNullException.ThrowIfNull(placement);
-        return Fill(ClassPrompt, placement);
+        return [.. ToyPalette.Colors.Where(c => c != Subject.Color && c != Subject.SecondColor && c != placement.Background)];
     }
 
-    private string Fill(string template, ToyPlacement p) => PlaceholderPattern().Replace(template, m => m.Groups[1].Value switch
+    /// <summary>The class prompt (no identifier) for one placement and class colour.</summary>
+    /// <param name="placement">The background, size and position to ask for.</param>
+    /// <param name="color">The colour to ask for.</param>
+    public BenchmarkPrompt ClassPromptFor(ToyPlacement placement, ToyColor color)
+    {
+        ArgumentNullException.ThrowIfNull(placement);
+        return new BenchmarkPrompt(Fill(ClassPrompt, placement, color), placement) { ClassColor = color };
+    }
+
+    private string Fill(string template, ToyPlacement p, ToyColor? color) => PlaceholderPattern().Replace(template, m => m.Groups[1].Value switch
     {
         "identifier" => Identifier,
         "class" => ClassWord,
         "size" => ToyNames.Of(p.Size),
         "background" => ToyNames.Of(p.Background),
         "position" => ToyNames.Of(p.Position),
+        "color" when color is { } c => ToyNames.Of(c),
         _ => m.Value,
     });
 
@@ -175,7 +195,7 @@ public sealed partial record BenchmarkSpec
         return result;
     }
 
-    private static string Template(ToySpecReader root, string key, string fallback, bool requireIdentifier)
+    private static string Template(ToySpecReader root, string key, string fallback, bool requireIdentifier, bool allowColor)
     {
         var template = root.OptionalString(key) ?? fallback;
         foreach (Match m in PlaceholderPattern().Matches(template))
@@ -183,6 +203,11 @@ public sealed partial record BenchmarkSpec
             if (!Placeholders.Contains(m.Groups[1].Value, StringComparer.Ordinal))
             {
                 throw root.Error(key, $"uses unknown placeholder {m.Value}; valid: {string.Join(", ", Placeholders.Select(p => "{" + p + "}"))}");
+            }
+
+            if (m.Groups[1].Value == "color" && !allowColor)
+            {
+                throw root.Error(key, "must not contain {color} (only class prompts ask for a colour; the subject has its own)");
             }
         }
 

@@ -70,14 +70,69 @@ public static class ToyMetrics
         return new ToyPromptFidelity(background / n, size / n, position / n, all / n, readings.Count);
     }
 
-    /// <summary>The fraction of class-prompt pictures that do not carry the subject's look (<see cref="HasSubjectLook"/>); 1 is perfect preservation.</summary>
-    /// <param name="classReadings">Readings of pictures generated from class prompts (no identifier).</param>
+    /// <summary>
+    /// Partial matches of identifier-prompt pictures: the subject's shape in the subject's colours (whatever the fill's
+    /// layout), and the subject's pattern (whatever the colours or shape).
+    /// </summary>
+    /// <param name="readings">Readings of pictures generated from prompts with the identifier.</param>
+    /// <param name="subject">The subject.</param>
+    /// <exception cref="ArgumentException">There are no readings.</exception>
+    public static (double ShapeAndColors, double Pattern) SubjectPartialFidelity(IReadOnlyList<ToyReading> readings, ToySubject subject)
+    {
+        RequireSome(readings, nameof(readings));
+        ArgumentNullException.ThrowIfNull(subject);
+        var colors = ColorsOf(subject);
+        return (
+            Fraction(readings, r => r.Shape == subject.Shape && r.Color is { } c && new HashSet<ToyColor> { c, r.SecondColor ?? c }.SetEquals(colors)),
+            Fraction(readings, r => r.Pattern == subject.Pattern));
+    }
+
+    /// <summary>
+    /// Whether a class picture carries anything of the subject: one of its colours (class prompts never ask for them),
+    /// or its pattern when it has one. Stricter than <see cref="HasSubjectLook"/>: a class star turned red with yellow
+    /// bands leaks even if the bands are not read as stripes.
+    /// </summary>
+    /// <param name="reading">The class picture's reading.</param>
+    /// <param name="subject">The subject.</param>
+    public static bool Leaks(ToyReading reading, ToySubject subject)
+    {
+        ArgumentNullException.ThrowIfNull(reading);
+        ArgumentNullException.ThrowIfNull(subject);
+        var colors = ColorsOf(subject);
+        return (subject.Pattern != ToyPattern.Solid && reading.Pattern == subject.Pattern)
+            || (reading.Color is { } c && colors.Contains(c))
+            || (reading.SecondColor is { } s && colors.Contains(s));
+    }
+
+    /// <summary>The fraction of class-prompt pictures that do not leak the subject (<see cref="Leaks"/>); 1 is perfect preservation.</summary>
+    /// <param name="classReadings">Readings of pictures generated from class prompts (no identifier, a colour not the subject's).</param>
     /// <param name="subject">The subject.</param>
     /// <exception cref="ArgumentException">There are no readings.</exception>
     public static double PriorPreservation(IReadOnlyList<ToyReading> classReadings, ToySubject subject)
     {
         RequireSome(classReadings, nameof(classReadings));
-        return Fraction(classReadings, r => !HasSubjectLook(r, subject));
+        return Fraction(classReadings, r => !Leaks(r, subject));
+    }
+
+    /// <summary>
+    /// The fraction of class-prompt pictures that still show the class as prompted: the class's shape, solid, in the
+    /// prompted colour, on the prompted background (an empty, faint or recoloured picture fails).
+    /// </summary>
+    /// <param name="classReadings">Readings of class-prompt pictures.</param>
+    /// <param name="prompts">The prompt of each picture, in the same order (with its <see cref="BenchmarkPrompt.ClassColor"/>).</param>
+    /// <param name="classShape">The class's shape.</param>
+    /// <exception cref="ArgumentException">There are no readings, or the lists differ in length.</exception>
+    public static double ClassFidelity(IReadOnlyList<ToyReading> classReadings, IReadOnlyList<BenchmarkPrompt> prompts, ToyShape classShape)
+    {
+        RequireSome(classReadings, nameof(classReadings));
+        ArgumentNullException.ThrowIfNull(prompts);
+        if (prompts.Count != classReadings.Count)
+        {
+            throw new ArgumentException($"{classReadings.Count} readings but {prompts.Count} prompts; give one prompt per picture.", nameof(prompts));
+        }
+
+        return (double)classReadings.Where((r, i) => r.Shape == classShape && r.Pattern == ToyPattern.Solid
+            && r.Color == prompts[i].ClassColor && r.Background == prompts[i].Placement.Background).Count() / classReadings.Count;
     }
 
     /// <summary>
@@ -96,6 +151,8 @@ public static class ToyMetrics
             return p * Math.Log2(1 / p);
         });
     }
+
+    private static HashSet<ToyColor> ColorsOf(ToySubject subject) => subject.SecondColor is { } second ? [subject.Color, second] : [subject.Color];
 
     private static double Fraction(IReadOnlyList<ToyReading> readings, Func<ToyReading, bool> predicate) =>
         (double)readings.Count(predicate) / readings.Count;

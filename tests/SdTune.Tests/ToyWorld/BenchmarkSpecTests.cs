@@ -38,7 +38,12 @@ public class BenchmarkSpecTests
         Assert.Equal(new ToyPlacement(ToyColor.Blue, ToySize.Large, ToyPosition.Center), spec.Instances[0]);
         Assert.Equal("a sks star on a blue background, center", spec.InstanceImages()[0].Caption);
         Assert.Equal("a large sks star on a white background, center", spec.EvaluationPrompts()[0].Text);
-        Assert.Equal("a large star on a black background, top right", spec.ClassPrompts()[1].Text);
+        // Class prompts name a colour that is neither the subject's (red, yellow) nor the background, in turn.
+        var classPrompts = spec.ClassPrompts();
+        Assert.Equal("a large blue star on a black background, top right", classPrompts[1].Text);
+        Assert.Equal(ToyColor.Blue, classPrompts[1].ClassColor);
+        Assert.All(classPrompts, p => Assert.DoesNotContain(p.ClassColor, new ToyColor?[] { ToyColor.Red, ToyColor.Yellow, p.Placement.Background }));
+        Assert.True(classPrompts.Select(p => p.ClassColor).Distinct().Count() > 3);
     }
 
     [Fact]
@@ -67,6 +72,7 @@ public class BenchmarkSpecTests
     [InlineData("size = \"medium\"", "size = 3", "[[evaluation]] #1: key 'size' must be a string")]
     [InlineData("class_word = \"star\"", "class_word = \"star\"\nclass_prompt = \"a {identifier} {class}\"", "key 'class_prompt' must not contain {identifier}")]
     [InlineData("class_word = \"star\"", "class_word = \"star\"\nevaluation_prompt = \"a {identifier} {colour}\"", "key 'evaluation_prompt' uses unknown placeholder {colour}")]
+    [InlineData("class_word = \"star\"", "class_word = \"star\"\nevaluation_prompt = \"a {color} {identifier}\"", "key 'evaluation_prompt' must not contain {color}")]
     [InlineData("class_word = \"star\"", "class_word = \"star\"\nimage_size = 8", "key 'image_size' must be an integer in [16, 1024]")]
     [InlineData("class_word = \"star\"", "class_word = \"star\"\nsubjects = 1", "unknown key 'subjects'")]
     [InlineData("identifier = \"sks\"", "", "key 'identifier' is required")]

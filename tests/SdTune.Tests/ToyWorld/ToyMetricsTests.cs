@@ -54,17 +54,53 @@ public class ToyMetricsTests
     }
 
     [Fact]
-    public void Prior_preservation_counts_class_pictures_without_the_subjects_look()
+    public void Prior_preservation_counts_any_class_picture_with_the_subjects_colours_or_pattern_as_leaked()
     {
         var readings = new[]
         {
             Reading(ToyShape.Star, ToyColor.Green),
-            Reading(ToyShape.Star, ToyColor.Red), // a solid red star is an ordinary star
-            Reading(ToyShape.Star, ToyColor.Red, ToyPattern.Striped, ToyColor.Yellow), // leaked
-            Reading(ToyShape.Circle, ToyColor.Red, ToyPattern.Striped, ToyColor.Yellow), // leaked onto another shape
+            Reading(ToyShape.Star, ToyColor.Red), // class prompts never ask for the subject's colours: a red star leaks
+            Reading(ToyShape.Star, ToyColor.Red, ToyPattern.Striped, ToyColor.Yellow), // the subject itself
+            Reading(ToyShape.Circle, ToyColor.Green, ToyPattern.Striped, ToyColor.Blue), // the subject's pattern on another shape
+            Reading(ToyShape.Star, ToyColor.Blue, ToyPattern.Checkered, ToyColor.Yellow), // yellow bands, read as another pattern
             Reading(ToyShape.Star, ToyColor.Blue, background: ToyColor.White),
         };
-        Assert.Equal(3.0 / 5, ToyMetrics.PriorPreservation(readings, Subject), 12);
+        Assert.Equal(2.0 / 6, ToyMetrics.PriorPreservation(readings, Subject), 12);
+        Assert.True(ToyMetrics.Leaks(readings[4], Subject));
+        Assert.False(ToyMetrics.HasSubjectLook(readings[4], Subject));
+    }
+
+    [Fact]
+    public void Partial_subject_matches_count_shape_and_colours_and_pattern_apart()
+    {
+        var readings = new[]
+        {
+            Reading(ToyShape.Star, ToyColor.Red, ToyPattern.Striped, ToyColor.Yellow), // exact
+            Reading(ToyShape.Star, ToyColor.Yellow, ToyPattern.Checkered, ToyColor.Red), // shape and colours, other layout
+            Reading(ToyShape.Star, ToyColor.Red), // one colour only
+            Reading(ToyShape.Circle, ToyColor.Green, ToyPattern.Striped, ToyColor.Blue), // the pattern only
+        };
+        Assert.Equal(1.0 / 4, ToyMetrics.SubjectFidelity(readings, Subject), 12);
+        var (shapeAndColors, pattern) = ToyMetrics.SubjectPartialFidelity(readings, Subject);
+        Assert.Equal(2.0 / 4, shapeAndColors, 12);
+        Assert.Equal(2.0 / 4, pattern, 12);
+    }
+
+    [Fact]
+    public void Class_fidelity_needs_the_class_shape_solid_in_the_prompted_colour_and_background()
+    {
+        var placement = new ToyPlacement(ToyColor.Blue, ToySize.Large, ToyPosition.Center);
+        var prompt = new BenchmarkPrompt("a large green star on a blue background, center", placement) { ClassColor = ToyColor.Green };
+        var readings = new[]
+        {
+            Reading(ToyShape.Star, ToyColor.Green), // as prompted
+            Reading(ToyShape.Star, ToyColor.Purple), // recoloured
+            Reading(ToyShape.Heart, ToyColor.Green), // another shape
+            Reading(ToyShape.Star, ToyColor.Green, ToyPattern.Checkered, ToyColor.White), // patterned
+            new ToyReading { Background = ToyColor.Blue }, // empty
+        };
+        Assert.Equal(1.0 / 5, ToyMetrics.ClassFidelity(readings, [.. readings.Select(_ => prompt)], ToyShape.Star), 12);
+        Assert.Throws<ArgumentException>(() => ToyMetrics.ClassFidelity(readings, [prompt], ToyShape.Star));
     }
 
     [Fact]

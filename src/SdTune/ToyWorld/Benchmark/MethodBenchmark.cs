@@ -59,14 +59,14 @@ public static class MethodBenchmark
     {
         ArgumentNullException.ThrowIfNull(rows);
         var text = new System.Text.StringBuilder()
-            .AppendLine("| method | subject fidelity | prompt fidelity (bg / size / position) | prior preservation | class colour entropy (bits) | train time | peak memory | output size |")
-            .AppendLine("|---|---|---|---|---|---|---|---|");
+            .AppendLine("| method | subject fidelity: exact / shape + colours / pattern | prompt fidelity (bg / size / position) | prior preservation | class fidelity | class colour entropy (bits) | train time | peak memory | output size |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
         {
             var trained = r.Method != BaseRow;
             text.AppendLine(System.Globalization.CultureInfo.InvariantCulture,
-                $"| {r.Method} | {Percent(r.SubjectFidelity)} | {Percent(r.PromptFidelity.Background)} / {Percent(r.PromptFidelity.Size)} / {Percent(r.PromptFidelity.Position)} | " +
-                $"{Percent(r.PriorPreservation)} | {r.ClassColorEntropy:F2} | {(trained ? $"{r.TrainSeconds:F0} s" : "–")} | " +
+                $"| {r.Method} | {Percent(r.SubjectFidelity)} / {Percent(r.SubjectShapeAndColors)} / {Percent(r.SubjectPattern)} | {Percent(r.PromptFidelity.Background)} / {Percent(r.PromptFidelity.Size)} / {Percent(r.PromptFidelity.Position)} | " +
+                $"{Percent(r.PriorPreservation)} | {Percent(r.ClassFidelity)} | {r.ClassColorEntropy:F2} | {(trained ? $"{r.TrainSeconds:F0} s" : "–")} | " +
                 $"{(r.PeakMemoryBytes > 0 ? $"{r.PeakMemoryBytes / 1e6:F0} MB" : "–")} | {(trained ? OutputSize(r.OutputBytes) : "–")} |");
         }
 
@@ -167,7 +167,8 @@ public static class MethodBenchmark
         for (var i = 0; i < count; i++)
         {
             var placement = new ToyPlacement(colors[random.NextInt(colors.Length)], (ToySize)random.NextInt(3), (ToyPosition)random.NextInt(9));
-            var prompt = spec.ClassPromptFor(placement);
+            var classColors = spec.ClassColors(placement);
+            var prompt = spec.ClassPromptFor(placement, classColors[random.NextInt(classColors.Count)]).Text;
             using var result = pipeline.Generate(new GenerationRequest
             {
                 Prompt = prompt,
@@ -194,7 +195,8 @@ public static class MethodBenchmark
             PngWriter.Save(grid, result.Grid);
         }
 
-        log($"{name}: subject fidelity {result.SubjectFidelity:P0}, prompt fidelity {result.PromptFidelity.All:P0}, prior preservation {result.PriorPreservation:P0}; grid {grid}");
-        return new MethodScore(name, description, result.SubjectFidelity, result.PromptFidelity, result.PriorPreservation, result.ClassColorEntropy, seconds, peak, bytes, grid);
+        log($"{name}: subject fidelity {result.SubjectFidelity:P0} (shape + colours {result.SubjectShapeAndColors:P0}, pattern {result.SubjectPattern:P0}), prompt fidelity {result.PromptFidelity.All:P0}, prior preservation {result.PriorPreservation:P0}, class fidelity {result.ClassFidelity:P0}; grid {grid}");
+        return new MethodScore(name, description, result.SubjectFidelity, result.SubjectShapeAndColors, result.SubjectPattern, result.PromptFidelity, result.PriorPreservation, result.ClassFidelity,
+            result.ClassColorEntropy, seconds, peak, bytes, grid);
     }
 }

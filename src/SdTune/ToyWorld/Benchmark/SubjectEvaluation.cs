@@ -11,7 +11,8 @@ namespace SdTune.ToyWorld.Benchmark;
 /// </summary>
 internal static class SubjectEvaluation
 {
-    public sealed record Result(double SubjectFidelity, ToyPromptFidelity PromptFidelity, double PriorPreservation, double ClassColorEntropy, SKBitmap Grid);
+    public sealed record Result(double SubjectFidelity, double SubjectShapeAndColors, double SubjectPattern, ToyPromptFidelity PromptFidelity,
+        double PriorPreservation, double ClassFidelity, double ClassColorEntropy, SKBitmap Grid);
 
     public static Result Run(StableDiffusionModel model, Func<GenerationRequest, GenerationRequest>? applyOutput, BenchmarkOptions options, Action<string>? warn)
     {
@@ -22,14 +23,18 @@ internal static class SubjectEvaluation
         var rows = new List<string>();
         try
         {
-            var (subjectReadings, placements) = Generate(pipeline, evaluator, spec.EvaluationPrompts(), 0, applyOutput, options, images, rows, warn);
-            var (classReadings, _) = Generate(pipeline, evaluator, spec.ClassPrompts(), 1, applyOutput, options, images, rows, warn);
+            var (subjectReadings, subjectPrompts) = Generate(pipeline, evaluator, spec.EvaluationPrompts(), 0, applyOutput, options, images, rows, warn);
+            var (classReadings, classPrompts) = Generate(pipeline, evaluator, spec.ClassPrompts(), 1, applyOutput, options, images, rows, warn);
             var columns = Enumerable.Range(1, spec.ImagesPerPrompt).Select(i => $"#{i}").ToList();
             var grid = ImageGrid.CreateLabelled(images, columns, rows, warn: warn);
+            var (shapeAndColors, pattern) = ToyMetrics.SubjectPartialFidelity(subjectReadings, spec.Subject);
             return new Result(
                 ToyMetrics.SubjectFidelity(subjectReadings, spec.Subject),
-                ToyMetrics.PromptFidelity(subjectReadings, placements),
+                shapeAndColors,
+                pattern,
+                ToyMetrics.PromptFidelity(subjectReadings, [.. subjectPrompts.Select(p => p.Placement)]),
                 ToyMetrics.PriorPreservation(classReadings, spec.Subject),
+                ToyMetrics.ClassFidelity(classReadings, classPrompts, spec.Subject.Shape),
                 ToyMetrics.ColorEntropy(classReadings),
                 grid);
         }
@@ -39,12 +44,12 @@ internal static class SubjectEvaluation
         }
     }
 
-    private static (List<ToyReading> Readings, List<ToyPlacement> Placements) Generate(StableDiffusionPipeline pipeline, ToyEvaluator evaluator,
+    private static (List<ToyReading> Readings, List<BenchmarkPrompt> Prompts) Generate(StableDiffusionPipeline pipeline, ToyEvaluator evaluator,
         IReadOnlyList<BenchmarkPrompt> prompts, int set, Func<GenerationRequest, GenerationRequest>? applyOutput, BenchmarkOptions options, List<SKBitmap> images, List<string> rows, Action<string>? warn)
     {
         var spec = options.Spec;
         var readings = new List<ToyReading>();
-        var placements = new List<ToyPlacement>();
+        var pictured = new List<BenchmarkPrompt>();
         for (var i = 0; i < prompts.Count; i++)
         {
             var request = new GenerationRequest
@@ -69,13 +74,13 @@ internal static class SubjectEvaluation
             foreach (var image in result.Images)
             {
                 readings.Add(evaluator.Read(image.Image));
-                placements.Add(prompts[i].Placement);
+                pictured.Add(prompts[i]);
                 images.Add(image.Image.Copy());
             }
 
             rows.Add(prompts[i].Text);
         }
 
-        return (readings, placements);
+        return (readings, pictured);
     }
 }

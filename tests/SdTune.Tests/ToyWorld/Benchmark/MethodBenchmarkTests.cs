@@ -51,12 +51,12 @@ public class MethodBenchmarkTests
         var fidelity = new ToyPromptFidelity(1, 0.5, 0.25, 0.125, 8);
         var rows = new[]
         {
-            new MethodScore(MethodBenchmark.BaseRow, "no training", 0, fidelity, 1, 2.5, 0, -1, 0, "a.png"),
-            new MethodScore("lora", "LoRA", 0.75, fidelity, 0.875, 2.0, 12.3, 500_000_000, 1_234_567, "b.png"),
+            new MethodScore(MethodBenchmark.BaseRow, "no training", 0, 0.25, 0.5, fidelity, 1, 0.75, 2.5, 0, -1, 0, "a.png"),
+            new MethodScore("lora", "LoRA", 0.75, 0.8, 0.9, fidelity, 0.875, 0.5, 2.0, 12.3, 500_000_000, 1_234_567, "b.png"),
         };
         var lines = MethodBenchmark.ToMarkdown(rows).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, lines.Length);
-        Assert.Equal("| base model | 0% | 100% / 50% / 25% | 100% | 2.50 | – | – | – |", lines[2]);
-        Assert.Equal("| lora | 75% | 100% / 50% / 25% | 88% | 2.00 | 12 s | 500 MB | 1.23 MB |", lines[3]);
+        Assert.Equal("| base model | 0% / 25% / 50% | 100% / 50% / 25% | 100% | 75% | 2.50 | – | – | – |", lines[2]);
+        Assert.Equal("| lora | 75% / 80% / 90% | 100% / 50% / 25% | 88% | 50% | 2.00 | 12 s | 500 MB | 1.23 MB |", lines[3]);
     }
 }

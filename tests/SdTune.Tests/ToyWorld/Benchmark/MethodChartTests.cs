@@ -7,7 +7,7 @@ namespace SdTune.Tests.ToyWorld.Benchmark;
 public sealed class MethodChartTests
 {
     private static MethodScore Row(string name, double fidelity, double seconds, long bytes) =>
-        new(name, name, fidelity, new ToyPromptFidelity(1, 0.5, 0.25, 0.2, 4), 1, 2, seconds, -1, bytes, "grid.png");
+        new(name, name, fidelity, fidelity, fidelity, new ToyPromptFidelity(1, 0.5, 0.25, 0.2, 4), 1, 1, 2, seconds, -1, bytes, "grid.png");
 
     [Fact]
     public void The_chart_is_a_png_of_the_asked_size_and_each_method_draws_on_it()
