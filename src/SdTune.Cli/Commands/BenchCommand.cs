@@ -26,9 +26,10 @@ internal static class BenchCommand
         var output = new Option<string>("--out") { Description = "Output folder (data, trained outputs, grids, report.md).", DefaultValueFactory = _ => Path.Combine("runs", "bench-methods") };
         var methods = new Option<string>("--methods") { Description = $"Comma-separated methods: {string.Join(", ", BenchmarkMethods.All.Select(m => m.Name))}.", DefaultValueFactory = _ => string.Join(",", BenchmarkMethods.All.Select(m => m.Name)) };
         var steps = new Option<int>("--steps") { Description = "Training steps per method.", DefaultValueFactory = _ => BenchmarkOptions.DefaultSteps };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds per row (each trains and evaluates anew); the table gives mean ± spread.", DefaultValueFactory = _ => BenchmarkOptions.DefaultSeeds };
         var command = new Command("methods", "Fine-tune the toy base model on a new subject with every method and score subject fidelity, prompt fidelity and prior preservation.")
         {
-            spec, model, output, methods, steps,
+            spec, model, output, methods, steps, seeds,
         };
         command.SetAction(parse =>
         {
@@ -39,21 +40,31 @@ internal static class BenchCommand
                 OutputDirectory = parse.GetValue(output)!,
                 Methods = [.. parse.GetValue(methods)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(BenchmarkMethods.Get)],
                 Steps = parse.GetValue(steps),
+                Seeds = parse.GetValue(seeds),
             };
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var rows = MethodBenchmark.Run(options, Console.Error.WriteLine);
             var table = MethodBenchmark.ToMarkdown(rows);
-            AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, ReportFileName), Report(options, table));
-            MethodChart.Save(rows, Path.Combine(options.OutputDirectory, ChartFileName));
+            AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, ReportFileName), Report(options, table, clock.Elapsed));
+            MethodChart.Save([.. rows.Select(r => r.Mean)], Path.Combine(options.OutputDirectory, ChartFileName));
             Console.WriteLine(table);
             Console.WriteLine($"Grids: {string.Join(", ", rows.Select(r => r.Grid))}");
             Console.WriteLine($"Chart: {Path.Combine(options.OutputDirectory, ChartFileName)}");
+            Console.WriteLine($"The whole table took {clock.Elapsed.TotalMinutes:F1} minutes.");
             return 0;
         });
         return command;
     }
 
-    private static string Report(BenchmarkOptions options, string table) =>
-        $"# Concept benchmark: {options.Spec.Subject.Name} ({options.Spec.Identifier} {options.Spec.ClassWord})\n\n" +
-        $"Base model: {options.BaseModel}; spec: {options.Spec.Source}; {options.Steps} steps per method, batch {options.BatchSize}; " +
-        $"evaluation: {options.Sampler}, {options.SamplingSteps} steps, CFG {options.CfgScale}, {options.Spec.ImagesPerPrompt} pictures per prompt.\n\n{table}\n![quality, file size and training time per method]({ChartFileName})\n";
+    private static string Report(BenchmarkOptions options, string table, TimeSpan elapsed)
+    {
+        var spec = options.Spec;
+        var pictures = spec.Evaluation.Count * spec.ImagesPerPrompt * options.Seeds;
+        return $"# Concept benchmark: {spec.Subject.Name} ({spec.Identifier} {spec.ClassWord})\n\n" +
+            $"Base model: {options.BaseModel}; spec: {spec.Source}; {options.Steps} steps per method, batch {options.BatchSize}; " +
+            $"evaluation: {options.Sampler}, {options.SamplingSteps} steps, CFG {options.CfgScale}, {spec.ImagesPerPrompt} pictures per prompt; " +
+            $"{options.Seeds} seed(s) per row (mean ± sample standard deviation over the seeds), {pictures} pictures per measure " +
+            $"(one picture = {100.0 / pictures:F1} points); the whole table took {elapsed.TotalMinutes:F1} minutes.\n\n" +
+            $"{table}\n![quality, file size and training time per method]({ChartFileName})\n";
+    }
 }

@@ -36,11 +36,12 @@ internal static class QuickstartCommand
                 OutputDirectory = parse.GetValue(output)!,
                 Methods = [BenchmarkMethods.Lora],
                 Steps = parse.GetValue(steps),
+                Seeds = 1,
             };
             var console = CliConsole.Out();
             console.MarkupLine($"Teaching the toy base model a [bold]{Markup.Escape(spec.Subject.Description)}[/] ('{spec.Identifier} {spec.ClassWord}') from {spec.Instances.Count} pictures with a LoRA...");
             var rows = MethodBenchmark.Run(options, line => console.MarkupLine($"[grey]{Markup.Escape(line)}[/]"));
-            var (before, after) = (rows[0], rows[^1]);
+            var (before, after) = (rows[0].Mean, rows[^1].Mean);
             var comparison = Path.Combine(options.OutputDirectory, ComparisonFileName);
             WriteComparison(before.Grid, after.Grid, comparison, line => console.MarkupLine($"[yellow]warning: {Markup.Escape(line)}[/]"));
 

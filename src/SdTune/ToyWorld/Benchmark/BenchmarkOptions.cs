@@ -23,6 +23,15 @@ public sealed record BenchmarkOptions
     /// <summary>Optimizer steps per method.</summary>
     public int Steps { get; init; } = DefaultSteps;
 
+    /// <summary>The default of <see cref="Seeds"/>.</summary>
+    public const int DefaultSeeds = 3;
+
+    /// <summary>
+    /// How many times every row is measured: seed k (from 0) trains with the spec's seed + k and generates its
+    /// evaluation pictures with seeds of its own, so the table can give each measure's mean and spread.
+    /// </summary>
+    public int Seeds { get; init; } = DefaultSeeds;
+
     /// <summary>Instance pictures per batch.</summary>
     public int BatchSize { get; init; } = 5;
 
@@ -47,6 +56,11 @@ public sealed record BenchmarkOptions
         if (Steps < 1 || BatchSize < 1 || SamplingSteps < 1)
         {
             throw new ArgumentException($"Steps ({Steps}), batch size ({BatchSize}) and sampling steps ({SamplingSteps}) must be at least 1.");
+        }
+
+        if (Seeds is < 1 or > 100)
+        {
+            throw new ArgumentException($"--seeds must be from 1 to 100 (got {Seeds}).");
         }
 
         if (!(CfgScale >= 1))

@@ -20,22 +20,25 @@ public static class MethodBenchmark
     /// <summary>The name of the base model's row.</summary>
     public const string BaseRow = "base model";
 
-    /// <summary>Runs the benchmark.</summary>
+    /// <summary>Runs the benchmark: every row once per seed (<see cref="BenchmarkOptions.Seeds"/>).</summary>
     /// <param name="options">What to run.</param>
     /// <param name="log">Receives progress lines.</param>
-    /// <returns>The base model's row, then one row per method.</returns>
+    /// <returns>The base model's summary, then one per method.</returns>
     /// <exception cref="ArgumentException">An option is out of range.</exception>
-    public static IReadOnlyList<MethodScore> Run(BenchmarkOptions options, Action<string>? log = null)
+    public static IReadOnlyList<MethodSummary> Run(BenchmarkOptions options, Action<string>? log = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         log ??= _ => { };
         Directory.CreateDirectory(options.OutputDirectory);
-        var rows = new List<MethodScore>();
+        var rows = new List<List<MethodScore>> { new() };
         using (var baseModel = StableDiffusionModels.Load(options.BaseModel))
         {
             log($"the base model's VAE keeps the subject in {VaeKeepsSubject(baseModel, options.Spec)} of {options.Spec.Instances.Count} instance pictures (encode, decode, read back)");
-            rows.Add(Score(BaseRow, "the base model, no training", baseModel, null, options, 0, -1, 0, log));
+            for (var round = 0; round < options.Seeds; round++)
+            {
+                rows[0].Add(Score(BaseRow, "the base model, no training", baseModel, null, options, round, 0, -1, 0, log));
+            }
         }
 
         var data = Path.Combine(options.OutputDirectory, "instances");
@@ -47,26 +50,29 @@ public static class MethodBenchmark
         var datasetConfig = ToyDatasetWriter.WriteInstances(data, options.Spec, batchSize: options.BatchSize);
         foreach (var method in options.Methods)
         {
-            rows.Add(RunMethod(method, datasetConfig, options, log));
+            rows.Add([.. Enumerable.Range(0, options.Seeds).Select(round => RunMethod(method, datasetConfig, options, round, log))]);
         }
 
-        return rows;
+        return [.. rows.Select(MethodSummary.Of)];
     }
 
-    /// <summary>The rows as a markdown table.</summary>
-    /// <param name="rows">The rows from <see cref="Run"/>.</param>
-    public static string ToMarkdown(IReadOnlyList<MethodScore> rows)
+    /// <summary>The rows as a markdown table: each measure's mean over the seeds, ± its spread when there are several.</summary>
+    /// <param name="rows">The summaries from <see cref="Run"/>.</param>
+    public static string ToMarkdown(IReadOnlyList<MethodSummary> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
         var text = new System.Text.StringBuilder()
             .AppendLine("| method | subject fidelity: exact / shape + colours / pattern | prompt fidelity (bg / size / position) | prior preservation | class fidelity | class colour entropy (bits) | train time | peak memory | output size |")
             .AppendLine("|---|---|---|---|---|---|---|---|---|");
-        foreach (var r in rows)
+        foreach (var summary in rows)
         {
+            var (r, s) = (summary.Mean, summary.Spread);
+            var several = summary.Rounds.Count > 1;
+            string P(Func<MethodScore, double> pick) => several ? $"{Percent(pick(r))} ± {pick(s) * 100:F0}" : Percent(pick(r));
             var trained = r.Method != BaseRow;
             text.AppendLine(System.Globalization.CultureInfo.InvariantCulture,
-                $"| {r.Method} | {Percent(r.SubjectFidelity)} / {Percent(r.SubjectShapeAndColors)} / {Percent(r.SubjectPattern)} | {Percent(r.PromptFidelity.Background)} / {Percent(r.PromptFidelity.Size)} / {Percent(r.PromptFidelity.Position)} | " +
-                $"{Percent(r.PriorPreservation)} | {Percent(r.ClassFidelity)} | {r.ClassColorEntropy:F2} | {(trained ? $"{r.TrainSeconds:F0} s" : "–")} | " +
+                $"| {r.Method} | {P(x => x.SubjectFidelity)} / {P(x => x.SubjectShapeAndColors)} / {P(x => x.SubjectPattern)} | {Percent(r.PromptFidelity.Background)} / {Percent(r.PromptFidelity.Size)} / {Percent(r.PromptFidelity.Position)} | " +
+                $"{P(x => x.PriorPreservation)} | {P(x => x.ClassFidelity)} | {r.ClassColorEntropy:F2} | {(trained ? $"{r.TrainSeconds:F0} s" : "–")} | " +
                 $"{(r.PeakMemoryBytes > 0 ? $"{r.PeakMemoryBytes / 1e6:F0} MB" : "–")} | {(trained ? OutputSize(r.OutputBytes) : "–")} |");
         }
 
@@ -80,9 +86,10 @@ public static class MethodBenchmark
 
     private static string Percent(double fraction) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fraction * 100:F0}%");
 
-    private static MethodScore RunMethod(BenchmarkMethod method, string datasetConfig, BenchmarkOptions options, Action<string> log)
+    private static MethodScore RunMethod(BenchmarkMethod method, string datasetConfig, BenchmarkOptions options, int round, Action<string> log)
     {
-        var output = Path.Combine(options.OutputDirectory, method.Name);
+        // The first seed's outputs keep the method's own folder name; later seeds get their own.
+        var output = Path.Combine(options.OutputDirectory, round == 0 ? method.Name : $"{method.Name}-seed{round + 1}");
         if (Directory.Exists(output))
         {
             Directory.Delete(output, recursive: true);
@@ -99,14 +106,14 @@ public static class MethodBenchmark
             MaxTrainSteps = options.Steps,
             LrScheduler = "constant",
             CacheLatents = true,
-            Seed = options.Spec.Seed,
+            Seed = options.Spec.Seed + round,
         }, new BenchmarkSubject(options.Spec.Identifier, options.Spec.ClassWord));
         if (method.ClassImages > 0)
         {
             // kohya's form of prior preservation: class pictures from the base model as a regularisation subset
             // beside this method's own copy of the instance pictures.
             var dataset = ToyDatasetWriter.WriteInstances(Path.Combine(output, "dataset"), options.Spec, batchSize: options.BatchSize);
-            var classImages = ClassImages(options, method.ClassImages);
+            var classImages = ClassImages(options, method.ClassImages, round);
             try
             {
                 ToyDatasetWriter.AddRegularisation(dataset, options.Spec.ClassWord, classImages);
@@ -122,7 +129,7 @@ public static class MethodBenchmark
             config = config with { DatasetConfig = dataset };
         }
 
-        log($"{method.Name}: training {options.Steps} steps");
+        log($"{method.Name}: training {options.Steps} steps (seed {round + 1} of {options.Seeds})");
         ProcessMemory.ResetPeak();
         var clock = Stopwatch.StartNew();
         TrainingResult result;
@@ -143,11 +150,11 @@ public static class MethodBenchmark
         if (TrainingMethods.Get(config.Method).Output.Apply is { } apply)
         {
             using var baseModel = StableDiffusionModels.Load(options.BaseModel);
-            return Score(method.Name, method.Description, baseModel, request => apply(request, file), options, seconds, peak, bytes, log);
+            return Score(method.Name, method.Description, baseModel, request => apply(request, file), options, round, seconds, peak, bytes, log);
         }
 
         using var tuned = StableDiffusionModels.Load(file);
-        return Score(method.Name, method.Description, tuned, null, options, seconds, peak, bytes, log);
+        return Score(method.Name, method.Description, tuned, null, options, round, seconds, peak, bytes, log);
     }
 
     /// <summary>How many instance pictures still read as the subject after the VAE's round trip: a ceiling for any method that keeps the VAE.</summary>
@@ -156,10 +163,10 @@ public static class MethodBenchmark
             .Count(r => ToyMetrics.ShowsSubject(r, spec.Subject));
 
     /// <summary>The base model's pictures for class prompts at seeded random placements, with those prompts as captions.</summary>
-    private static List<(SKBitmap Image, string Caption)> ClassImages(BenchmarkOptions options, int count)
+    private static List<(SKBitmap Image, string Caption)> ClassImages(BenchmarkOptions options, int count, int round)
     {
         var spec = options.Spec;
-        var random = Training.Data.SeededRandom.For(spec.Seed, 0xC1A55);
+        var random = Training.Data.SeededRandom.For(spec.Seed + round, 0xC1A55);
         var colors = Enum.GetValues<ToyColor>();
         var items = new List<(SKBitmap, string)>();
         using var model = StableDiffusionModels.Load(options.BaseModel);
@@ -175,7 +182,7 @@ public static class MethodBenchmark
                 Sampler = options.Sampler,
                 Steps = options.SamplingSteps,
                 CfgScale = options.CfgScale,
-                Seed = spec.Seed + 50_000 + i,
+                Seed = spec.Seed + 50_000 + (round * 1_000_000L) + i,
                 Width = spec.ImageSize,
                 Height = spec.ImageSize,
             });
@@ -186,16 +193,16 @@ public static class MethodBenchmark
     }
 
     private static MethodScore Score(string name, string description, StableDiffusionModel model, Func<GenerationRequest, GenerationRequest>? applyOutput, BenchmarkOptions options,
-        double seconds, long peak, long bytes, Action<string> log)
+        int round, double seconds, long peak, long bytes, Action<string> log)
     {
-        var result = SubjectEvaluation.Run(model, applyOutput, options, w => log($"  warning: {w}"));
-        var grid = Path.Combine(options.OutputDirectory, $"grid-{name.Replace(' ', '-')}.png");
+        var result = SubjectEvaluation.Run(model, applyOutput, options, round, w => log($"  warning: {w}"));
+        var grid = Path.Combine(options.OutputDirectory, round == 0 ? $"grid-{name.Replace(' ', '-')}.png" : $"grid-{name.Replace(' ', '-')}-seed{round + 1}.png");
         using (result.Grid)
         {
             PngWriter.Save(grid, result.Grid);
         }
 
-        log($"{name}: subject fidelity {result.SubjectFidelity:P0} (shape + colours {result.SubjectShapeAndColors:P0}, pattern {result.SubjectPattern:P0}), prompt fidelity {result.PromptFidelity.All:P0}, prior preservation {result.PriorPreservation:P0}, class fidelity {result.ClassFidelity:P0}; grid {grid}");
+        log($"{name} (seed {round + 1}): subject fidelity {result.SubjectFidelity:P0} (shape + colours {result.SubjectShapeAndColors:P0}, pattern {result.SubjectPattern:P0}), prompt fidelity {result.PromptFidelity.All:P0}, prior preservation {result.PriorPreservation:P0}, class fidelity {result.ClassFidelity:P0}; grid {grid}");
         return new MethodScore(name, description, result.SubjectFidelity, result.SubjectShapeAndColors, result.SubjectPattern, result.PromptFidelity, result.PriorPreservation, result.ClassFidelity,
             result.ClassColorEntropy, seconds, peak, bytes, grid);
     }

@@ -14,7 +14,7 @@ internal static class SubjectEvaluation
     public sealed record Result(double SubjectFidelity, double SubjectShapeAndColors, double SubjectPattern, ToyPromptFidelity PromptFidelity,
         double PriorPreservation, double ClassFidelity, double ClassColorEntropy, SKBitmap Grid);
 
-    public static Result Run(StableDiffusionModel model, Func<GenerationRequest, GenerationRequest>? applyOutput, BenchmarkOptions options, Action<string>? warn)
+    public static Result Run(StableDiffusionModel model, Func<GenerationRequest, GenerationRequest>? applyOutput, BenchmarkOptions options, int round, Action<string>? warn)
     {
         var spec = options.Spec;
         using var pipeline = new StableDiffusionPipeline(model);
@@ -23,8 +23,8 @@ internal static class SubjectEvaluation
         var rows = new List<string>();
         try
         {
-            var (subjectReadings, subjectPrompts) = Generate(pipeline, evaluator, spec.EvaluationPrompts(), 0, applyOutput, options, images, rows, warn);
-            var (classReadings, classPrompts) = Generate(pipeline, evaluator, spec.ClassPrompts(), 1, applyOutput, options, images, rows, warn);
+            var (subjectReadings, subjectPrompts) = Generate(pipeline, evaluator, spec.EvaluationPrompts(), 0, round, applyOutput, options, images, rows, warn);
+            var (classReadings, classPrompts) = Generate(pipeline, evaluator, spec.ClassPrompts(), 1, round, applyOutput, options, images, rows, warn);
             var columns = Enumerable.Range(1, spec.ImagesPerPrompt).Select(i => $"#{i}").ToList();
             var grid = ImageGrid.CreateLabelled(images, columns, rows, warn: warn);
             var (shapeAndColors, pattern) = ToyMetrics.SubjectPartialFidelity(subjectReadings, spec.Subject);
@@ -45,7 +45,7 @@ internal static class SubjectEvaluation
     }
 
     private static (List<ToyReading> Readings, List<BenchmarkPrompt> Prompts) Generate(StableDiffusionPipeline pipeline, ToyEvaluator evaluator,
-        IReadOnlyList<BenchmarkPrompt> prompts, int set, Func<GenerationRequest, GenerationRequest>? applyOutput, BenchmarkOptions options, List<SKBitmap> images, List<string> rows, Action<string>? warn)
+        IReadOnlyList<BenchmarkPrompt> prompts, int set, int round, Func<GenerationRequest, GenerationRequest>? applyOutput, BenchmarkOptions options, List<SKBitmap> images, List<string> rows, Action<string>? warn)
     {
         var spec = options.Spec;
         var readings = new List<ToyReading>();
@@ -58,8 +58,8 @@ internal static class SubjectEvaluation
                 Sampler = options.Sampler,
                 Steps = options.SamplingSteps,
                 CfgScale = options.CfgScale,
-                // The same seeds for every method, different for each prompt and for the two prompt sets.
-                Seed = spec.Seed + (1000L * set) + (spec.ImagesPerPrompt * (long)i),
+                // The same seeds for every method, different for each prompt, each prompt set and each benchmark seed.
+                Seed = spec.Seed + (1_000_000L * round) + (1000L * set) + (spec.ImagesPerPrompt * (long)i),
                 Width = spec.ImageSize,
                 Height = spec.ImageSize,
                 BatchSize = spec.ImagesPerPrompt,

@@ -126,12 +126,18 @@ public sealed class ThrowawayMethodTests : IDisposable
             Methods = [BenchmarkMethods.Get("bitfit")],
             Steps = 2,
             SamplingSteps = 2,
+            Seeds = 2,
         };
 
         var rows = MethodBenchmark.Run(options);
         Assert.Equal([MethodBenchmark.BaseRow, "bitfit"], rows.Select(r => r.Method));
-        Assert.True(rows[1].OutputBytes > 0);
+        Assert.All(rows, r => Assert.Equal(2, r.Rounds.Count));
+        Assert.True(rows[1].Mean.OutputBytes > 0);
         Assert.True(File.Exists(rows[1].Grid));
+        Assert.True(File.Exists(rows[1].Rounds[1].Grid));
+        Assert.NotEqual(rows[1].Rounds[0].Grid, rows[1].Rounds[1].Grid);
+        Assert.True(Directory.Exists(Path.Combine(dir.Path, "bitfit-seed2")));
         Assert.Contains("| bitfit |", MethodBenchmark.ToMarkdown(rows), StringComparison.Ordinal);
+        Assert.Contains(" ± ", MethodBenchmark.ToMarkdown(rows), StringComparison.Ordinal);
     }
 }
