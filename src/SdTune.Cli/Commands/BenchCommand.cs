@@ -24,7 +24,7 @@ internal static class BenchCommand
         var spec = new Option<string?>("--spec") { Description = "The benchmark spec (subject, class word, prompts); the embedded toyworld/benchmark.toml by default." };
         var model = new Option<string?>("--model") { Description = "The base model; the embedded toy base model by default." };
         var output = new Option<string>("--out") { Description = "Output folder (data, trained outputs, grids, report.md).", DefaultValueFactory = _ => Path.Combine("runs", "bench-methods") };
-        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods: {string.Join(", ", BenchmarkMethods.All.Select(m => m.Name))}.", DefaultValueFactory = _ => string.Join(",", BenchmarkMethods.All.Select(m => m.Name)) };
+        var methods = new Option<string?>("--methods") { Description = $"Comma-separated rows of the spec (default: all; the default spec has {string.Join(", ", BenchmarkMethods.All.Select(m => m.Name))})." };
         var steps = new Option<int>("--steps") { Description = "Training steps per method.", DefaultValueFactory = _ => BenchmarkOptions.DefaultSteps };
         var seeds = new Option<int>("--seeds") { Description = "Seeds per row (each trains and evaluates anew); the table gives mean ± spread.", DefaultValueFactory = _ => BenchmarkOptions.DefaultSeeds };
         var command = new Command("methods", "Fine-tune the toy base model on a new subject with every method and score subject fidelity, prompt fidelity and prior preservation.")
@@ -33,22 +33,26 @@ internal static class BenchCommand
         };
         command.SetAction(parse =>
         {
+            var benchmarkSpec = BenchmarkSpec.Load(parse.GetValue(spec) ?? ToyAssets.BenchmarkSpec);
+            var rows = BenchmarkMethods.For(benchmarkSpec);
             var options = new BenchmarkOptions
             {
                 BaseModel = ToyAssets.ModelOrDefault(parse.GetValue(model)),
-                Spec = BenchmarkSpec.Load(parse.GetValue(spec) ?? ToyAssets.BenchmarkSpec),
+                Spec = benchmarkSpec,
                 OutputDirectory = parse.GetValue(output)!,
-                Methods = [.. parse.GetValue(methods)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(BenchmarkMethods.Get)],
+                Methods = parse.GetValue(methods) is { } names
+                    ? [.. names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(n => BenchmarkMethods.Get(n, rows))]
+                    : rows,
                 Steps = parse.GetValue(steps),
                 Seeds = parse.GetValue(seeds),
             };
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var rows = MethodBenchmark.Run(options, Console.Error.WriteLine);
-            var table = MethodBenchmark.ToMarkdown(rows);
+            var summaries = MethodBenchmark.Run(options, Console.Error.WriteLine);
+            var table = MethodBenchmark.ToMarkdown(summaries);
             AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, ReportFileName), Report(options, table, clock.Elapsed));
-            MethodChart.Save([.. rows.Select(r => r.Mean)], Path.Combine(options.OutputDirectory, ChartFileName));
+            MethodChart.Save([.. summaries.Select(r => r.Mean)], Path.Combine(options.OutputDirectory, ChartFileName));
             Console.WriteLine(table);
-            Console.WriteLine($"Grids: {string.Join(", ", rows.Select(r => r.Grid))}");
+            Console.WriteLine($"Grids: {string.Join(", ", summaries.Select(r => r.Grid))}");
             Console.WriteLine($"Chart: {Path.Combine(options.OutputDirectory, ChartFileName)}");
             Console.WriteLine($"The whole table took {clock.Elapsed.TotalMinutes:F1} minutes.");
             return 0;

@@ -15,7 +15,7 @@ public sealed partial record BenchmarkSpec
     private static readonly string[] Keys =
     [
         "identifier", "class_word", "image_size", "seed", "images_per_prompt", "instance_count",
-        "instance_caption", "evaluation_prompt", "class_prompt", "subject", "instances", "evaluation",
+        "instance_caption", "evaluation_prompt", "class_prompt", "subject", "instances", "evaluation", "methods",
     ];
 
     private static readonly string[] PlacementKeys = ["background", "size", "position"];
@@ -48,6 +48,12 @@ public sealed partial record BenchmarkSpec
 
     /// <summary>The placements the evaluation prompts ask for.</summary>
     public required IReadOnlyList<ToyPlacement> Evaluation { get; init; }
+
+    /// <summary>
+    /// The rows to run, with their settings (<c>[[methods]]</c>); empty when the spec names none, and then the rows the
+    /// training methods declare are run (<see cref="Benchmark.BenchmarkMethods.For"/>).
+    /// </summary>
+    public IReadOnlyList<BenchmarkRowSpec> Methods { get; init; } = [];
 
     /// <summary>The caption template of the instance pictures.</summary>
     public string InstanceCaption { get; init; } = "a {identifier} {class} on a {background} background, {position}";
@@ -110,8 +116,15 @@ public sealed partial record BenchmarkSpec
             Instances = instances,
             Evaluation = evaluation,
         };
+        var rows = root.Tables("methods").Select(t => BenchmarkRowSpec.Read(t, new Training.BenchmarkSubject(identifier, classWord))).ToList();
+        if (rows.GroupBy(r => r.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } twice)
+        {
+            throw new ToySpecException($"{source}: two [[methods]] are named \"{twice.Key}\"; give each row its own name.");
+        }
+
         return spec with
         {
+            Methods = rows,
             InstanceCaption = Template(root, "instance_caption", spec.InstanceCaption, requireIdentifier: true, allowColor: false),
             EvaluationPrompt = Template(root, "evaluation_prompt", spec.EvaluationPrompt, requireIdentifier: true, allowColor: false),
             ClassPrompt = Template(root, "class_prompt", spec.ClassPrompt, requireIdentifier: false, allowColor: true),

@@ -47,6 +47,42 @@ public class BenchmarkSpecTests
     }
 
     [Fact]
+    public void The_default_spec_lists_every_method_with_its_settings()
+    {
+        var spec = BenchmarkSpec.Load(DefaultSpecPath);
+        Assert.Equal(SdTune.ToyWorld.Benchmark.BenchmarkMethods.All.Select(m => m.Name), spec.Methods.Select(m => m.Name));
+        var rows = SdTune.ToyWorld.Benchmark.BenchmarkMethods.For(spec);
+        var shared = new SdTune.Training.TrainingConfig { PretrainedModel = "base", OutputDir = "out", DatasetConfig = "dataset.toml", MaxTrainSteps = 300 };
+        var subject = new SdTune.Training.BenchmarkSubject(spec.Identifier, spec.ClassWord);
+        foreach (var row in rows)
+        {
+            row.Configure(shared, subject).Validate();
+        }
+
+        var locon = SdTune.ToyWorld.Benchmark.BenchmarkMethods.Get("locon", rows).Configure(shared, subject);
+        Assert.Equal(("lora", 8, 5e-3), (locon.Method, SdTune.Training.Methods.LoraMethod.NetworkDim.Value(locon), locon.LearningRate));
+        Assert.Equal(["conv_dim=8", "conv_alpha=8"], SdTune.Training.Methods.LoraMethod.NetworkArgs.Value(locon));
+        var ti = SdTune.ToyWorld.Benchmark.BenchmarkMethods.Get("textual-inversion", rows).Configure(shared, subject);
+        Assert.Equal(("sks", "star", "sks"), (SdTune.Training.Methods.TextualInversionMethod.TokenString.Value(ti), SdTune.Training.Methods.TextualInversionMethod.InitWord.Value(ti), ti.OutputName));
+        Assert.Equal(40, SdTune.ToyWorld.Benchmark.BenchmarkMethods.Get("dreambooth-prior", rows).ClassImages);
+
+        // A spec without rows runs the methods' own default rows.
+        Assert.Same(SdTune.ToyWorld.Benchmark.BenchmarkMethods.All, SdTune.ToyWorld.Benchmark.BenchmarkMethods.For(BenchmarkSpec.Parse(Minimal, "minimal.toml")));
+    }
+
+    [Theory]
+    [InlineData("name = \"x\"\nmethod = \"lorax\"", "key 'method' is \"lorax\"; known methods: lora")]
+    [InlineData("name = \"x\"\nmethod = \"lora\"\nsettings = { network_dim = 0 }", "[[methods]] #1: key 'settings' do not make a valid lora configuration")]
+    [InlineData("name = \"x\"\nmethod = \"lora\"\nsettings = { netwrok_dim = 4 }", "netwrok_dim")]
+    [InlineData("name = \"two words\"", "key 'name' must be one word")]
+    [InlineData("name = \"lora\"\n[[methods]]\nname = \"LoRA\"\nmethod = \"lora\"", "two [[methods]] are named")]
+    public void Invalid_method_rows_fail_naming_the_field(string row, string expected)
+    {
+        var e = Assert.Throws<ToySpecException>(() => BenchmarkSpec.Parse(Minimal + "\n[[methods]]\n" + row, "bench.toml"));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_default_subject_instances_are_read_back_as_the_subject()
     {
         var spec = BenchmarkSpec.Load(DefaultSpecPath);

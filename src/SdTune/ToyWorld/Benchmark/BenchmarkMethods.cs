@@ -4,7 +4,8 @@ using SdTune.Training.Methods;
 namespace SdTune.ToyWorld.Benchmark;
 
 /// <summary>
-/// The methods the concept benchmark runs: the rows every registered training method declares
+/// The methods the concept benchmark runs: a spec's own <c>[[methods]]</c> rows (the shipped spec lists every method
+/// with its tuned settings), or else the default rows every registered training method declares
 /// (<see cref="TrainingMethodDefinition.Benchmarks"/>), with settings suited to the toy base model (a few hundred steps
 /// on five 32-pixel pictures). Each is an ordinary training configuration: the same keys a user would write.
 /// </summary>
@@ -25,9 +26,19 @@ public static class BenchmarkMethods
     /// <summary>Every row, in registration order.</summary>
     public static IReadOnlyList<BenchmarkMethod> All => TrainingMethods.Benchmarks;
 
-    /// <summary>The row called <paramref name="name"/>.</summary>
+    /// <summary>The rows a spec runs: its own <c>[[methods]]</c> when it has some, else <see cref="All"/>.</summary>
+    public static IReadOnlyList<BenchmarkMethod> For(BenchmarkSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return spec.Methods.Count > 0 ? [.. spec.Methods.Select(m => m.ToBenchmarkMethod())] : All;
+    }
+
+    /// <summary>The row called <paramref name="name"/> among <paramref name="rows"/> (default: <see cref="All"/>).</summary>
     /// <exception cref="ArgumentException">No such row; the message lists the known ones.</exception>
-    public static BenchmarkMethod Get(string name) =>
-        All.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"Unknown benchmark method '{name}'; known: {string.Join(", ", All.Select(m => m.Name))}.", nameof(name));
+    public static BenchmarkMethod Get(string name, IReadOnlyList<BenchmarkMethod>? rows = null)
+    {
+        rows ??= All;
+        return rows.FirstOrDefault(m => string.Equals(m.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"Unknown benchmark method '{name}'; known: {string.Join(", ", rows.Select(m => m.Name))}.", nameof(name));
+    }
 }
