@@ -14,9 +14,10 @@ internal static class BenchCommand
     /// <summary>The chart's file name in the output folder.</summary>
     public const string ChartFileName = "chart.png";
 
-    public static Command Create() => new("bench", "Benchmarks on the toy world: `bench methods` compares the fine-tuning methods on a new subject.")
+    public static Command Create() => new("bench", "Benchmarks on the toy world: `bench methods` compares the fine-tuning methods on a new subject; `bench tune` finds each method's best setting.")
     {
         Methods(),
+        Tune(),
     };
 
     private static Command Methods()
@@ -59,6 +60,59 @@ internal static class BenchCommand
         });
         return command;
     }
+
+    private static Command Tune()
+    {
+        var spec = new Option<string?>("--spec") { Description = "The benchmark spec; the embedded toyworld/benchmark.toml by default." };
+        var model = new Option<string?>("--model") { Description = "The base model; the embedded toy base model by default." };
+        var output = new Option<string>("--out") { Description = "Output folder (report.md, chart.png, grids).", DefaultValueFactory = _ => Path.Combine("runs", "bench-tune") };
+        var methods = new Option<string?>("--methods") { Description = "Comma-separated rows of the spec to tune (default: all)." };
+        var factors = new Option<string>("--lr-factors") { Description = "Factors of each row's own learning rate.", DefaultValueFactory = _ => "0.3,1,3" };
+        var stepCounts = new Option<string>("--step-counts") { Description = "Step counts to try.", DefaultValueFactory = _ => "150,300,600" };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds per setting.", DefaultValueFactory = _ => 1 };
+        var minPrior = new Option<double>("--min-prior") { Description = "Prior preservation a setting must keep to be chosen.", DefaultValueFactory = _ => 0.8 };
+        var command = new Command("tune", "Sweep learning rate x steps per benchmark row and choose each row's setting by a stated rule (highest subject fidelity with prior preservation at the bar).")
+        {
+            spec, model, output, methods, factors, stepCounts, seeds, minPrior,
+        };
+        command.SetAction(parse =>
+        {
+            var benchmarkSpec = BenchmarkSpec.Load(parse.GetValue(spec) ?? ToyAssets.BenchmarkSpec);
+            var rows = BenchmarkMethods.For(benchmarkSpec);
+            var options = new BenchmarkOptions
+            {
+                BaseModel = ToyAssets.ModelOrDefault(parse.GetValue(model)),
+                Spec = benchmarkSpec,
+                OutputDirectory = parse.GetValue(output)!,
+                Methods = parse.GetValue(methods) is { } names
+                    ? [.. names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(n => BenchmarkMethods.Get(n, rows))]
+                    : rows,
+                Seeds = parse.GetValue(seeds),
+            };
+            var tuning = new TuningOptions
+            {
+                LearningRateFactors = Numbers(parse.GetValue(factors)!, "--lr-factors"),
+                StepCounts = [.. Numbers(parse.GetValue(stepCounts)!, "--step-counts").Select(n => n == Math.Floor(n) && n is >= 1 and <= int.MaxValue ? (int)n : throw new ArgumentException($"--step-counts: {n} is not a whole number of steps."))],
+                MinPriorPreservation = parse.GetValue(minPrior),
+            };
+            tuning.Validate();
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var result = MethodTuning.Run(options, tuning, Console.Error.WriteLine);
+            var table = MethodTuning.ToMarkdown(result);
+            var spent = $"{result.Variants.Count} settings, {options.Seeds} seed(s) each; the sweep took {clock.Elapsed.TotalMinutes:F1} minutes.";
+            AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, ReportFileName),
+                $"# Tuning sweep: {benchmarkSpec.Subject.Name}\n\n{spent}\n\n{table}\n![subject fidelity against prior preservation]({ChartFileName})\n");
+            TuningChart.Save(result, Path.Combine(options.OutputDirectory, ChartFileName));
+            Console.WriteLine(table);
+            Console.WriteLine(spent);
+            return 0;
+        });
+        return command;
+    }
+
+    private static List<double> Numbers(string text, string option) =>
+        [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(v =>
+            double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : throw new ArgumentException($"{option}: '{v}' is not a number."))];
 
     private static string Report(BenchmarkOptions options, string table, TimeSpan elapsed)
     {

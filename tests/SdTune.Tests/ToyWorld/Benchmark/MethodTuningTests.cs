@@ -1,0 +1,54 @@
+using SdTune.ToyWorld;
+using SdTune.ToyWorld.Benchmark;
+
+namespace SdTune.Tests.ToyWorld.Benchmark;
+
+/// <summary>The tuning sweep: its grid of settings, the stated rule, the report and the chart.</summary>
+public sealed class MethodTuningTests
+{
+    private static TuningVariant Variant(double rate, int steps, double fidelity, double prior) =>
+        new("lora", rate, steps, MethodSummary.Of([new MethodScore("lora", "LoRA", fidelity, fidelity, fidelity, new ToyPromptFidelity(1, 1, 1, 1, 4), prior, 1, 2, 10, -1, 1000, "g.png")]));
+
+    [Fact]
+    public void The_rule_takes_the_highest_subject_fidelity_that_keeps_the_prior_and_breaks_ties_by_fewer_steps()
+    {
+        var variants = new[]
+        {
+            Variant(1e-3, 300, 0.9, 0.5), // best fidelity, but the class is lost
+            Variant(1e-3, 600, 0.6, 0.85),
+            Variant(3e-3, 300, 0.6, 0.8), // ties with the one above: fewer steps wins
+            Variant(3e-4, 150, 0.2, 1),
+        };
+        Assert.Equal((3e-3, 300), (MethodTuning.Choose(variants, 0.8)!.LearningRate, MethodTuning.Choose(variants, 0.8)!.Steps));
+        Assert.Null(MethodTuning.Choose(variants, 1.01));
+        Assert.Throws<ArgumentException>(() => new TuningOptions { StepCounts = [] }.Validate());
+        Assert.Throws<ArgumentException>(() => new TuningOptions { LearningRateFactors = [0] }.Validate());
+    }
+
+    [Fact]
+    public void A_sweep_scores_every_setting_and_writes_its_chart()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var spec = BenchmarkSpec.Load(Path.Combine(TestPaths.RepositoryRoot, "toyworld", "benchmark.toml"));
+        var options = new BenchmarkOptions
+        {
+            BaseModel = Path.Combine(TestPaths.RepositoryRoot, "toyworld", "base-model"),
+            Spec = spec,
+            OutputDirectory = dir.Path,
+            Methods = [BenchmarkMethods.Get("lora", BenchmarkMethods.For(spec))],
+            SamplingSteps = 2,
+            Seeds = 1,
+        };
+        var result = MethodTuning.Run(options, new TuningOptions { LearningRateFactors = [2], StepCounts = [1, 2], MinPriorPreservation = 0 });
+        Assert.Equal([(1e-2, 1), (1e-2, 2)], result.Variants.Select(v => (Math.Round(v.LearningRate, 9), v.Steps)));
+        Assert.All(result.Variants, v => Assert.Equal("lora", v.Method));
+        Assert.True(Directory.Exists(Path.Combine(dir.Path, "lora-lr0.01-steps2")));
+        Assert.Equal(MethodTuning.Choose(result.Variants, 0), result.Chosen["lora"]);
+        var report = MethodTuning.ToMarkdown(result);
+        Assert.Contains("| lora-lr0.01-steps1 |", report, StringComparison.Ordinal);
+        Assert.Contains("Chosen (highest subject fidelity with prior preservation >= 0%", report, StringComparison.Ordinal);
+        TuningChart.Save(result, dir.File("tune.png"), 400, 300);
+        using var chart = SkiaSharp.SKBitmap.Decode(dir.File("tune.png"));
+        Assert.Equal((400, 300), (chart.Width, chart.Height));
+    }
+}
