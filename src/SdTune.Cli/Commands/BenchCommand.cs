@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SdTune.IO;
+using SdTune.Runtime;
 using SdTune.ToyWorld;
 using SdTune.ToyWorld.Benchmark;
 
@@ -52,8 +53,11 @@ internal static class BenchCommand
         return command;
     }
 
-    private static string Report(BenchmarkOptions options, string table) =>
+    /// <summary>The report: a title, a header line with the run's settings (and the thread count in use), the table and the chart.</summary>
+    internal static string Report(BenchmarkOptions options, string table) =>
         $"# Concept benchmark: {options.Spec.Subject.Name} ({options.Spec.Identifier} {options.Spec.ClassWord})\n\n" +
-        $"Base model: {options.BaseModel}; spec: {options.Spec.Source}; {options.Steps} steps per method, batch {options.BatchSize}; " +
+        $"Base model: {options.BaseModel}; spec: {options.Spec.Source}; {options.Steps} steps per method, batch {options.BatchSize}; {Threads(TorchThreads.Current)}; " +
         $"evaluation: {options.Sampler}, {options.SamplingSteps} steps, CFG {options.CfgScale}, {options.Spec.ImagesPerPrompt} pictures per prompt.\n\n{table}\n![quality, file size and training time per method]({ChartFileName})\n";
+
+    private static string Threads(int count) => count == 1 ? "1 CPU thread" : $"{count} CPU threads";
 }
