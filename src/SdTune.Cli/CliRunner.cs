@@ -23,7 +23,12 @@ internal static class CliRunner
     /// <summary>Environment variable that, set to 1, also prints the stack trace of an unexpected error.</summary>
     public const string StackTraceVariable = "SDTUNE_STACK_TRACE";
 
-    public static int Run(RootCommand root, string[] args)
+    /// <summary>
+    /// Parses <paramref name="args"/> with <paramref name="root"/>, applies SdTune's libtorch settings and then
+    /// <paramref name="configure"/> (process-wide settings from global options), runs the command and returns the exit
+    /// code.
+    /// </summary>
+    public static int Run(RootCommand root, string[] args, Action<ParseResult>? configure = null)
     {
         var parse = root.Parse(args);
         if (args.Length == 0)
@@ -42,6 +47,7 @@ internal static class CliRunner
             if (parse.Action is not System.CommandLine.Help.HelpAction)
             {
                 Runtime.TorchRuntime.Configure();
+                configure?.Invoke(parse);
             }
 
             return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -9,8 +9,10 @@ public static class SdTuneCli
     /// <summary>Parses <paramref name="args"/>, runs the command and returns the process exit code.</summary>
     public static int Run(string[] args)
     {
+        var threads = ThreadsOption.Create();
         var root = new RootCommand("SdTune: fine-tune and run Stable Diffusion models (SD 1.x, 2.x, SDXL).")
         {
+            threads,
             InspectCommand.Create(),
             GenerateCommand.Create(),
             TrainCommand.Create(),
@@ -18,6 +20,6 @@ public static class SdTuneCli
             BenchCommand.Create(),
             QuickstartCommand.Create(),
         };
-        return CliRunner.Run(root, args);
+        return CliRunner.Run(root, args, parse => ThreadsOption.Apply(parse, threads));
     }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SdTune.IO;
+using SdTune.Runtime;
 using SdTune.ToyWorld;
 using SdTune.ToyWorld.Benchmark;
 
@@ -114,15 +115,18 @@ internal static class BenchCommand
         [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(v =>
             double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : throw new ArgumentException($"{option}: '{v}' is not a number."))];
 
-    private static string Report(BenchmarkOptions options, string table, TimeSpan elapsed)
+    /// <summary>The report: a title, a header line with the run's settings (the thread count in use included), the table and the chart.</summary>
+    internal static string Report(BenchmarkOptions options, string table, TimeSpan elapsed)
     {
         var spec = options.Spec;
         var pictures = spec.Evaluation.Count * spec.ImagesPerPrompt * options.Seeds;
         return $"# Concept benchmark: {spec.Subject.Name} ({spec.Identifier} {spec.ClassWord})\n\n" +
-            $"Base model: {options.BaseModel}; spec: {spec.Source}; {options.Steps} steps per method, batch {options.BatchSize}; " +
+            $"Base model: {options.BaseModel}; spec: {spec.Source}; {options.Steps} steps per method, batch {options.BatchSize}; {Threads(TorchThreads.Current)}; " +
             $"evaluation: {options.Sampler}, {options.SamplingSteps} steps, CFG {options.CfgScale}, {spec.ImagesPerPrompt} pictures per prompt; " +
             $"{options.Seeds} seed(s) per row (mean ± sample standard deviation over the seeds), {pictures} pictures per measure " +
             $"(one picture = {100.0 / pictures:F1} points); the whole table took {elapsed.TotalMinutes:F1} minutes.\n\n" +
             $"{table}\n![quality, file size and training time per method]({ChartFileName})\n";
     }
+
+    private static string Threads(int count) => count == 1 ? "1 CPU thread" : $"{count} CPU threads";
 }

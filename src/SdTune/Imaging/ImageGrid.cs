@@ -3,8 +3,8 @@ using SkiaSharp;
 namespace SdTune.Imaging;
 
 /// <summary>
-/// Tiles same-sized images into one grid image, like A1111's <c>image_grid</c>: row-major order, no gaps, unused
-/// cells black. By default there are <c>round(sqrt(n))</c> rows (A1111's default) and as many columns as needed;
+/// Tiles same-sized images into one grid image, like A1111's <c>image_grid</c>: row-major order, no gaps (unless a
+/// label needs the room), unused cells black. By default there are <c>round(sqrt(n))</c> rows (A1111's default) and as many columns as needed;
 /// with <c>columns</c> given, as many rows as needed. The labelled variant adds captions above the columns and to
 /// the left of the rows (prompt matrices, before/after comparisons), in the style of A1111's grid annotations.
 /// </summary>
@@ -14,14 +14,18 @@ public static class ImageGrid
     public static SKBitmap Create(IReadOnlyList<SKBitmap> images, int? columns = null)
     {
         var (cols, rows) = Layout(images, columns);
-        return Compose(images, cols, rows, 0, 0);
+        return Compose(images, cols, rows, 0, 0, images[0].Width, images[0].Height);
     }
 
     /// <summary>
     /// A grid with captions: <paramref name="columnLabels"/> (one per column, which also fixes the column count
     /// when not empty) above the grid and <paramref name="rowLabels"/> (one per row, or none) on its left. Text is
-    /// black on white, wrapped to the cell width. Without a usable font (none given and none of DejaVu Sans,
-    /// Liberation Sans, Arial found) the grid is returned unlabelled and <paramref name="warn"/> is told why.
+    /// black on white, at A1111's size for the cell size but never below a readable minimum: column labels wrap to the
+    /// column width; row labels sit in a column as wide as their longest line, wrapped to fit a cell's height where a
+    /// column of moderate width allows it. A column or row whose label needs more room than its picture grows (the
+    /// picture centred, white around it), so no text is drawn over a picture. Without a usable font (none given and
+    /// none of DejaVu Sans, Liberation Sans, Arial found) the grid is returned unlabelled and <paramref name="warn"/>
+    /// is told why.
     /// </summary>
     public static SKBitmap CreateLabelled(
         IReadOnlyList<SKBitmap> images,
@@ -55,35 +59,26 @@ public static class ImageGrid
             if (face is null || !GridFont.CanDraw(face))
             {
                 warn?.Invoke("No usable font for grid labels (tried DejaVu Sans, Liberation Sans, Arial); the grid is saved without labels.");
-                return Compose(images, cols, rows, 0, 0);
+                return Compose(images, cols, rows, 0, 0, images[0].Width, images[0].Height);
             }
 
             var cellWidth = images[0].Width;
             var cellHeight = images[0].Height;
+            using var font = new SKFont(face, GridLabels.FontSizeFor(cellWidth, cellHeight));
+            var plan = GridLabels.Plan(font, cellWidth, cellHeight, columnLabels, rowLabels);
+            var (left, top, columnPitch, rowPitch) = (plan.LabelColumnWidth, plan.HeaderHeight, plan.ColumnPitch, plan.RowPitch);
 
-            // A1111's proportions: font size from the cell size, row labels get three quarters of a cell width.
-            using var font = new SKFont(face, Math.Max(8, (cellWidth + cellHeight) / 25f));
-            var lineHeight = font.Spacing;
-            var spacing = font.Size / 2;
-            var padLeft = rowLabels.Count > 0 ? cellWidth * 3 / 4 : 0;
-            var columnLines = columnLabels.Select(l => Wrap(l, font, cellWidth - spacing)).ToList();
-            var padTop = columnLines.Count > 0 ? (int)Math.Ceiling((columnLines.Max(l => l.Count) * lineHeight) + (2 * spacing)) : 0;
-
-            var grid = Compose(images, cols, rows, padLeft, padTop);
+            var grid = Compose(images, cols, rows, left, top, columnPitch, rowPitch);
             using var canvas = new SKCanvas(grid);
             using var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true };
-            for (var c = 0; c < columnLines.Count; c++)
+            for (var c = 0; c < plan.ColumnLines.Count; c++)
             {
-                var lines = columnLines[c];
-                var top = (padTop - (lines.Count * lineHeight)) / 2;
-                DrawLines(canvas, lines, padLeft + (c * cellWidth) + (cellWidth / 2f), top, font, paint);
+                DrawLabel(canvas, plan.ColumnLines[c], SKRect.Create(left + (c * columnPitch), 0, columnPitch, top), font, paint);
             }
 
-            for (var r = 0; r < rowLabels.Count; r++)
+            for (var r = 0; r < plan.RowLines.Count; r++)
             {
-                var lines = Wrap(rowLabels[r], font, padLeft - spacing);
-                var top = padTop + (r * cellHeight) + ((cellHeight - (lines.Count * lineHeight)) / 2);
-                DrawLines(canvas, lines, padLeft / 2f, top, font, paint);
+                DrawLabel(canvas, plan.RowLines[r], SKRect.Create(0, top + (r * rowPitch), left, rowPitch), font, paint);
             }
 
             canvas.Flush();
@@ -124,26 +119,35 @@ public static class ImageGrid
         return ((n + rows - 1) / rows, rows);
     }
 
-    /// <summary>The grid bitmap with the cells pasted at an offset; the margin is white, empty cells black.</summary>
-    private static SKBitmap Compose(IReadOnlyList<SKBitmap> images, int cols, int rows, int padLeft, int padTop)
+    /// <summary>
+    /// The grid bitmap: the margins (<paramref name="padLeft"/>, <paramref name="padTop"/>) and the space between
+    /// pictures in cells larger than them (<paramref name="columnPitch"/> x <paramref name="rowPitch"/>, a picture
+    /// centred in each) white, empty cells black.
+    /// </summary>
+    private static SKBitmap Compose(IReadOnlyList<SKBitmap> images, int cols, int rows, int padLeft, int padTop, int columnPitch, int rowPitch)
     {
         var cellWidth = images[0].Width;
         var cellHeight = images[0].Height;
-        var width = padLeft + (cols * cellWidth);
-        var height = padTop + (rows * cellHeight);
+        var width = padLeft + (cols * columnPitch);
+        var height = padTop + (rows * rowPitch);
         var pixels = new byte[width * height * 4];
         pixels.AsSpan().Fill(255);
-        var black = MemoryMarshalHelpers.AsUInts(pixels.AsSpan());
-        for (var y = padTop; y < height; y++)
+        var words = MemoryMarshalHelpers.AsUInts(pixels.AsSpan());
+        var black = BitConverter.IsLittleEndian ? 0xFF000000u : 0x000000FFu;
+        for (var i = 0; i < cols * rows; i++)
         {
-            black.Slice((y * width) + padLeft, cols * cellWidth).Fill(BitConverter.IsLittleEndian ? 0xFF000000u : 0x000000FFu);
-        }
+            var (x0, y0) = CellOrigin(i, cols, padLeft, padTop, columnPitch, rowPitch, cellWidth, cellHeight);
+            if (i >= images.Count)
+            {
+                for (var y = 0; y < cellHeight; y++)
+                {
+                    words.Slice(((y0 + y) * width) + x0, cellWidth).Fill(black);
+                }
 
-        for (var i = 0; i < images.Count; i++)
-        {
+                continue;
+            }
+
             var cell = BitmapPixels.ReadOpaqueRgba(images[i]);
-            var x0 = padLeft + ((i % cols) * cellWidth);
-            var y0 = padTop + ((i / cols) * cellHeight);
             for (var y = 0; y < cellHeight; y++)
             {
                 cell.AsSpan(y * cellWidth * 4, cellWidth * 4).CopyTo(pixels.AsSpan((((y0 + y) * width) + x0) * 4));
@@ -153,40 +157,22 @@ public static class ImageGrid
         return BitmapPixels.CreateOpaque(width, height, pixels);
     }
 
-    private static void DrawLines(SKCanvas canvas, IReadOnlyList<string> lines, float centerX, float top, SKFont font, SKPaint paint)
+    /// <summary>The top left pixel of picture <paramref name="index"/>: row-major, centred in its cell.</summary>
+    private static (int X, int Y) CellOrigin(int index, int cols, int padLeft, int padTop, int columnPitch, int rowPitch, int cellWidth, int cellHeight) =>
+        (padLeft + ((index % cols) * columnPitch) + ((columnPitch - cellWidth) / 2), padTop + ((index / cols) * rowPitch) + ((rowPitch - cellHeight) / 2));
+
+    /// <summary>Draws <paramref name="lines"/> centred in <paramref name="area"/>, clipped to it.</summary>
+    private static void DrawLabel(SKCanvas canvas, IReadOnlyList<string> lines, SKRect area, SKFont font, SKPaint paint)
     {
-        var baseline = top - font.Metrics.Ascent;
+        canvas.Save();
+        canvas.ClipRect(area);
+        var baseline = area.Top + ((area.Height - (lines.Count * font.Spacing)) / 2) - font.Metrics.Ascent;
         foreach (var line in lines)
         {
-            canvas.DrawText(line, centerX, baseline, SKTextAlign.Center, font, paint);
+            canvas.DrawText(line, area.MidX, baseline, SKTextAlign.Center, font, paint);
             baseline += font.Spacing;
         }
-    }
 
-    /// <summary>Greedy word wrap to <paramref name="width"/>; a single word wider than that gets its own line.</summary>
-    private static List<string> Wrap(string text, SKFont font, float width)
-    {
-        var lines = new List<string>();
-        foreach (var paragraph in text.Split('\n'))
-        {
-            var current = string.Empty;
-            foreach (var word in paragraph.Split(' ', StringSplitOptions.RemoveEmptyEntries))
-            {
-                var candidate = current.Length == 0 ? word : current + " " + word;
-                if (current.Length > 0 && font.MeasureText(candidate) > width)
-                {
-                    lines.Add(current);
-                    current = word;
-                }
-                else
-                {
-                    current = candidate;
-                }
-            }
-
-            lines.Add(current);
-        }
-
-        return lines;
+        canvas.Restore();
     }
 }
