@@ -23,28 +23,17 @@ internal static class BenchCommand
 
     private static Command Methods()
     {
-        var spec = new Option<string?>("--spec") { Description = "The benchmark spec (subject, class word, prompts); the embedded toyworld/benchmark.toml by default." };
-        var model = new Option<string?>("--model") { Description = "The base model; the embedded toy base model by default." };
-        var output = new Option<string>("--out") { Description = "Output folder (data, trained outputs, grids, report.md).", DefaultValueFactory = _ => Path.Combine("runs", "bench-methods") };
-        var methods = new Option<string?>("--methods") { Description = $"Comma-separated rows of the spec (default: all; the default spec has {string.Join(", ", BenchmarkMethods.All.Select(m => m.Name))})." };
+        var inputs = new Inputs(Path.Combine("runs", "bench-methods"), "Output folder (data, trained outputs, grids, report.md).");
         var steps = new Option<int>("--steps") { Description = "Training steps per method.", DefaultValueFactory = _ => BenchmarkOptions.DefaultSteps };
         var seeds = new Option<int>("--seeds") { Description = "Seeds per row (each trains and evaluates anew); the table gives mean ± spread.", DefaultValueFactory = _ => BenchmarkOptions.DefaultSeeds };
         var command = new Command("methods", "Fine-tune the toy base model on a new subject with every method and score subject fidelity, prompt fidelity and prior preservation.")
         {
-            spec, model, output, methods, steps, seeds,
+            inputs.Spec, inputs.Model, inputs.Output, inputs.Methods, steps, seeds,
         };
         command.SetAction(parse =>
         {
-            var benchmarkSpec = BenchmarkSpec.Load(parse.GetValue(spec) ?? ToyAssets.BenchmarkSpec);
-            var rows = BenchmarkMethods.For(benchmarkSpec);
-            var options = new BenchmarkOptions
+            var options = inputs.Options(parse) with
             {
-                BaseModel = ToyAssets.ModelOrDefault(parse.GetValue(model)),
-                Spec = benchmarkSpec,
-                OutputDirectory = parse.GetValue(output)!,
-                Methods = parse.GetValue(methods) is { } names
-                    ? [.. names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(n => BenchmarkMethods.Get(n, rows))]
-                    : rows,
                 Steps = parse.GetValue(steps),
                 Seeds = parse.GetValue(seeds),
             };
@@ -64,32 +53,18 @@ internal static class BenchCommand
 
     private static Command Tune()
     {
-        var spec = new Option<string?>("--spec") { Description = "The benchmark spec; the embedded toyworld/benchmark.toml by default." };
-        var model = new Option<string?>("--model") { Description = "The base model; the embedded toy base model by default." };
-        var output = new Option<string>("--out") { Description = "Output folder (report.md, chart.png, grids).", DefaultValueFactory = _ => Path.Combine("runs", "bench-tune") };
-        var methods = new Option<string?>("--methods") { Description = "Comma-separated rows of the spec to tune (default: all)." };
+        var inputs = new Inputs(Path.Combine("runs", "bench-tune"), "Output folder (report.md, chart.png, grids).");
         var factors = new Option<string>("--lr-factors") { Description = "Factors of each row's own learning rate.", DefaultValueFactory = _ => "0.3,1,3" };
         var stepCounts = new Option<string>("--step-counts") { Description = "Step counts to try.", DefaultValueFactory = _ => "150,300,600" };
         var seeds = new Option<int>("--seeds") { Description = "Seeds per setting.", DefaultValueFactory = _ => 1 };
         var minPrior = new Option<double>("--min-prior") { Description = "Prior preservation a setting must keep to be chosen.", DefaultValueFactory = _ => 0.8 };
         var command = new Command("tune", "Sweep learning rate x steps per benchmark row and choose each row's setting by a stated rule (highest subject fidelity with prior preservation at the bar).")
         {
-            spec, model, output, methods, factors, stepCounts, seeds, minPrior,
+            inputs.Spec, inputs.Model, inputs.Output, inputs.Methods, factors, stepCounts, seeds, minPrior,
         };
         command.SetAction(parse =>
         {
-            var benchmarkSpec = BenchmarkSpec.Load(parse.GetValue(spec) ?? ToyAssets.BenchmarkSpec);
-            var rows = BenchmarkMethods.For(benchmarkSpec);
-            var options = new BenchmarkOptions
-            {
-                BaseModel = ToyAssets.ModelOrDefault(parse.GetValue(model)),
-                Spec = benchmarkSpec,
-                OutputDirectory = parse.GetValue(output)!,
-                Methods = parse.GetValue(methods) is { } names
-                    ? [.. names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(n => BenchmarkMethods.Get(n, rows))]
-                    : rows,
-                Seeds = parse.GetValue(seeds),
-            };
+            var options = inputs.Options(parse) with { Seeds = parse.GetValue(seeds) };
             var tuning = new TuningOptions
             {
                 LearningRateFactors = Numbers(parse.GetValue(factors)!, "--lr-factors"),
@@ -102,7 +77,7 @@ internal static class BenchCommand
             var table = MethodTuning.ToMarkdown(result);
             var spent = $"{result.Variants.Count} settings, {options.Seeds} seed(s) each; the sweep took {clock.Elapsed.TotalMinutes:F1} minutes.";
             AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, ReportFileName),
-                $"# Tuning sweep: {benchmarkSpec.Subject.Name}\n\n{spent}\n\n{table}\n![subject fidelity against prior preservation]({ChartFileName})\n");
+                $"# Tuning sweep: {options.Spec.Subject.Name}\n\n{spent}\n\n{table}\n![subject fidelity against prior preservation]({ChartFileName})\n");
             TuningChart.Save(result, Path.Combine(options.OutputDirectory, ChartFileName));
             Console.WriteLine(table);
             Console.WriteLine(spent);
@@ -129,4 +104,31 @@ internal static class BenchCommand
     }
 
     private static string Threads(int count) => count == 1 ? "1 CPU thread" : $"{count} CPU threads";
+
+    /// <summary>The options both benchmark commands take: the spec, the base model, the output folder and the rows to run.</summary>
+    private sealed class Inputs(string defaultOutput, string outputHelp)
+    {
+        public Option<string?> Spec { get; } = new("--spec") { Description = "The benchmark spec (subject, class word, prompts, rows); the embedded toyworld/benchmark.toml by default." };
+
+        public Option<string?> Model { get; } = new("--model") { Description = "The base model; the embedded toy base model by default." };
+
+        public Option<string> Output { get; } = new("--out") { Description = outputHelp, DefaultValueFactory = _ => defaultOutput };
+
+        public Option<string?> Methods { get; } = new("--methods") { Description = $"Comma-separated rows of the spec (default: all; the default spec has {string.Join(", ", BenchmarkMethods.All.Select(m => m.Name))})." };
+
+        public BenchmarkOptions Options(ParseResult parse)
+        {
+            var spec = BenchmarkSpec.Load(parse.GetValue(Spec) ?? ToyAssets.BenchmarkSpec);
+            var rows = BenchmarkMethods.For(spec);
+            return new BenchmarkOptions
+            {
+                BaseModel = ToyAssets.ModelOrDefault(parse.GetValue(Model)),
+                Spec = spec,
+                OutputDirectory = parse.GetValue(Output)!,
+                Methods = parse.GetValue(Methods) is { } names
+                    ? [.. names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(n => BenchmarkMethods.Get(n, rows))]
+                    : rows,
+            };
+        }
+    }
 }

@@ -162,6 +162,12 @@ internal static class TrainingTestKit
         Seed = 99,
     };
 
+    /// <summary>Copies of the base model's weights (UNet as "unet.*", text encoder as "te.*", and with the VAE "vae.*").</summary>
+    public static Dictionary<string, Tensor> BaseWeights(StableDiffusionModel model, bool withVae = false) =>
+        Snapshot(model.Unet.state_dict().Select(kv => new KeyValuePair<string, Tensor>("unet." + kv.Key, kv.Value))
+            .Concat(model.TextEncoder.state_dict().Select(kv => new KeyValuePair<string, Tensor>("te." + kv.Key, kv.Value)))
+            .Concat(withVae ? model.Vae.state_dict().Select(kv => new KeyValuePair<string, Tensor>("vae." + kv.Key, kv.Value)) : []));
+
     public static Dictionary<string, Tensor> Snapshot(IEnumerable<KeyValuePair<string, Tensor>> state) =>
         state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone(), StringComparer.Ordinal);
 

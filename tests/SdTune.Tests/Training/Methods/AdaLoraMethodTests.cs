@@ -17,9 +17,7 @@ public sealed class AdaLoraMethodTests
             .With(AdaLoraMethod.InitR, 4).With(AdaLoraMethod.TargetR, 2).With(LoraMethod.NetworkAlpha, 4.0)
             .With(AdaLoraMethod.Tinit, 2).With(AdaLoraMethod.Tfinal, 3).With(AdaLoraMethod.DeltaT, 2);
 
-    private static Dictionary<string, Tensor> Base(StableDiffusionModel model) =>
-        TrainingTestKit.Snapshot(model.Unet.state_dict().Select(kv => new KeyValuePair<string, Tensor>("unet." + kv.Key, kv.Value))
-            .Concat(model.TextEncoder.state_dict().Select(kv => new KeyValuePair<string, Tensor>("te." + kv.Key, kv.Value))));
+    private static Dictionary<string, Tensor> Base(StableDiffusionModel model) => TrainingTestKit.BaseWeights(model);
 
     [Fact]
     public void Training_ends_at_the_target_budget_spread_unevenly_and_writes_a_standard_lora()

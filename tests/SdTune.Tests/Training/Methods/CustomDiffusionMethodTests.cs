@@ -18,9 +18,7 @@ public sealed class CustomDiffusionMethodTests
             .With(CustomDiffusionMethod.ModifierToken, "<new1>")
             .With(CustomDiffusionMethod.InitializerToken, "toy");
 
-    private static Dictionary<string, Tensor> Base(StableDiffusionModel model) =>
-        TrainingTestKit.Snapshot(model.Unet.state_dict().Select(kv => new KeyValuePair<string, Tensor>("unet." + kv.Key, kv.Value))
-            .Concat(model.TextEncoder.state_dict().Select(kv => new KeyValuePair<string, Tensor>("te." + kv.Key, kv.Value))));
+    private static Dictionary<string, Tensor> Base(StableDiffusionModel model) => TrainingTestKit.BaseWeights(model);
 
     private static Dictionary<string, Tensor> Read(string file)
     {

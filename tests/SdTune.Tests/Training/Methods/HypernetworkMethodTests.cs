@@ -16,10 +16,7 @@ public sealed class HypernetworkMethodTests
             .With(HypernetworkMethod.Sizes, "32,64")
             .With(HypernetworkMethod.Activation, "relu");
 
-    private static Dictionary<string, Tensor> Base(SdTune.Models.StableDiffusionModel model) =>
-        TrainingTestKit.Snapshot(model.Unet.state_dict().Select(kv => new KeyValuePair<string, Tensor>("unet." + kv.Key, kv.Value))
-            .Concat(model.TextEncoder.state_dict().Select(kv => new KeyValuePair<string, Tensor>("te." + kv.Key, kv.Value)))
-            .Concat(model.Vae.state_dict().Select(kv => new KeyValuePair<string, Tensor>("vae." + kv.Key, kv.Value))));
+    private static Dictionary<string, Tensor> Base(SdTune.Models.StableDiffusionModel model) => TrainingTestKit.BaseWeights(model, withVae: true);
 
     private static Dictionary<string, Tensor> Tensors(HypernetworkFileContents file) =>
         file.Layers.SelectMany(l => l.Key.Select(kv => new KeyValuePair<string, Tensor>($"{l.Width}.k.{kv.Key}", kv.Value))
