@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -60,10 +61,12 @@ public sealed class AdaLoraAllocator : IDisposable
                     continue;
                 }
 
+                // Scalars made explicitly and disposed at the end of the scope, not by the finaliser.
+                using Scalar keep1 = beta1, new1 = 1 - beta1, keep2 = beta2, new2 = 1 - beta2;
                 var sensitivity = (parameter * grad).abs();
                 var average = state[$"{name}.{factor}.sensitivity"];
-                average.mul_(beta1).add_(sensitivity, alpha: 1 - beta1);
-                state[$"{name}.{factor}.uncertainty"].mul_(beta2).add_((sensitivity - average).abs(), alpha: 1 - beta2);
+                average.mul_(keep1).add_(sensitivity, alpha: new1);
+                state[$"{name}.{factor}.uncertainty"].mul_(keep2).add_((sensitivity - average).abs(), alpha: new2);
             }
         }
     }

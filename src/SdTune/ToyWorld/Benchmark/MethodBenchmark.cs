@@ -129,7 +129,7 @@ public static class MethodBenchmark
             config = config with { DatasetConfig = dataset };
         }
 
-        log($"{method.Name}: training {options.Steps} steps (seed {round + 1} of {options.Seeds})");
+        log($"{method.Name}: training {config.MaxTrainSteps ?? options.Steps} steps (seed {round + 1} of {options.Seeds})");
         ProcessMemory.ResetPeak();
         var clock = Stopwatch.StartNew();
         TrainingResult result;
