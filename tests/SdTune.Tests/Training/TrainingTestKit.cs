@@ -168,6 +168,15 @@ internal static class TrainingTestKit
             .Concat(model.TextEncoder.state_dict().Select(kv => new KeyValuePair<string, Tensor>("te." + kv.Key, kv.Value)))
             .Concat(withVae ? model.Vae.state_dict().Select(kv => new KeyValuePair<string, Tensor>("vae." + kv.Key, kv.Value)) : []));
 
+    /// <summary>Trains <paramref name="model"/> with <paramref name="config"/> and checks its base weights came back bit for bit.</summary>
+    public static TrainingResult RunKeepingBase(TrainingConfig config, StableDiffusionModel model, bool withVae = false)
+    {
+        var before = BaseWeights(model, withVae);
+        var result = new Trainer(config, new TrainerServices { Model = model }).Run();
+        AssertBitIdentical(before, BaseWeights(model, withVae));
+        return result;
+    }
+
     public static Dictionary<string, Tensor> Snapshot(IEnumerable<KeyValuePair<string, Tensor>> state) =>
         state.ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone(), StringComparer.Ordinal);
 
