@@ -48,9 +48,21 @@ public static class MethodBenchmark
         }
 
         var datasetConfig = ToyDatasetWriter.WriteInstances(data, options.Spec, batchSize: options.BatchSize);
-        foreach (var method in options.Methods)
+        // Class pictures depend on the seed and their number only: made once, shared by every row that asks for them.
+        var classImages = new Dictionary<(int Round, int Count), List<(SKBitmap Image, string Caption)>>();
+        try
         {
-            rows.Add([.. Enumerable.Range(0, options.Seeds).Select(round => RunMethod(method, datasetConfig, options, round, log))]);
+            foreach (var method in options.Methods)
+            {
+                rows.Add([.. Enumerable.Range(0, options.Seeds).Select(round => RunMethod(method, datasetConfig, options, round, classImages, log))]);
+            }
+        }
+        finally
+        {
+            foreach (var (image, _) in classImages.Values.SelectMany(list => list))
+            {
+                image.Dispose();
+            }
         }
 
         return [.. rows.Select(MethodSummary.Of)];
@@ -86,7 +98,8 @@ public static class MethodBenchmark
 
     private static string Percent(double fraction) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fraction * 100:F0}%");
 
-    private static MethodScore RunMethod(BenchmarkMethod method, string datasetConfig, BenchmarkOptions options, int round, Action<string> log)
+    private static MethodScore RunMethod(BenchmarkMethod method, string datasetConfig, BenchmarkOptions options, int round,
+        Dictionary<(int Round, int Count), List<(SKBitmap Image, string Caption)>> classImages, Action<string> log)
     {
         // The first seed's outputs keep the method's own folder name; later seeds get their own.
         var output = Path.Combine(options.OutputDirectory, round == 0 ? method.Name : $"{method.Name}-seed{round + 1}");
@@ -113,19 +126,14 @@ public static class MethodBenchmark
             // kohya's form of prior preservation: class pictures from the base model as a regularisation subset
             // beside this method's own copy of the instance pictures.
             var dataset = ToyDatasetWriter.WriteInstances(Path.Combine(output, "dataset"), options.Spec, batchSize: options.BatchSize);
-            var classImages = ClassImages(options, method.ClassImages, round);
-            try
+            var key = (round, method.ClassImages);
+            if (!classImages.TryGetValue(key, out var pictures))
             {
-                ToyDatasetWriter.AddRegularisation(dataset, options.Spec.ClassWord, classImages);
-            }
-            finally
-            {
-                foreach (var (image, _) in classImages)
-                {
-                    image.Dispose();
-                }
+                pictures = ClassImages(options, method.ClassImages, round);
+                classImages[key] = pictures;
             }
 
+            ToyDatasetWriter.AddRegularisation(dataset, options.Spec.ClassWord, pictures);
             config = config with { DatasetConfig = dataset };
         }
 
