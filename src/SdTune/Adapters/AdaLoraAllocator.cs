@@ -117,26 +117,11 @@ public sealed class AdaLoraAllocator : IDisposable
         }
     }
 
-    /// <summary>The allocator's tensors (copies), named <c>&lt;module&gt;.&lt;factor&gt;.sensitivity|uncertainty</c> and <c>&lt;module&gt;.keep</c>.</summary>
-    public IEnumerable<KeyValuePair<string, Tensor>> GetState() =>
-        state.Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.detach().clone().DetachFromDisposeScope()));
-
-    /// <summary>Restores the tensors of <see cref="GetState"/>; each must be present with its shape.</summary>
-    /// <exception cref="InvalidDataException">A tensor is missing or mis-shaped.</exception>
-    public void LoadState(IReadOnlyDictionary<string, Tensor> saved, string prefix)
-    {
-        ArgumentNullException.ThrowIfNull(saved);
-        using var noGrad = no_grad();
-        foreach (var (name, tensor) in state)
-        {
-            if (!saved.TryGetValue(prefix + name, out var value) || !value.shape.SequenceEqual(tensor.shape))
-            {
-                throw new InvalidDataException($"The AdaLoRA state has no tensor '{prefix}{name}' of shape [{string.Join(", ", tensor.shape)}].");
-            }
-
-            tensor.copy_(value.to(tensor.dtype, tensor.device));
-        }
-    }
+    /// <summary>
+    /// The allocator's live tensors, named <c>&lt;module&gt;.&lt;factor&gt;.sensitivity|uncertainty</c> and
+    /// <c>&lt;module&gt;.keep</c>: what a resumable state saves and restores.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> Tensors => state;
 
     /// <inheritdoc />
     public void Dispose()

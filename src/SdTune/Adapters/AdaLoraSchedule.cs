@@ -26,7 +26,7 @@ public sealed record AdaLoraSchedule(int InitialBudget, int TargetBudget, long T
     {
         if (TargetBudget > InitialBudget)
         {
-            return ("target_r", "the target rank must not exceed init_r.");
+            return ("target_r", $"the target budget ({TargetBudget}) is above the initial one ({InitialBudget}): target_r must not exceed init_r, the budget can only fall.");
         }
 
         if (DeltaT < 1)

@@ -122,7 +122,7 @@ public sealed class StableDiffusionPipeline : IDisposable
 
             // Custom Diffusion: its attention weights on the UNet, its modifier tokens as embeddings.
             customDiffusion = AppliedCustomDiffusion.Apply(model.Unet, request.CustomDiffusion, warnings.Add);
-            embeddingFiles.AddRange(request.CustomDiffusion.SelectMany(CustomDiffusionTokenFiles).Where(f => !embeddingFiles.Contains(f)));
+            embeddingFiles.AddRange(request.CustomDiffusion.SelectMany(CustomDiffusionFormat.TokenFiles).Where(f => !embeddingFiles.Contains(f)));
 
             using var requestEmbeddings = embeddingFiles.Count == 0 ? null : embeddings.With(embeddingFiles, model.Tokenizer, TextConditioner.EmbeddingWidths(model), warnings.Add);
 
@@ -307,13 +307,4 @@ public sealed class StableDiffusionPipeline : IDisposable
             .Select(v => double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)
                 ? d
                 : throw new PromptSyntaxException($"lbw value '{v}' is not a number (block weights are comma-separated numbers, e.g. lbw=1,0,0,0,1,1,1,1,1,1,1,1)."))];
-
-    /// <summary>The modifier-token embeddings saved with Custom Diffusion weights: every other .safetensors file of their folder.</summary>
-    private static IEnumerable<string> CustomDiffusionTokenFiles(string path)
-    {
-        var weights = Path.GetFullPath(CustomDiffusionFormat.WeightsFile(path));
-        return Path.GetFileName(weights) != CustomDiffusionFormat.WeightsFileName
-            ? []
-            : Directory.GetFiles(Path.GetDirectoryName(weights)!, "*.safetensors").Where(f => Path.GetFullPath(f) != weights).Order(StringComparer.Ordinal);
-    }
 }

@@ -13,6 +13,33 @@ internal static class StateTensors
         return [.. module.state_dict().Select(kv => new KeyValuePair<string, Tensor>(kv.Key, kv.Value.detach().clone()))];
     }
 
+    /// <summary>Detached copies of live tensors, their names prefixed with <paramref name="prefix"/>.</summary>
+    public static IEnumerable<KeyValuePair<string, Tensor>> Copies(IReadOnlyDictionary<string, Tensor> live, string prefix) =>
+        live.Select(kv => new KeyValuePair<string, Tensor>(prefix + kv.Key, kv.Value.detach().clone()));
+
+    /// <summary>A saved state split in two: the tensors named with <paramref name="prefix"/> (the prefix removed), and the others.</summary>
+    public static (Dictionary<string, Tensor> Prefixed, Dictionary<string, Tensor> Others) Split(IReadOnlyDictionary<string, Tensor> saved, string prefix)
+    {
+        ArgumentNullException.ThrowIfNull(saved);
+        var prefixed = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var others = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, tensor) in saved)
+        {
+            if (name.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                prefixed[name[prefix.Length..]] = tensor;
+            }
+            else
+            {
+                others[name] = tensor;
+            }
+        }
+
+        return (prefixed, others);
+    }
+
+    /// <summary>Copies <paramref name="saved"/> into <paramref name="live"/>; both must hold the same names and shapes.</summary>
+    /// <exception cref="InvalidDataException">A tensor is missing, unexpected or mis-shaped; the message names it.</exception>
     public static void CopyInto(IReadOnlyDictionary<string, Tensor> live, IReadOnlyDictionary<string, Tensor> saved, string what)
     {
         ArgumentNullException.ThrowIfNull(saved);

@@ -96,4 +96,17 @@ public static class CustomDiffusionFormat
             ? inFolder
             : throw new FileNotFoundException($"{path}: no Custom Diffusion weights (a .safetensors file, or a folder with {WeightsFileName}).", path);
     }
+
+    /// <summary>
+    /// The modifier-token embeddings saved with the weights (<c>&lt;token&gt;.safetensors</c>, diffusers' layout): every
+    /// other .safetensors file beside a <see cref="WeightsFileName"/>; none for a weights file of another name.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The path holds no Custom Diffusion weights.</exception>
+    public static IEnumerable<string> TokenFiles(string path)
+    {
+        var weights = Path.GetFullPath(WeightsFile(path));
+        return Path.GetFileName(weights) != WeightsFileName
+            ? []
+            : Directory.GetFiles(Path.GetDirectoryName(weights)!, "*.safetensors").Where(f => Path.GetFullPath(f) != weights).Order(StringComparer.Ordinal);
+    }
 }

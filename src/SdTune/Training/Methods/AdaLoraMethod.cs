@@ -51,18 +51,8 @@ public sealed class AdaLoraMethod : ITrainingMethod
         Summary = "AdaLoRA: SVD-form LoRA whose rank budget moves to the layers that matter; saved as a standard LoRA with per-layer ranks.",
         Create = () => new AdaLoraMethod(),
         Options = [InitR, TargetR, Tinit, Tfinal, DeltaT, Beta1, Beta2, OrthRegWeight, LoraMethod.NetworkAlpha, LoraMethod.NetworkTrainUnetOnly],
-        Validate = c =>
-        {
-            if (TargetR.Value(c) > InitR.Value(c))
-            {
-                throw new TrainingConfigException(TargetR.Name, $"{TargetR.Value(c)} is above init_r = {InitR.Value(c)}; the budget can only fall.");
-            }
-
-            if (c.MaxTrainSteps is { } steps && Schedule(c, 1, steps).Problem() is { } problem)
-            {
-                throw new TrainingConfigException(problem.Key, problem.Message);
-            }
-        },
+        // The run's length may be unknown here (epochs); the phases are checked against it again when it starts.
+        Validate = c => ThrowOnProblem(Schedule(c, 1, c.MaxTrainSteps ?? long.MaxValue)),
         Trains = c => new TrainedParts(true, !LoraMethod.NetworkTrainUnetOnly.Value(c), !LoraMethod.NetworkTrainUnetOnly.Value(c)),
         Output = LoraMethod.Definition.Output,
         Benchmarks =
@@ -141,13 +131,7 @@ public sealed class AdaLoraMethod : ITrainingMethod
     {
         if (schedule is null)
         {
-            var made = Schedule(context!.Config, modules.Count, step.TotalSteps);
-            if (made.Problem() is { } problem)
-            {
-                throw new TrainingConfigException(problem.Key, problem.Message);
-            }
-
-            schedule = made;
+            schedule = ThrowOnProblem(Schedule(context!.Config, modules.Count, step.TotalSteps));
         }
     }
 
@@ -245,15 +229,15 @@ public sealed class AdaLoraMethod : ITrainingMethod
     /// <inheritdoc />
     public IReadOnlyList<KeyValuePair<string, Tensor>> GetState() =>
         [.. StateTensors.Copies(network ?? throw new InvalidOperationException("The AdaLoRA method is not prepared.")),
-            .. Allocator.GetState().Select(kv => new KeyValuePair<string, Tensor>(StatePrefix + kv.Key, kv.Value))];
+            .. StateTensors.Copies(Allocator.Tensors, StatePrefix)];
 
     /// <inheritdoc />
     public void LoadState(IReadOnlyDictionary<string, Tensor> state)
     {
-        ArgumentNullException.ThrowIfNull(state);
         var net = network ?? throw new InvalidOperationException("The AdaLoRA method is not prepared.");
-        StateTensors.CopyInto(net.state_dict(), state.Where(kv => !kv.Key.StartsWith(StatePrefix, StringComparison.Ordinal)).ToDictionary(), "AdaLoRA network");
-        Allocator.LoadState(state, StatePrefix);
+        var (allocatorState, networkState) = StateTensors.Split(state, StatePrefix);
+        StateTensors.CopyInto(net.state_dict(), networkState, "AdaLoRA network");
+        StateTensors.CopyInto(Allocator.Tensors, allocatorState, "AdaLoRA allocator");
     }
 
     /// <inheritdoc />
@@ -268,4 +252,7 @@ public sealed class AdaLoraMethod : ITrainingMethod
     }
 
     private const string StatePrefix = "adalora_allocator.";
+
+    private static AdaLoraSchedule ThrowOnProblem(AdaLoraSchedule schedule) =>
+        schedule.Problem() is { } problem ? throw new TrainingConfigException(problem.Key, problem.Message) : schedule;
 }

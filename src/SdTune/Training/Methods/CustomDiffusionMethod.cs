@@ -66,7 +66,7 @@ public sealed class CustomDiffusionMethod : ITrainingMethod
         ],
     };
 
-    private readonly List<(string Name, Linear Layer, Tensor Weight, Tensor? Bias, ScalarType Type)> trained = [];
+    private readonly List<TrainedProjection> trained = [];
     private readonly List<Action> hooks = [];
     private NewTokens? tokens;
 
@@ -75,9 +75,6 @@ public sealed class CustomDiffusionMethod : ITrainingMethod
 
     /// <inheritdoc />
     public bool TrainsTextEncoder => tokens is not null;
-
-    /// <summary>The UNet parameters trained (after <see cref="Prepare"/>), by their path in the UNet.</summary>
-    public IReadOnlyList<string> TrainedParameterNames => [.. LiveTensors().Keys.Select(k => k["unet.".Length..])];
 
     /// <inheritdoc />
     public IReadOnlyList<ParameterGroup> Prepare(TrainingContext context)
@@ -98,7 +95,7 @@ public sealed class CustomDiffusionMethod : ITrainingMethod
             foreach (var projection in projections)
             {
                 var layer = (Linear)module.named_modules().Single(m => m.name == projection).module;
-                unetParameters.AddRange(Unfreeze(path + "." + projection, layer, context.WeightDType, detachStartToken: projection is "to_k" or "to_v"));
+                unetParameters.AddRange(Unfreeze(path, projection, layer, context.WeightDType, detachStartToken: projection is "to_k" or "to_v"));
             }
         }
 
@@ -135,18 +132,7 @@ public sealed class CustomDiffusionMethod : ITrainingMethod
         AtomicFolder.Write(target, staging =>
         {
             using var scope = NewDisposeScope();
-            var tensors = new List<KeyValuePair<string, Tensor>>();
-            foreach (var (path, layer, _, bias, _) in trained)
-            {
-                var attention = path[..path.LastIndexOf(".attn2.", StringComparison.Ordinal)] + ".attn2";
-                var projection = path[(attention.Length + 1)..];
-                tensors.Add(new(CustomDiffusionFormat.Key(attention, projection, "weight"), layer.weight!.detach()));
-                if (bias is not null)
-                {
-                    tensors.Add(new(CustomDiffusionFormat.Key(attention, projection, "bias"), layer.bias!.detach()));
-                }
-            }
-
+            var tensors = TrainedTensors().Select(t => KeyValuePair.Create(CustomDiffusionFormat.Key(t.Attention, t.Projection, t.Tensor), t.Live.detach())).ToList();
             CustomDiffusionFormat.Save(Path.Combine(staging, CustomDiffusionFormat.WeightsFileName), tensors);
             if (tokens is not null)
             {
@@ -165,14 +151,14 @@ public sealed class CustomDiffusionMethod : ITrainingMethod
 
     /// <inheritdoc />
     public IReadOnlyList<KeyValuePair<string, Tensor>> GetState() =>
-        [.. LiveTensors().Select(kv => KeyValuePair.Create(kv.Key, kv.Value.detach().clone())), .. tokens?.State(TokenStatePrefix) ?? []];
+        [.. StateTensors.Copies(LiveTensors(), ""), .. tokens?.State(TokenStatePrefix) ?? []];
 
     /// <inheritdoc />
     public void LoadState(IReadOnlyDictionary<string, Tensor> state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        StateTensors.CopyInto(LiveTensors(), state.Where(kv => !kv.Key.StartsWith(TokenStatePrefix, StringComparison.Ordinal)).ToDictionary(), "Custom Diffusion");
-        tokens?.LoadState(state.Where(kv => kv.Key.StartsWith(TokenStatePrefix, StringComparison.Ordinal)).ToDictionary(), TokenStatePrefix);
+        var (tokenState, unetState) = StateTensors.Split(state, TokenStatePrefix);
+        StateTensors.CopyInto(LiveTensors(), unetState, "Custom Diffusion");
+        tokens?.LoadState(tokenState, "");
     }
 
     /// <inheritdoc />
@@ -182,17 +168,17 @@ public sealed class CustomDiffusionMethod : ITrainingMethod
         hooks.Clear();
         using (no_grad())
         {
-            foreach (var (_, layer, weight, bias, type) in trained)
+            foreach (var t in trained)
             {
-                layer.to(type);
-                layer.weight!.requires_grad = false;
-                layer.weight.copy_(weight);
-                weight.Dispose();
-                if (bias is not null)
+                t.Layer.to(t.Type);
+                t.Layer.weight!.requires_grad = false;
+                t.Layer.weight.copy_(t.Weight);
+                t.Weight.Dispose();
+                if (t.Bias is not null)
                 {
-                    layer.bias!.requires_grad = false;
-                    layer.bias.copy_(bias);
-                    bias.Dispose();
+                    t.Layer.bias!.requires_grad = false;
+                    t.Layer.bias.copy_(t.Bias);
+                    t.Bias.Dispose();
                 }
             }
         }
@@ -204,20 +190,21 @@ public sealed class CustomDiffusionMethod : ITrainingMethod
 
     private const string TokenStatePrefix = "tokens.";
 
-    /// <summary>The trained UNet tensors by their state name (<c>unet.&lt;path&gt;.weight|bias</c>).</summary>
-    private Dictionary<string, Tensor> LiveTensors()
+    /// <summary>The trained UNet tensors by their state name (<c>unet.&lt;attention&gt;.&lt;projection&gt;.weight|bias</c>).</summary>
+    private Dictionary<string, Tensor> LiveTensors() =>
+        TrainedTensors().ToDictionary(t => $"unet.{t.Attention}.{t.Projection}.{t.Tensor}", t => t.Live, StringComparer.Ordinal);
+
+    /// <summary>Every trained tensor with the attention layer and projection it belongs to: the weight, and the bias where there is one.</summary>
+    private IEnumerable<(string Attention, string Projection, string Tensor, Tensor Live)> TrainedTensors()
     {
-        var live = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, layer, _, bias, _) in trained)
+        foreach (var t in trained)
         {
-            live["unet." + name + ".weight"] = layer.weight!;
-            if (bias is not null)
+            yield return (t.Attention, t.Projection, "weight", t.Layer.weight!);
+            if (t.Bias is not null)
             {
-                live["unet." + name + ".bias"] = layer.bias!;
+                yield return (t.Attention, t.Projection, "bias", t.Layer.bias!);
             }
         }
-
-        return live;
     }
 
     /// <summary>The tokens of a '+'-joined list, trimmed, empty ones left out.</summary>
@@ -225,10 +212,9 @@ public sealed class CustomDiffusionMethod : ITrainingMethod
         joined.Split('+', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Makes a projection trainable in float32, remembering its base weights; casts at its edges when the rest of the UNet is not float32.</summary>
-    private IEnumerable<Parameter> Unfreeze(string name, Linear layer, ScalarType weightType, bool detachStartToken)
+    private IEnumerable<Parameter> Unfreeze(string attention, string projection, Linear layer, ScalarType weightType, bool detachStartToken)
     {
-        var type = layer.weight!.dtype;
-        trained.Add((name, layer, layer.weight.detach().clone().DetachFromDisposeScope(), layer.bias?.detach().clone().DetachFromDisposeScope(), type));
+        trained.Add(new TrainedProjection(attention, projection, layer, layer.weight!.detach().clone().DetachFromDisposeScope(), layer.bias?.detach().clone().DetachFromDisposeScope(), layer.weight.dtype));
         layer.to(ScalarType.Float32);
         foreach (var p in layer.parameters())
         {
@@ -275,4 +261,7 @@ public sealed class CustomDiffusionMethod : ITrainingMethod
         }).ToArray();
         return table.index_select(0, tensor(ids, ScalarType.Int64, table.device)).to(ScalarType.Float32).cpu().MoveToOuterDisposeScope();
     }
+
+    /// <summary>A projection made trainable, with the base weights (and type) it is given back when the run ends.</summary>
+    private sealed record TrainedProjection(string Attention, string Projection, Linear Layer, Tensor Weight, Tensor? Bias, ScalarType Type);
 }
