@@ -26,9 +26,11 @@ internal static class ToyWorldCommand
         var images = new Option<int?>("--images") { Description = "Distinct training pictures." };
         var evaluateEvery = new Option<int?>("--evaluate-every") { Description = "Measure the model every N UNet steps (16 prompts per split, 12 sampling steps)." };
         var evaluate = new Option<bool>("--evaluate") { Description = "Measure the model after training (adds a few minutes)." };
+        var from = new Option<string?>("--from") { Description = "Continue from this toy base model (diffusers folder or single file): keep its VAE, train its UNet and text encoder on." };
+        var patterned = new Option<double?>("--patterned-share") { Description = "Fraction of the UNet's pictures filled with a pattern (stripes, dots, checks, halves; striped stars never); default 0." };
         var command = new Command("pretrain", "Pretrain the toy base model (VAE, then UNet + text encoder) and save it as a diffusers folder with pretraining_report.json.")
         {
-            output, minutes, seed, vaeSteps, unetSteps, images, evaluateEvery, evaluate,
+            output, minutes, seed, vaeSteps, unetSteps, images, evaluateEvery, evaluate, from, patterned,
         };
         command.SetAction(parse =>
         {
@@ -41,6 +43,8 @@ internal static class ToyWorldCommand
                 DiffusionSteps = parse.GetValue(unetSteps) ?? defaults.DiffusionSteps,
                 TrainImages = parse.GetValue(images) ?? defaults.TrainImages,
                 EvaluateEvery = parse.GetValue(evaluateEvery),
+                ContinueFrom = parse.GetValue(from),
+                PatternedShare = parse.GetValue(patterned) ?? defaults.PatternedShare,
             };
             var folder = parse.GetRequiredValue(output);
             ToyPretraining.Run(folder, options, Console.WriteLine);
@@ -58,11 +62,11 @@ internal static class ToyWorldCommand
     private static Command Evaluate()
     {
         var model = new Option<string>("--model") { Description = "A toy base model (diffusers folder or single file).", Required = true };
-        var prompts = new Option<int>("--prompts") { Description = "Prompts per split.", DefaultValueFactory = _ => 64 };
+        var prompts = new Option<int>("--prompts") { Description = "Prompts per set.", DefaultValueFactory = _ => 64 };
         var steps = new Option<int>("--steps") { Description = "Sampling steps.", DefaultValueFactory = _ => 20 };
         var cfg = new Option<double>("--cfg") { Description = "Classifier-free guidance scale.", DefaultValueFactory = _ => 6.0 };
         var sampler = new Option<string>("--sampler") { Description = "Sampler name.", DefaultValueFactory = _ => "DPM++ 2M" };
-        var command = new Command("evaluate", "Generate pictures for held-out and train-split prompts and score them with the toy evaluator.")
+        var command = new Command("evaluate", "Generate pictures for held-out and train-split prompts (solid, and patterned shapes) and score them with the toy evaluator.")
         {
             model, prompts, steps, cfg, sampler,
         };
@@ -84,11 +88,11 @@ internal static class ToyWorldCommand
 
     private static void Print(IReadOnlyList<ToyAccuracy> results)
     {
-        var table = new Table().AddColumns("prompts", "n", "shape", "colour", "background", "all three", "size", "position");
+        var table = new Table().AddColumns("prompts", "n", "shape", "colour", "background", "all three", "size", "position", "fill");
         static string P(double v) => v.ToString("P1", CultureInfo.InvariantCulture);
         foreach (var r in results)
         {
-            table.AddRow(r.Split, r.Count.ToString(CultureInfo.InvariantCulture), P(r.Shape), P(r.Color), P(r.Background), P(r.ShapeColorBackground), P(r.Size), P(r.Position));
+            table.AddRow(r.Split, r.Count.ToString(CultureInfo.InvariantCulture), P(r.Shape), P(r.Color), P(r.Background), P(r.ShapeColorBackground), P(r.Size), P(r.Position), P(r.Fill));
         }
 
         CliConsole.Out().Write(table);

@@ -39,19 +39,19 @@ public static class ToyDatasetWriter
     }
 
     /// <summary>
-    /// Writes <paramref name="count"/> pretraining pictures (<see cref="ToyWorldGenerator.Scene"/> 0, 1, ...), each
-    /// caption file holding every <see cref="ToyCaptionStyle"/> phrasing on its own line, with <c>enable_wildcard = true</c>
+    /// Writes <paramref name="count"/> pretraining pictures (<see cref="ToyWorldGenerator.PretrainingScene"/> 0, 1, ...
+    /// with <paramref name="patternedShare"/>), each caption file holding every <see cref="ToyCaptionStyle"/> phrasing on its own line, with <c>enable_wildcard = true</c>
     /// so one line is picked per sample, and <paramref name="captionDropoutRate"/> as <c>caption_dropout_rate</c>.
     /// </summary>
     /// <returns>The path of the written <c>dataset.toml</c>.</returns>
-    internal static string WritePretrainingPhrasings(string directory, ToyWorldGenerator generator, int count, int batchSize, double captionDropoutRate)
+    internal static string WritePretrainingPhrasings(string directory, ToyWorldGenerator generator, int count, int batchSize, double captionDropoutRate, double patternedShare)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         var styles = Enum.GetValues<ToyCaptionStyle>();
         var items = Enumerable.Range(0, count).Select(i =>
         {
-            var scene = generator.Scene(i);
+            var scene = generator.PretrainingScene(i, patternedShare);
             return (scene, string.Join('\n', styles.Select(scene.ToCaption)));
         });
         string[] general = ["enable_wildcard = true", string.Create(CultureInfo.InvariantCulture, $"caption_dropout_rate = {captionDropoutRate:R}")];

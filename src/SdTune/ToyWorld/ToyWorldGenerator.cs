@@ -13,6 +13,7 @@ public sealed class ToyWorldGenerator
     private const long SceneStream = 1;
     private const long JitterStream = 2;
     private const long CaptionStream = 3;
+    private const long PatternStream = 4;
 
     /// <summary>Creates a generator.</summary>
     /// <param name="imageSize">The side of the square images, 16 to 1024 pixels (32 by default).</param>
@@ -58,6 +59,38 @@ public sealed class ToyWorldGenerator
         var size = (ToySize)random.NextInt(3);
         var position = (ToyPosition)random.NextInt(9);
         return Jitter(new ToyScene(c.Shape, c.Color, c.Background, size, position), index);
+    }
+
+    /// <summary>
+    /// The pretraining picture number <paramref name="index"/>: <see cref="Scene"/>, or with probability
+    /// <paramref name="patternedShare"/> the same scene filled with a pattern its shape shows in pretraining
+    /// (<see cref="ToyPatternSplit.Training"/>) in a second colour that differs from the shape's and the background's.
+    /// </summary>
+    /// <param name="index">Which picture.</param>
+    /// <param name="patternedShare">The fraction of patterned pictures, in [0, 1].</param>
+    public ToyScene PretrainingScene(long index, double patternedShare)
+    {
+        var scene = Scene(index);
+        var random = SeededRandom.For(Seed, PatternStream, index);
+        return random.NextDouble() < patternedShare ? Patterned(scene, ToyPatternSplit.Training(scene.Shape), random) : scene;
+    }
+
+    /// <summary>
+    /// A training-split scene filled with the one pattern its shape never shows in pretraining
+    /// (<see cref="ToyPatternSplit.HeldOut"/>): whether the model composes a known pattern onto a known shape.
+    /// </summary>
+    /// <param name="index">Which scene.</param>
+    public ToyScene HeldOutPatternScene(long index)
+    {
+        var scene = Scene(index);
+        return Patterned(scene, [ToyPatternSplit.HeldOut(scene.Shape)], SeededRandom.For(Seed, PatternStream, index, 1));
+    }
+
+    private static ToyScene Patterned(ToyScene scene, IReadOnlyList<ToyPattern> patterns, SeededRandom random)
+    {
+        var pattern = random.Choice(patterns);
+        var seconds = Enum.GetValues<ToyColor>().Where(c => c != scene.Color && c != scene.Background).ToArray();
+        return scene with { Pattern = pattern, SecondColor = random.Choice(seconds) };
     }
 
     /// <summary>The scene with a seeded jitter of its centre (a fresh draw for each index).</summary>

@@ -3,7 +3,10 @@ namespace SdTune.ToyWorld.Pretraining;
 /// <summary>Settings of <see cref="ToyBaseEvaluation"/>.</summary>
 public sealed record ToyEvaluationOptions
 {
-    /// <summary>Prompts per split.</summary>
+    /// <summary>Also scores patterned prompts: shape × pattern pairs seen in pretraining and those held out.</summary>
+    public bool Patterns { get; init; } = true;
+
+    /// <summary>Prompts per set.</summary>
     public int Prompts { get; init; } = 64;
 
     /// <summary>The sampler (a <see cref="Schedulers.SamplerRegistry"/> name).</summary>

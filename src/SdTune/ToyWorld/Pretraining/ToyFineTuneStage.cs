@@ -22,7 +22,7 @@ internal static class ToyFineTuneStage
         var work = Directory.CreateTempSubdirectory("sdtune-pretraining-");
         try
         {
-            var datasetToml = ToyDatasetWriter.WritePretrainingPhrasings(work.FullName, world, (int)data.Count, options.DiffusionBatch, options.CaptionDropout);
+            var datasetToml = ToyDatasetWriter.WritePretrainingPhrasings(work.FullName, world, (int)data.Count, options.DiffusionBatch, options.CaptionDropout, options.PatternedShare);
             var imageFolder = Directory.GetDirectories(work.FullName).Single();
             var rows = Directory.GetFiles(imageFolder, "*.png").ToDictionary(
                 Path.GetFullPath, p => long.Parse(Path.GetFileNameWithoutExtension(p), NumberStyles.None, CultureInfo.InvariantCulture), StringComparer.Ordinal);
@@ -64,7 +64,8 @@ internal static class ToyFineTuneStage
             var result = new Trainer(config, services).Run(budget.Token);
             model.Unet.eval();
             model.TextEncoder.eval();
-            return new ToyStageResult("unet+text", (int)result.Steps, clock.Elapsed.TotalSeconds, tracker.First, tracker.Last);
+            var name = options.PatternedShare > 0 ? string.Create(CultureInfo.InvariantCulture, $"unet+text ({options.PatternedShare * 100:0.#}% patterned)") : "unet+text";
+            return new ToyStageResult(name, (int)result.Steps, clock.Elapsed.TotalSeconds, tracker.First, tracker.Last);
         }
         finally
         {

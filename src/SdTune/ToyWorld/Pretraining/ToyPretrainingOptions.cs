@@ -23,6 +23,19 @@ public sealed record ToyPretrainingOptions
     /// <summary>How many distinct training pictures are drawn (rendered once, kept in memory).</summary>
     public int TrainImages { get; init; } = 8192;
 
+    /// <summary>
+    /// The fraction of the UNet's training pictures filled with a pattern (stripes, dots, checks or halves in a second
+    /// colour; each shape shows three of the four, see <see cref="ToyPatternSplit"/>), captioned like "a red and yellow
+    /// striped heart". 0, the default, is the solid-only recipe the README's from-scratch figures were measured with.
+    /// </summary>
+    public double PatternedShare { get; init; }
+
+    /// <summary>
+    /// A toy base model (diffusers folder or single file) to continue from: the VAE stage is skipped (its VAE and scaling
+    /// factor are kept) and the UNet + text-encoder stage trains on from its weights. Null trains from random weights.
+    /// </summary>
+    public string? ContinueFrom { get; init; }
+
     /// <summary>How many extra patterned pictures (random stripes, dots, checks, halves) only the VAE trains on.</summary>
     public int VaeOnlyImages { get; init; } = 4096;
 
@@ -85,6 +98,11 @@ public sealed record ToyPretrainingOptions
         if (!(VaeShare is > 0 and < 1))
         {
             throw new ArgumentException($"The VAE share of the budget must be in (0, 1) (got {VaeShare}).");
+        }
+
+        if (!(PatternedShare is >= 0 and <= 1))
+        {
+            throw new ArgumentException($"The patterned share of the pretraining pictures must be in [0, 1] (got {PatternedShare}).");
         }
 
         if (VaeOnlyImages < 0)

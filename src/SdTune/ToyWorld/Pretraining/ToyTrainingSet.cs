@@ -4,7 +4,8 @@ using static TorchSharp.torch;
 namespace SdTune.ToyWorld.Pretraining;
 
 /// <summary>
-/// The pretraining pictures in memory: <c>count</c> training-split scenes rendered once as a (N, 3, S, S) tensor in
+/// The pretraining pictures in memory: <c>count</c> training-split scenes (a share of them patterned, see
+/// <see cref="ToyWorldGenerator.PretrainingScene"/>) rendered once as a (N, 3, S, S) tensor in
 /// [-1, 1] (their captions are written beside the pictures for the trainer, see <see cref="ToyFineTuneStage"/>).
 /// </summary>
 internal sealed class ToyTrainingSet : IDisposable
@@ -27,7 +28,7 @@ internal sealed class ToyTrainingSet : IDisposable
 
     public long Count => Images.shape[0];
 
-    public static ToyTrainingSet Create(ToyWorldGenerator generator, int count, int vaeOnlyCount = 0)
+    public static ToyTrainingSet Create(ToyWorldGenerator generator, int count, int vaeOnlyCount = 0, double patternedShare = 0)
     {
         var size = generator.ImageSize;
         var vaeOnly = RenderPatterned(generator, count, vaeOnlyCount);
@@ -35,7 +36,7 @@ internal sealed class ToyTrainingSet : IDisposable
         var plane = size * size;
         for (var i = 0; i < count; i++)
         {
-            var scene = generator.Scene(i);
+            var scene = generator.PretrainingScene(i, patternedShare);
             using (var bitmap = generator.Render(scene))
             {
                 var rgba = BitmapPixels.ReadOpaqueRgba(bitmap);
