@@ -10,7 +10,8 @@ namespace SdTune.Checkpoints.Control;
 /// The diffusers ControlNet config implied by the shapes of an original single-file ControlNet (names without the
 /// <c>control_model.</c> prefix). Shapes tell everything but the attention head counts, which take the families'
 /// values: 8 heads per block with a 768-wide text context (SD 1.x), otherwise 64-wide heads (SD 2.x, SDXL); and SDXL's
-/// <c>addition_time_embed_dim</c>, derived assuming a 1280-wide pooled text embedding and six time ids.
+/// <c>addition_time_embed_dim</c>, derived assuming a 1280-wide pooled text embedding and six time ids. GroupNorm
+/// groups cannot be seen in shapes either and take diffusers' default, 32 (every SD family).
 /// </summary>
 internal static class ControlNetConfigDerivation
 {
