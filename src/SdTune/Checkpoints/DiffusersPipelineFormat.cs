@@ -217,7 +217,7 @@ public static class DiffusersPipelineFormat
         WriteModel(folder, "vae", model.Vae.Config.ToJson(), model.Vae, $"{DiffusersWeights}{suffix}.safetensors", options);
     }
 
-    private static void WriteModel(string folder, string component, string configJson, TorchSharp.torch.nn.Module module, string weightsFile, ModelSaveOptions options)
+    internal static void WriteModel(string folder, string component, string configJson, TorchSharp.torch.nn.Module module, string weightsFile, ModelSaveOptions options)
     {
         var dir = Path.Combine(folder, component);
         AtomicFile.WriteAllText(Path.Combine(dir, "config.json"), configJson);
@@ -229,7 +229,7 @@ public static class DiffusersPipelineFormat
     /// The weight file of a model folder, in diffusers' order of preference: safetensors before .bin, a whole file
     /// before a shard index. With a variant only that variant's files count, as in diffusers.
     /// </summary>
-    private static string? FindWeights(string folder, bool transformers, string? variant, out string hint)
+    internal static string? FindWeights(string folder, bool transformers, string? variant, out string hint)
     {
         var safetensorsBase = transformers ? "model" : DiffusersWeights;
         var binBase = transformers ? "pytorch_model" : DiffusersWeights;

@@ -255,6 +255,7 @@ public static class SingleFileFormat
         ModelFileKind.Embedding => "textual-inversion embedding",
         ModelFileKind.Hypernetwork => "hypernetwork",
         ModelFileKind.ControlNet => "ControlNet",
+        ModelFileKind.T2IAdapter => "T2I-Adapter",
         ModelFileKind.Unet => "UNet alone (diffusers names)",
         ModelFileKind.Vae => "VAE alone",
         ModelFileKind.TextEncoder => "text encoder alone",

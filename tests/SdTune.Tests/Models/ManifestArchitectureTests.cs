@@ -129,10 +129,10 @@ public class ManifestArchitectureTests
         Assert.Equal(8, config.DownsamplingFactor);
     }
 
-    private static JsonDocument ReadManifest(string name) => JsonDocument.Parse(File.ReadAllText(TestPaths.Manifest(name)));
+    internal static JsonDocument ReadManifest(string name) => JsonDocument.Parse(File.ReadAllText(TestPaths.Manifest(name)));
 
     /// <summary>Builds a model with every tensor on the meta device and returns its state dict as (name, shape).</summary>
-    private static List<(string Name, long[] Shape)> StateDictOnMeta(Func<nn.Module> build)
+    internal static List<(string Name, long[] Shape)> StateDictOnMeta(Func<nn.Module> build)
     {
         set_default_device(META);
         try
@@ -150,7 +150,7 @@ public class ManifestArchitectureTests
         }
     }
 
-    private static void AssertSameTensors(JsonElement manifest, List<(string Name, long[] Shape)> actual)
+    internal static void AssertSameTensors(JsonElement manifest, List<(string Name, long[] Shape)> actual)
     {
         var expected = manifest.GetProperty("tensors").EnumerateArray()
             .Select(t => (Name: t.GetProperty("name").GetString()!, Shape: t.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray()))

@@ -32,6 +32,9 @@ public enum ModelFileKind
 
     /// <summary>A ControlNet.</summary>
     ControlNet,
+
+    /// <summary>A T2I-Adapter.</summary>
+    T2IAdapter,
 }
 
 /// <summary>The Stable Diffusion family a file belongs to.</summary>

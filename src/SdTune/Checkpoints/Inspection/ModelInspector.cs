@@ -90,7 +90,26 @@ public static class ModelInspector
         var weights = FindWeightFile(folder)
             ?? throw new CheckpointFormatException(folder, "folder has no model_index.json (diffusers pipeline) and no diffusion_pytorch_model/model weight file (diffusers component).");
         var component = Inspect(weights);
-        return component with { Path = folder, Format = "diffusers-folder", Components = [component] };
+        var report = component with { Path = folder, Format = "diffusers-folder", Components = [component] };
+        return report.Kind == ModelFileKind.T2IAdapter && ConfigString(folder, "adapter_type") is { } adapterType
+            ? report with { Flavour = "diffusers layout, " + adapterType, Architecture = adapterType == "full_adapter_xl" ? ModelArchitecture.SDXL : report.Architecture }
+            : report;
+    }
+
+    /// <summary>A string field of the folder's config.json, or null when there is none (or it is unreadable).</summary>
+    private static string? ConfigString(string folder, string field)
+    {
+        var path = Path.Combine(folder, "config.json");
+        try
+        {
+            using var document = IO.StrictJson.Parse(File.ReadAllText(path));
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(field, out var value)
+                && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            return null;
+        }
     }
 
     private static InspectionReport InspectPipeline(string folder, string indexPath)

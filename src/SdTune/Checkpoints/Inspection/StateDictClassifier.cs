@@ -9,7 +9,7 @@ public sealed record StateDictClass(ModelFileKind Kind, ModelArchitecture Archit
 /// <summary>
 /// Tells what a flat state dict is from its tensor names and shapes alone (no data is read), using the key
 /// conventions of the ecosystem: original LDM/SGM checkpoints, diffusers and transformers components,
-/// kohya/LyCORIS and diffusers/PEFT LoRA files, textual-inversion embeddings and ControlNets.
+/// kohya/LyCORIS and diffusers/PEFT LoRA files, textual-inversion embeddings, ControlNets and T2I-Adapters.
 /// </summary>
 public static class StateDictClassifier
 {
@@ -30,6 +30,18 @@ public static class StateDictClassifier
             return new(ModelFileKind.Lora, PeftLoraArchitecture(tensors), "diffusers/PEFT LoRA");
         }
 
+        // ControlNet 1.0 files hold the whole SD model beside the ControlNet under control_model.
+        if (Has("control_model.") || Has("controlnet_cond_embedding.") || (Has("input_hint_block.") && Has("zero_convs.")))
+        {
+            var layout = Has("controlnet_cond_embedding.") ? "diffusers layout" : Has("control_model.") ? "original layout (control_model.)" : "original layout";
+            return new(ModelFileKind.ControlNet, ContextArchitecture(tensors), layout);
+        }
+
+        if (Has("adapter.body.") || Has("body.0.block1.") || Has("body.0.body.0.block1."))
+        {
+            return T2IAdapterClass(tensors, byName);
+        }
+
         if (Has("model.diffusion_model."))
         {
             var architecture = Has("conditioner.embedders.1.") ? ModelArchitecture.SDXL
@@ -39,11 +51,6 @@ public static class StateDictClassifier
             var inChannels = byName.TryGetValue("model.diffusion_model.input_blocks.0.0.weight", out var convIn) && convIn.Shape.Count == 4 ? convIn.Shape[1] : 4;
             var flavour = inChannels == 9 ? "inpainting (9 input channels)" : inChannels == 4 ? "original (LDM/SGM) layout" : $"{inChannels} input channels";
             return new(ModelFileKind.StableDiffusionCheckpoint, architecture, flavour);
-        }
-
-        if (Has("control_model.") || Has("controlnet_cond_embedding."))
-        {
-            return new(ModelFileKind.ControlNet, ContextArchitecture(tensors), Has("control_model.") ? "original layout" : "diffusers layout");
         }
 
         if (Has("conv_in.") && Has("time_embedding.") && Has("down_blocks."))
@@ -83,6 +90,29 @@ public static class StateDictClassifier
         }
 
         return new(ModelFileKind.Unknown, ModelArchitecture.Unknown, null);
+    }
+
+    /// <summary>
+    /// diffusers adapters (<c>adapter.*</c>) show their type by structure: a <c>conv_in</c> means a full adapter, whose
+    /// <c>conv_in</c> takes image channels x the square of the pixel-unshuffle factor (16 for SDXL's); without it, a light one.
+    /// </summary>
+    private static StateDictClass T2IAdapterClass(IReadOnlyCollection<TensorEntry> tensors, Dictionary<string, TensorEntry> byName)
+    {
+        if (!tensors.Any(t => t.Name.StartsWith("adapter.", StringComparison.Ordinal)))
+        {
+            return new(ModelFileKind.T2IAdapter, ModelArchitecture.Unknown, "original (TencentARC) layout");
+        }
+
+        if (!byName.TryGetValue("adapter.conv_in.weight", out var convIn) || convIn.Shape.Count != 4)
+        {
+            return new(ModelFileKind.T2IAdapter, ModelArchitecture.Unknown, "diffusers layout, light_adapter");
+        }
+
+        // full_adapter and full_adapter_xl have the same tensors; SDXL's unshuffles by 16 (3 or 1 image channels).
+        var xl = convIn.Shape[1] is 768 or 256;
+        return xl
+            ? new(ModelFileKind.T2IAdapter, ModelArchitecture.SDXL, "diffusers layout, full_adapter_xl")
+            : new(ModelFileKind.T2IAdapter, ModelArchitecture.Unknown, "diffusers layout, full_adapter");
     }
 
     private static long VectorCount(TensorEntry entry) => entry.Shape.Count == 2 ? entry.Shape[0] : 1;

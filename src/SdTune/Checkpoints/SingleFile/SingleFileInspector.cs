@@ -280,7 +280,7 @@ public static class SingleFileInspector
         return null;
     }
 
-    private static int TransformerDepth(Dictionary<string, long[]> unet, string attentionPrefix)
+    internal static int TransformerDepth(Dictionary<string, long[]> unet, string attentionPrefix)
     {
         var blocks = new HashSet<int>();
         foreach (var name in unet.Keys)

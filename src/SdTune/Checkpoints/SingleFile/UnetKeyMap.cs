@@ -25,6 +25,17 @@ internal static class UnetKeyMap
     public static BlockTable Build(UnetLayout layout)
     {
         var t = new BlockTable();
+        AddEncoder(t, layout);
+        AddDecoder(t, layout);
+        return t;
+    }
+
+    /// <summary>
+    /// Adds the contracting half: time and SDXL label embeddings, <c>conv_in</c>, input blocks, middle block. A ControlNet
+    /// has exactly these, under the same names as the UNet.
+    /// </summary>
+    public static void AddEncoder(BlockTable t, UnetLayout layout)
+    {
         var l = layout.LayersPerBlock;
         t.Add("time_embed.0", "time_embedding.linear_1", SubNames.Leaf);
         t.Add("time_embed.2", "time_embedding.linear_2", SubNames.Leaf);
@@ -59,6 +70,11 @@ internal static class UnetKeyMap
         {
             t.Add("middle_block.1", "mid_block.resnets.1", Resnet);
         }
+    }
+
+    private static void AddDecoder(BlockTable t, UnetLayout layout)
+    {
+        var l = layout.LayersPerBlock;
 
         for (var i = 0; i < layout.Levels; i++)
         {
@@ -81,7 +97,6 @@ internal static class UnetKeyMap
 
         t.Add("out.0", "conv_norm_out", SubNames.Leaf);
         t.Add("out.2", "conv_out", SubNames.Leaf);
-        return t;
     }
 
     private static string Block(string kind, int block, int layer) => $"{kind}.{I(block)}.{I(layer)}";

@@ -44,7 +44,7 @@ internal sealed class CrossAttnDownBlock2D : UNetDownBlock
             h = attentions[i].forward(h, context);
             if (i == resnets.Count - 1 && additionalResidual is not null)
             {
-                h = h + additionalResidual;
+                h = AddAdapterFeature(h, additionalResidual);
             }
 
             skips.Add(h);

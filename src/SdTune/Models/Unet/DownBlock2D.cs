@@ -29,7 +29,11 @@ internal sealed class DownBlock2D : UNetDownBlock
 
     public override bool HasCrossAttention => false;
 
-    /// <remarks>A T2I-Adapter residual is added to the block's output, after the downsampler, as diffusers does for blocks without attention.</remarks>
+    /// <remarks>
+    /// A T2I-Adapter residual is added to the block's output, after the downsampler, as diffusers does for blocks without
+    /// attention. diffusers adds it in place to the tensor that is also the block's last skip connection, so the up path
+    /// sees the sum there too (as in the original T2I-Adapter, which adds before storing the skip); so does this block.
+    /// </remarks>
     public override (Tensor Output, Tensor[] Skips) forward(Tensor hidden, Tensor timeEmbedding, Tensor? context, Tensor? additionalResidual)
     {
         using var scope = NewDisposeScope();
@@ -49,7 +53,8 @@ internal sealed class DownBlock2D : UNetDownBlock
 
         if (additionalResidual is not null)
         {
-            h = h + additionalResidual;
+            h = AddAdapterFeature(h, additionalResidual);
+            skips[^1] = h;
         }
 
         scope.MoveToOuter(skips);

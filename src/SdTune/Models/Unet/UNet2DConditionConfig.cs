@@ -131,9 +131,15 @@ public sealed partial record UNet2DConditionConfig
 
     /// <summary>Parses the text of a diffusers <c>config.json</c>; <paramref name="source"/> names it in errors.</summary>
     /// <exception cref="CheckpointFormatException">Invalid JSON, or a field with an invalid or unsupported value.</exception>
-    public static UNet2DConditionConfig Parse(string json, string source)
+    public static UNet2DConditionConfig Parse(string json, string source) => ParseAs(json, source, "UNet2DConditionModel", encoderOnly: false);
+
+    /// <summary>
+    /// Parses the UNet fields of a config of <paramref name="className"/>. With <paramref name="encoderOnly"/> (a
+    /// ControlNet's config, which describes only the contracting half) the up blocks are the mirror of the down blocks.
+    /// </summary>
+    internal static UNet2DConditionConfig ParseAs(string json, string source, string className, bool encoderOnly)
     {
-        var r = DiffusersConfigReader.Parse(json, source, "UNet2DConditionModel");
+        var r = DiffusersConfigReader.Parse(json, source, className);
         var d = new UNet2DConditionConfig();
         var down = r.StringList("down_block_types", d.DownBlockTypes);
         var n = down.Count;
@@ -162,7 +168,7 @@ public sealed partial record UNet2DConditionConfig
             FreqShift = r.Double("freq_shift", d.FreqShift),
             DownBlockTypes = down,
             MidBlockType = r.IsExplicitNull("mid_block_type") ? null : r.String("mid_block_type", d.MidBlockType),
-            UpBlockTypes = r.StringList("up_block_types", d.UpBlockTypes),
+            UpBlockTypes = encoderOnly ? MirroredUpBlockTypes(down) : r.StringList("up_block_types", d.UpBlockTypes),
             BlockOutChannels = blockOut,
             LayersPerBlock = PerBlock("layers_per_block", [.. Enumerable.Repeat(2, n)]),
             DownsamplePadding = r.Int("downsample_padding", d.DownsamplePadding),
@@ -189,6 +195,10 @@ public sealed partial record UNet2DConditionConfig
         config.Validate(r);
         return config;
     }
+
+    /// <summary>The up blocks that mirror <paramref name="downBlockTypes"/> (lowest resolution first), as every SD UNet has them.</summary>
+    internal static IReadOnlyList<string> MirroredUpBlockTypes(IReadOnlyList<string> downBlockTypes) =>
+        [.. downBlockTypes.Reverse().Select(t => t == CrossAttnDownBlock ? CrossAttnUpBlock : PlainUpBlock)];
 
     private static IReadOnlyList<int> ReadTransformerLayers(DiffusersConfigReader r, string key, int n)
     {

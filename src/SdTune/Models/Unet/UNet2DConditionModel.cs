@@ -45,33 +45,17 @@ public sealed class UNet2DConditionModel : nn.Module
             add_embedding = new TimestepEmbedding(config.ProjectionClassEmbeddingsInputDim!.Value, timeDim);
         }
 
-        var settings = new UNetBlockSettings(timeDim, config.NormNumGroups, config.NormEps, config.Dropout, config.UseLinearProjection, config.UpcastAttention);
+        var settings = UNetEncoderBlocks.Settings(config);
         var heads = config.HeadsPerBlock;
-
-        var output = channels[0];
-        for (var i = 0; i < levels; i++)
-        {
-            var input = output;
-            output = channels[i];
-            var addDownsample = i < levels - 1;
-            down_blocks.Add(config.DownBlockTypes[i] == UNet2DConditionConfig.CrossAttnDownBlock
-                ? new CrossAttnDownBlock2D(settings, input, output, config.LayersPerBlock[i], config.TransformerLayersPerBlock[i], heads[i],
-                    config.CrossAttentionDim[i], addDownsample, config.DownsamplePadding)
-                : new DownBlock2D(settings, input, output, config.LayersPerBlock[i], addDownsample, config.DownsamplePadding));
-        }
-
-        if (config.MidBlockType is not null)
-        {
-            mid_block = new UNetMidBlock2DCrossAttn(settings, channels[^1], config.TransformerLayersPerBlock[^1], heads[^1],
-                config.CrossAttentionDim[^1], config.MidBlockScaleFactor);
-        }
+        UNetEncoderBlocks.AddDownBlocks(down_blocks, config, settings);
+        mid_block = UNetEncoderBlocks.MidBlock(config, settings);
 
         var reversedChannels = channels.Reverse().ToArray();
         var reversedHeads = heads.Reverse().ToArray();
         var reversedLayers = config.LayersPerBlock.Reverse().ToArray();
         var reversedCrossDim = config.CrossAttentionDim.Reverse().ToArray();
         var reversedTransformerLayers = config.ReverseTransformerLayersPerBlock?.ToArray() ?? config.TransformerLayersPerBlock.Reverse().ToArray();
-        output = reversedChannels[0];
+        var output = reversedChannels[0];
         for (var i = 0; i < levels; i++)
         {
             var previousOutput = output;
@@ -165,7 +149,9 @@ public sealed class UNet2DConditionModel : nn.Module
     /// <param name="midBlockAdditionalResidual">ControlNet residual added to the mid block's output.</param>
     /// <param name="downIntrablockAdditionalResiduals">
     /// T2I-Adapter features, consumed in order: added inside each cross-attention down block after its last
-    /// transformer, or to the output of a down block without attention.
+    /// transformer, or to the output of a down block without attention (and to its last skip connection, as diffusers
+    /// does); a feature left after the down blocks is added to the mid block's output when it has its shape (SDXL
+    /// adapters). More features than that is an error.
     /// </param>
     /// <returns>The prediction, (B, out_channels, H, W), in the sample's type.</returns>
     public Tensor forward(Tensor sample, Tensor timestep, Tensor encoderHiddenStates, UNetAddedConditions? addedConditions = null,
@@ -178,7 +164,6 @@ public sealed class UNet2DConditionModel : nn.Module
         CheckInputs(sample, timestep, encoderHiddenStates, addedConditions, downBlockAdditionalResiduals);
 
         using var scope = NewDisposeScope();
-        var batch = sample.shape[0];
 
         // Every spatial size must halve evenly at each downsampler; otherwise the up path is told the skip sizes.
         var overallFactor = 1L << (up_blocks.Count - 1);
@@ -186,16 +171,7 @@ public sealed class UNet2DConditionModel : nn.Module
 
         var x = Config.CenterInputSample ? (2 * sample) - 1.0 : sample;
 
-        var timesteps = timestep.dim() == 0 ? timestep.unsqueeze(0) : timestep;
-        timesteps = timesteps.to(sample.device).expand(batch);
-        var emb = time_embedding.forward(time_proj.forward(timesteps).to(sample.dtype));
-        if (add_embedding is not null && add_time_proj is not null && addedConditions is not null)
-        {
-            var textEmbeds = addedConditions.TextEmbeds;
-            var timeEmbeds = add_time_proj.forward(addedConditions.TimeIds.flatten()).reshape(textEmbeds.shape[0], -1);
-            var addEmbeds = cat([textEmbeds, timeEmbeds.to(textEmbeds.dtype)], -1).to(emb.dtype);
-            emb = emb + add_embedding.forward(addEmbeds);
-        }
+        var emb = UNetInputs.TimeEmbedding(time_proj, time_embedding, add_time_proj, add_embedding, sample, timestep, addedConditions);
 
         x = conv_in.call(x);
         var skips = new List<Tensor> { x };
@@ -211,6 +187,7 @@ public sealed class UNet2DConditionModel : nn.Module
         {
             for (var i = 0; i < skips.Count; i++)
             {
+                EnsureFits(downBlockAdditionalResiduals[i], skips[i], $"downBlockAdditionalResiduals[{i}]", $"skip connection {i}");
                 skips[i] = skips[i] + downBlockAdditionalResiduals[i];
             }
         }
@@ -224,8 +201,17 @@ public sealed class UNet2DConditionModel : nn.Module
             }
         }
 
+        if (intrablock.Count > 0)
+        {
+            throw new ArgumentException(
+                $"downIntrablockAdditionalResiduals holds {downIntrablockAdditionalResiduals!.Count} features, but this UNet takes {downIntrablockAdditionalResiduals.Count - intrablock.Count} " +
+                $"(one per down block, plus one for the mid block when it has the mid block's shape); the T2I-Adapter does not fit this UNet.",
+                nameof(downIntrablockAdditionalResiduals));
+        }
+
         if (midBlockAdditionalResidual is not null)
         {
+            EnsureFits(midBlockAdditionalResidual, x, nameof(midBlockAdditionalResidual), "the mid block's output");
             x = x + midBlockAdditionalResidual;
         }
 
@@ -253,46 +239,26 @@ public sealed class UNet2DConditionModel : nn.Module
         return forward(sample, t, encoderHiddenStates, addedConditions, downBlockAdditionalResiduals, midBlockAdditionalResidual, downIntrablockAdditionalResiduals);
     }
 
+    /// <summary>
+    /// Throws unless <paramref name="residual"/> has the shape of <paramref name="target"/> (a batch of 1 broadcasts):
+    /// a residual of another shape comes from a side network made for another UNet.
+    /// </summary>
+    internal static void EnsureFits(Tensor residual, Tensor target, string argument, string what)
+    {
+        var fits = residual.dim() == target.dim() && residual.shape.Skip(1).SequenceEqual(target.shape.Skip(1))
+            && (residual.shape[0] == target.shape[0] || residual.shape[0] == 1);
+        if (!fits)
+        {
+            throw new ArgumentException(
+                $"{argument} has shape [{string.Join(", ", residual.shape)}], but {what} of this UNet is [{string.Join(", ", target.shape)}]: " +
+                "the ControlNet or T2I-Adapter was made for a UNet with other block_out_channels, layers_per_block or down blocks, or for another input size.",
+                argument);
+        }
+    }
+
     private void CheckInputs(Tensor sample, Tensor timestep, Tensor context, UNetAddedConditions? added, IReadOnlyList<Tensor>? downResiduals)
     {
-        if (sample.dim() != 4 || sample.shape[1] != Config.InChannels)
-        {
-            throw new ArgumentException($"The UNet expects a sample of shape (B, {Config.InChannels}, H, W), got [{string.Join(", ", sample.shape)}].", nameof(sample));
-        }
-
-        var batch = sample.shape[0];
-        if (timestep.dim() > 1 || (timestep.dim() == 1 && timestep.shape[0] != 1 && timestep.shape[0] != batch))
-        {
-            throw new ArgumentException($"The timestep must be a scalar, one value, or one value per sample ({batch}); got shape [{string.Join(", ", timestep.shape)}].", nameof(timestep));
-        }
-
-        if (context.dim() != 3 || context.shape[2] != Config.CrossAttentionDim[0])
-        {
-            throw new ArgumentException($"The UNet expects encoder hidden states of shape (B, tokens, {Config.CrossAttentionDim[0]}), got [{string.Join(", ", context.shape)}].", nameof(context));
-        }
-
-        if (Config.UsesTextTimeConditioning && added is null)
-        {
-            throw new ArgumentException("This UNet uses \"text_time\" added conditioning (SDXL): pass the pooled text embeddings and time ids.", nameof(added));
-        }
-
-        if (!Config.UsesTextTimeConditioning && added is not null)
-        {
-            throw new ArgumentException("This UNet has no added conditioning (addition_embed_type is null), but added conditions were passed.", nameof(added));
-        }
-
-        if (added is not null)
-        {
-            var expected = Config.ProjectionClassEmbeddingsInputDim!.Value;
-            var actual = added.TextEmbeds.shape[^1] + (added.TimeIds.shape[^1] * Config.AdditionTimeEmbedDim!.Value);
-            if (added.TextEmbeds.dim() != 2 || added.TimeIds.dim() != 2 || actual != expected)
-            {
-                throw new ArgumentException(
-                    $"Added conditions of shapes text_embeds [{string.Join(", ", added.TextEmbeds.shape)}] and time_ids [{string.Join(", ", added.TimeIds.shape)}] give {actual} features; the model's add_embedding expects {expected} (pooled width + time ids x {Config.AdditionTimeEmbedDim}).",
-                    nameof(added));
-            }
-        }
-
+        UNetInputs.Check(Config, "UNet", sample, timestep, context, added);
         if (downResiduals is not null && downResiduals.Count != SkipConnectionCount)
         {
             throw new ArgumentException($"downBlockAdditionalResiduals must hold one tensor per skip connection ({SkipConnectionCount}), got {downResiduals.Count}.", nameof(downResiduals));

@@ -22,4 +22,11 @@ internal abstract class UNetDownBlock : nn.Module
     /// <param name="context">Text context (B, M, D); unused by blocks without cross-attention.</param>
     /// <param name="additionalResidual">T2I-Adapter feature added after the last resnet (and transformer); null for none.</param>
     public abstract (Tensor Output, Tensor[] Skips) forward(Tensor hidden, Tensor timeEmbedding, Tensor? context, Tensor? additionalResidual);
+
+    /// <summary>Adds a T2I-Adapter feature, checking first that it has the hidden state's shape.</summary>
+    protected static Tensor AddAdapterFeature(Tensor hidden, Tensor feature)
+    {
+        UNet2DConditionModel.EnsureFits(feature, hidden, "downIntrablockAdditionalResiduals", $"the {hidden.shape[1]}-channel down block output it is added to");
+        return hidden + feature;
+    }
 }

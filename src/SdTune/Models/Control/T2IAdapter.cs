@@ -1,0 +1,61 @@
+using SdTune.Models.Control.Adapter;
+using SdTune.Runtime;
+using static TorchSharp.torch;
+
+namespace SdTune.Models.Control;
+
+/// <summary>
+/// A T2I-Adapter (Mou et al. 2023) with diffusers' module structure and state-dict names (<c>adapter.conv_in.weight</c>,
+/// <c>adapter.body.0.resnets.0.block1.weight</c>, ...): a small convolutional network that turns a conditioning image
+/// into one feature map per UNet level. Pass the features as the UNet's <c>downIntrablockAdditionalResiduals</c>.
+/// </summary>
+public sealed class T2IAdapter : nn.Module
+{
+    private readonly T2IAdapterNetwork adapter;
+
+    /// <summary>Builds the model with freshly initialised weights on the default device.</summary>
+    /// <exception cref="ArgumentException">The config is invalid (the message names the field).</exception>
+    public T2IAdapter(T2IAdapterConfig config)
+        : base(nameof(T2IAdapter))
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        config.Validate();
+        Config = config;
+        adapter = config.AdapterType switch
+        {
+            T2IAdapterConfig.FullAdapterXl => new FullAdapterXL(config.InChannels, config.Channels, config.NumResBlocks, config.DownscaleFactor),
+            T2IAdapterConfig.LightAdapter => new LightAdapter(config.InChannels, config.Channels, config.NumResBlocks, config.DownscaleFactor),
+            _ => new FullAdapter(config.InChannels, config.Channels, config.NumResBlocks, config.DownscaleFactor),
+        };
+        RegisterComponents();
+        PaddedConvolution.Guard(this);
+    }
+
+    /// <summary>The architecture this model was built from.</summary>
+    public T2IAdapterConfig Config { get; }
+
+    /// <summary>How much smaller than the image the smallest feature is (diffusers' <c>total_downscale_factor</c>).</summary>
+    public int TotalDownscaleFactor => Config.TotalDownscaleFactor;
+
+    /// <summary>The pixel-unshuffle factor; the image's height and width must be multiples of it.</summary>
+    public int DownscaleFactor => Config.DownscaleFactor;
+
+    /// <summary>The feature maps, one per adapter level, from the highest resolution down.</summary>
+    /// <param name="image">The conditioning image (B, in_channels, H, W); H and W multiples of <see cref="DownscaleFactor"/>.</param>
+    /// <exception cref="ArgumentException">The image has the wrong channel count or a size the adapter cannot unshuffle.</exception>
+    public IReadOnlyList<Tensor> forward(Tensor image)
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        if (image.dim() != 4 || image.shape[1] != Config.InChannels)
+        {
+            throw new ArgumentException($"The T2I-Adapter takes (B, {Config.InChannels}, H, W) images (config field in_channels), got [{string.Join(", ", image.shape)}].", nameof(image));
+        }
+
+        if (image.shape[2] % DownscaleFactor != 0 || image.shape[3] % DownscaleFactor != 0)
+        {
+            throw new ArgumentException($"The image is {image.shape[2]}x{image.shape[3]}; the T2I-Adapter needs both sides to be multiples of its downscale_factor {DownscaleFactor}.", nameof(image));
+        }
+
+        return adapter.forward(image);
+    }
+}
