@@ -55,8 +55,8 @@ public sealed class GenerateControlCommandTests : IDisposable
         { ["--controlnet", "CN", "--control-image", "IMG", "--control-start", "0.8", "--control-end", "0.2"], "the start 0.8 is after the end 0.2" },
         { ["--controlnet", "CN", "--control-image", "GARBAGE"], "GARBAGE' is not an image" },
         { ["--controlnet", "CN", "--control-image", "MISSING"], "MISSING' does not exist" },
-        { ["--controlnet", "WRONG", "--control-image", "IMG"], "WRONG" },
-        { ["--controlnet", "NOWHERE", "--control-image", "IMG"], "NOWHERE" },
+        { ["--controlnet", "WRONG", "--control-image", "IMG"], "WRONG: this ControlNet does not fit the UNet: block_out_channels is [64, 128] but the UNet's is [32, 64]" },
+        { ["--controlnet", "NOWHERE", "--control-image", "IMG"], "NOWHERE: no such file or folder" },
     };
 
     [Theory]

@@ -26,8 +26,8 @@ public class PreprocessCommandTests
         Assert.Equal(SKColors.White, edges.GetPixel(16, 8).Red == 255 ? edges.GetPixel(16, 8) : edges.GetPixel(16, 7));
         Assert.Equal(SKColors.Black, edges.GetPixel(16, 16));
 
-        // A high threshold above the step's gradient (4 x 40 = 160) finds nothing.
-        Assert.Equal(0, InspectCommandTests.Run("preprocess", "canny", input, "--out", output, "--high", "200").ExitCode);
+        // A high threshold above the strongest gradient of the step (240, at the inner corners) finds nothing.
+        Assert.Equal(0, InspectCommandTests.Run("preprocess", "canny", input, "--out", output, "--high", "250").ExitCode);
         using var none = ImageFile.Load(output);
         Assert.All(BitmapBytes(none), b => Assert.True(b is 0 or 255));
         Assert.Equal(0, BitmapBytes(none).Where((_, i) => i % 4 == 0).Count(b => b == 255));

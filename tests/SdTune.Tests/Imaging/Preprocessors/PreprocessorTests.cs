@@ -65,13 +65,16 @@ public class PreprocessorTests
     [Fact]
     public void Canny_thresholds_decide_whether_a_faint_square_has_edges()
     {
-        // A step of 40 grey levels: the 3x3 Sobel gives |gx| + |gy| = 4 * 40 = 160 across a straight side.
+        // A step of 40 grey levels: the 3x3 Sobel gives |gx| + |gy| = 4 * 40 = 160 across a straight side and at most
+        // 120 + 120 = 240 at the square's inner corners. Edges start above the high threshold and continue above the low one.
         using var faint = Square(40);
         var settings = PreprocessorRegistry.Find("canny");
         using var found = settings.Apply(faint, new Dictionary<string, double> { ["low"] = 100, ["high"] = 150 });
-        using var missed = settings.Apply(faint, new Dictionary<string, double> { ["low"] = 100, ["high"] = 200 });
+        using var missed = settings.Apply(faint, new Dictionary<string, double> { ["low"] = 100, ["high"] = 250 });
+        using var cornersOnly = settings.Apply(faint, new Dictionary<string, double> { ["low"] = 200, ["high"] = 200 });
         Assert.True(Count(White(found)) > 100);
         Assert.Equal(0, Count(White(missed)));
+        Assert.InRange(Count(White(cornersOnly)), 1, 16);
         // A flat image has no edges at any threshold.
         using var flat = TestImages.Solid(Size, Size, new SKColor(90, 90, 90));
         using var none = settings.Apply(flat, new Dictionary<string, double> { ["low"] = 1, ["high"] = 1 });

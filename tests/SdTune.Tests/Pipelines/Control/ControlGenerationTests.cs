@@ -7,6 +7,7 @@ using SdTune.Pipelines;
 using SdTune.Pipelines.Control;
 using SdTune.Schedulers;
 using SkiaSharp;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SdTune.Tests.Pipelines.Control;
@@ -167,6 +168,21 @@ public sealed class ControlGenerationTests : IDisposable
         Assert.True(residuals.Mid[1].allclose(expected.MidBlockResidual[0], rtol: 1e-5, atol: 1e-6));
         // Outside its window the ControlNet adds nothing.
         Assert.Null(controls.Residuals(input, 500, new UNetConditioning(context, null), 1, fraction: 1.0).Down);
+    }
+
+    [Fact]
+    public void Controls_take_the_dtype_of_the_unet()
+    {
+        var random = ControlTestModels.ControlNet(dir, sd1.Unet, "random", randomSeed: 3);
+        var adapter = ControlTestModels.Adapter(dir);
+        using var sd = PipelineModels.Sd1();
+        sd.Unet.to(ScalarType.Float64);
+        using var controls = ActiveControls.Load([ControlNet(random), new ControlRequest { Type = ControlType.T2IAdapter, ModelPath = adapter, Image = image }], sd, 32, 32);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var residuals = controls.Residuals(randn([2, 4, 16, 16], ScalarType.Float64), 500, new UNetConditioning(randn([2, 5, 32], ScalarType.Float64), null), 1, 0);
+        Assert.All(residuals.Down!, r => Assert.Equal(ScalarType.Float64, r.dtype));
+        Assert.All(residuals.Intrablock!, r => Assert.Equal(ScalarType.Float64, r.dtype));
     }
 
     [Theory]
