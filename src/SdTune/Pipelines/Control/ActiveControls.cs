@@ -54,20 +54,20 @@ internal sealed class ActiveControls : IDisposable
             foreach (var request in requests)
             {
                 using var fitted = Fit(request, width, height);
-                var image = ImageTensors.FromImageUnitRange(fitted).unsqueeze(0);
                 if (request.Type == ControlType.ControlNet)
                 {
                     var controlNet = LoadControlNet(request, model.Unet.Config, vaeFactor, dtype, device);
-                    controls.controlNets.Add((request, controlNet, image.to(dtype, device)));
+                    controls.controlNets.Add((request, controlNet, ConditioningTensor(fitted, dtype, device)));
                 }
                 else
                 {
                     using var adapter = LoadAdapter(request, model.Unet, dtype, device);
-                    IReadOnlyList<Tensor> features = [.. adapter.forward(image.to(dtype, device)).Select(f => f * request.Scale)];
+                    using var image = ConditioningTensor(fitted, dtype, device);
+                    using var scope = NewDisposeScope();
+                    IReadOnlyList<Tensor> features = [.. adapter.forward(image).Select(f => (f * request.Scale).DetachFromDisposeScope())];
                     controls.adapters.Add((request, features));
                 }
 
-                image.Dispose();
                 controls.infotext.Add(UnitInfotext(request));
             }
 
@@ -142,6 +142,14 @@ internal sealed class ActiveControls : IDisposable
         using var conditional = controlNet.forward(input.narrow(0, unconditionalRows, rows), t, conditioning.Context.narrow(0, unconditionalRows, rows), image, request.Scale, added, guessMode: true);
         Tensor Pad(Tensor r) => cat([zeros([unconditionalRows, .. r.shape.Skip(1)], r.dtype, r.device), r], 0);
         return new ControlNetOutput([.. conditional.DownBlockResiduals.Select(Pad)], Pad(conditional.MidBlockResidual));
+    }
+
+    /// <summary>The fitted image as (1, 3, H, W) in [0, 1], in the UNet's dtype and device, owned by the caller (outside any dispose scope).</summary>
+    private static Tensor ConditioningTensor(SKBitmap fitted, ScalarType dtype, Device device)
+    {
+        using var pixels = ImageTensors.FromImageUnitRange(fitted);
+        using var batch = pixels.unsqueeze(0);
+        return batch.to(dtype, device, copy: true).DetachFromDisposeScope();
     }
 
     private static SKBitmap Fit(ControlRequest request, int width, int height)
