@@ -15,6 +15,7 @@ public static class SdTuneCli
             threads,
             InspectCommand.Create(),
             GenerateCommand.Create(),
+            PreprocessCommand.Create(),
             TrainCommand.Create(),
             ToyWorldCommand.Create(),
             BenchCommand.Create(),

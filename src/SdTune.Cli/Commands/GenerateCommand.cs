@@ -42,10 +42,16 @@ internal static class GenerateCommand
         var prediction = new Option<string?>("--prediction-type") { Description = "epsilon or v_prediction, for single files that do not record it (SD 2.x)." };
         var tiled = new Option<bool?>("--tiled-vae") { Description = "Force tiled VAE decoding on or off (default: on above 1024x1024)." };
 
-        var command = new Command("generate", "Generate images (txt2img, or img2img with --init-image).")
+        var controls = new GenerateControlOptions();
+        var command = new Command("generate", "Generate images (txt2img, or img2img with --init-image; ControlNets and T2I-Adapters with --controlnet/--t2i-adapter and --control-image).")
         {
             model, prompt, negative, sampler, steps, cfg, seed, width, height, batch, initImage, strength, embeddings, embedding, loraDir, lora, hypernetworkDir, hypernetwork, customDiffusion, clipSkip, output, dtype, device, prediction, tiled,
         };
+        foreach (var option in controls.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(parse =>
         {
             var modelPath = parse.GetRequiredValue(model);
@@ -55,6 +61,9 @@ internal static class GenerateCommand
                 PredictionType = parse.GetValue(prediction) is { } p ? PredictionTypes.FromDiffusers(p) ?? throw new ArgumentException($"--prediction-type must be epsilon or v_prediction, not '{p}'.") : null,
             };
             using var initBitmap = parse.GetValue(initImage) is { } initPath ? ImageFile.Load(initPath) : null;
+            var controlImages = new List<SkiaSharp.SKBitmap>();
+            using var disposeControlImages = new DisposeAll(controlImages);
+            var controlRequests = controls.Read(parse, controlImages);
             var request = new GenerationRequest
             {
                 Prompt = parse.GetRequiredValue(prompt),
@@ -74,6 +83,7 @@ internal static class GenerateCommand
                 Embeddings = parse.GetValue(embedding) ?? [],
                 Hypernetworks = [.. (parse.GetValue(hypernetwork) ?? []).Select(ParseLoraOption)],
                 CustomDiffusion = parse.GetValue(customDiffusion) ?? [],
+                Controls = controlRequests,
             };
             request.Validate();
 
@@ -169,6 +179,12 @@ internal static class GenerateCommand
         }
 
         return (text, 1.0);
+    }
+
+    /// <summary>Disposes the bitmaps of a list when the command ends.</summary>
+    private sealed class DisposeAll(List<SkiaSharp.SKBitmap> bitmaps) : IDisposable
+    {
+        public void Dispose() => bitmaps.ForEach(b => b.Dispose());
     }
 
     /// <summary>A1111 numbers images on from the highest existing NNNNN- prefix.</summary>

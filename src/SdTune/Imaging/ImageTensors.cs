@@ -35,6 +35,27 @@ public static class ImageTensors
         return tensor(values, [3L, height, width]);
     }
 
+    /// <summary>
+    /// The image as a float32 tensor (3, H, W) in [0, 1] (<c>byte / 255</c>): the range diffusers gives ControlNets
+    /// and T2I-Adapters their conditioning images in (its control image processor does not normalise).
+    /// </summary>
+    public static Tensor FromImageUnitRange(SKBitmap bitmap)
+    {
+        ArgumentNullException.ThrowIfNull(bitmap);
+        var rgba = BitmapPixels.ReadOpaqueRgba(bitmap);
+        var plane = bitmap.Width * bitmap.Height;
+        var values = new float[3 * plane];
+        for (var i = 0; i < plane; i++)
+        {
+            for (var c = 0; c < 3; c++)
+            {
+                values[(c * plane) + i] = rgba[(4 * i) + c] / 255f;
+            }
+        }
+
+        return tensor(values, [3L, bitmap.Height, bitmap.Width]);
+    }
+
     /// <summary>Loads an image file (see <see cref="ImageFile.Load"/>) as a float32 tensor (3, H, W) in [-1, 1].</summary>
     /// <exception cref="ImageLoadException">The file is missing or not a readable image.</exception>
     public static Tensor FromImage(string path)

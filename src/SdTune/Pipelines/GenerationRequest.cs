@@ -1,4 +1,5 @@
 using SdTune.Options;
+using SdTune.Pipelines.Control;
 using SkiaSharp;
 
 namespace SdTune.Pipelines;
@@ -67,6 +68,12 @@ public sealed record GenerationRequest
     /// </summary>
     public IReadOnlyList<string> CustomDiffusion { get; init; } = [];
 
+    /// <summary>
+    /// ControlNets and T2I-Adapters applied for this request, in order (the infotext numbers them <c>ControlNet 0</c>,
+    /// <c>ControlNet 1</c>, ...); their residuals and features are summed.
+    /// </summary>
+    public IReadOnlyList<ControlRequest> Controls { get; init; } = [];
+
     /// <summary>Decode (and encode) the VAE in tiles: null decides by image size, true/false forces.</summary>
     public bool? TiledVae { get; init; }
 
@@ -94,6 +101,11 @@ public sealed record GenerationRequest
         foreach (var (name, strength) in Hypernetworks)
         {
             Require($"--hypernetwork {name}: the strength", strength, NumericRange.AnyFloat32);
+        }
+
+        foreach (var control in Controls)
+        {
+            control.Validate();
         }
     }
 

@@ -5,6 +5,7 @@ using SdTune.Conditioning;
 using SdTune.Imaging;
 using SdTune.Models;
 using SdTune.Options;
+using SdTune.Pipelines.Control;
 using SdTune.Prompts;
 using SdTune.Schedulers;
 using SkiaSharp;
@@ -73,8 +74,10 @@ public sealed class StableDiffusionPipeline : IDisposable
         var loraHashes = new List<string>();
         AppliedHypernetworks? appliedHypernetworks = null;
         AppliedCustomDiffusion? customDiffusion = null;
+        ActiveControls? controls = null;
         try
         {
+            controls = ActiveControls.Load(request.Controls, model, request.Width!.Value, request.Height!.Value);
             var targets = new LoraTargets(model.Unet, model.TextEncoder, model.TextEncoder2);
             // label: the name A1111 keys the hash by (the one the prompt's tag mentions, without ':' and ',').
             void Apply(string name, string label, double te, double unet, IReadOnlyList<double>? blocks)
@@ -129,10 +132,11 @@ public sealed class StableDiffusionPipeline : IDisposable
             // The request's hypernetworks, then the prompt's tags, each applied to the output of the one before (as A1111 chains its loaded ones).
             appliedHypernetworks = AppliedHypernetworks.Attach(model.Unet, hypernetworks, request.Hypernetworks, extracted.Hypernets().Select(t => (t.Name, t.Multiplier)), warnings);
             var requestHypernetworks = appliedHypernetworks.Applied.Where(h => h.Index < request.Hypernetworks.Count).Select(h => (h.Name, h.Strength)).ToList();
-            return Run(request, prompt, sampler, requestEmbeddings ?? embeddings, warnings, loraHashes, requestHypernetworks, clock, progress, cancellationToken);
+            return Run(request, prompt, sampler, requestEmbeddings ?? embeddings, warnings, loraHashes, requestHypernetworks, controls, clock, progress, cancellationToken);
         }
         finally
         {
+            controls?.Dispose();
             customDiffusion?.Dispose();
             appliedHypernetworks?.Dispose();
             foreach (var lora in applied)
@@ -151,7 +155,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         }
     }
 
-    private GenerationResult Run(GenerationRequest request, string prompt, ISampler sampler, EmbeddingLibrary embeddings, List<string> warnings, List<string> loraHashes, List<(string Name, double Strength)> hypernets, Stopwatch clock, Action<GenerationProgress>? progress, CancellationToken cancellationToken)
+    private GenerationResult Run(GenerationRequest request, string prompt, ISampler sampler, EmbeddingLibrary embeddings, List<string> warnings, List<string> loraHashes, List<(string Name, double Strength)> hypernets, ActiveControls controls, Stopwatch clock, Action<GenerationProgress>? progress, CancellationToken cancellationToken)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -221,7 +225,10 @@ public sealed class StableDiffusionPipeline : IDisposable
             // SDXL micro-conditioning: the original size is the target size, no crop.
             var unetInputs = TextConditioner.ForUnet(TextConditioning.Batch(groups, batch), Enumerable.Repeat(SizeConditioning.Uncropped(width, height), (int)input.shape[0]).ToList(), unetType);
             var started = Stopwatch.GetTimestamp();
-            var output = model.Unet.forward(input, timestep, unetInputs.Context, unetInputs.Added).to(ScalarType.Float32);
+            // Controls see the same batch as the UNet; guess-mode ControlNets skip the unconditional rows.
+            var residuals = controls.IsEmpty ? ControlResiduals.None
+                : controls.Residuals(input, timestep, unetInputs, withUncond ? batch : 0, ControlGuidance.Fraction(stepIndex, plan, initLatents is not null));
+            var output = model.Unet.forward(input, timestep, unetInputs.Context, unetInputs.Added, residuals.Down, residuals.Mid, residuals.Intrablock).to(ScalarType.Float32);
             if (device.type == TorchSharp.DeviceType.CUDA)
             {
                 cuda.synchronize();
@@ -262,13 +269,13 @@ public sealed class StableDiffusionPipeline : IDisposable
             var latent = (final.narrow(0, i, 1) / model.Vae.Config.ScalingFactor).to(vaeType);
             var decoded = tiled ? TiledVae.Decode(model.Vae, latent) : model.Vae.Decode(latent);
             var bitmap = ImageTensors.ToBitmap(decoded[0].to(ScalarType.Float32).cpu());
-            images.Add(new GeneratedImage(bitmap, seed + i, Infotext(request, seed + i, loraHashes, hypernets)));
+            images.Add(new GeneratedImage(bitmap, seed + i, Infotext(request, seed + i, loraHashes, hypernets, controls.Infotext)));
         }
 
         return new GenerationResult(images, warnings, clock.Elapsed, sampling, unetTime, unetCalls);
     }
 
-    private GenerationInfotext Infotext(GenerationRequest request, long seed, List<string> loraHashes, List<(string Name, double Strength)> hypernets)
+    private GenerationInfotext Infotext(GenerationRequest request, long seed, List<string> loraHashes, List<(string Name, double Strength)> hypernets, IReadOnlyList<string> controls)
     {
         var extra = new List<KeyValuePair<string, string>>();
         if (loraHashes.Count > 0)
@@ -283,6 +290,8 @@ public sealed class StableDiffusionPipeline : IDisposable
             extra.Add(new("Hypernet strength", string.Join(", ", hypernets.Select(h => h.Strength.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))));
         }
 
+        // sd-webui-controlnet's units: ControlNet 0, ControlNet 1, ...
+        extra.AddRange(controls.Select((unit, i) => new KeyValuePair<string, string>(ControlNetUnitInfotext.Key(i), unit)));
         extra.Add(new("Version", "SdTune"));
         return new GenerationInfotext
         {
