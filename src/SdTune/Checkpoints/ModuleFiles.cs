@@ -67,7 +67,7 @@ internal static class ModuleFiles
     /// <summary>Writes the module's parameters and persistent buffers as one safetensors file, tensor by tensor.</summary>
     public static void SaveSafetensors(nn.Module module, string path, ScalarType? dtype, IReadOnlyDictionary<string, string>? metadata = null)
     {
-        var targets = ModuleWeights.Targets(module).ToList();
+        var targets = Runtime.ModuleTensors.Of(module).ToList();
         var layout = targets.Select(t => new SafetensorsTensorLayout(t.Key, SafetensorsDTypes.FromScalarType(SavedType(t.Value.dtype, dtype)), t.Value.shape)).ToList();
         SafetensorsWriter.Save(path, layout, i => ForSaving(targets[i].Value, dtype), metadata);
     }

@@ -94,23 +94,6 @@ public static class ModuleWeights
         return Load(module, shapes.Keys, name => shapes[name], source.ReadInto, strict, ignore, prefix, source.Path, source.SupportsConcurrentReads);
     }
 
-    /// <summary>The tensors a state dict of <paramref name="module"/> holds: parameters and persistent buffers.</summary>
-    internal static Dictionary<string, Tensor> Targets(nn.Module module)
-    {
-        var targets = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, parameter) in module.named_parameters())
-        {
-            targets[name] = parameter;
-        }
-
-        foreach (var (name, buffer) in module.named_buffers(include_nonpersistent: false))
-        {
-            targets[name] = buffer;
-        }
-
-        return targets;
-    }
-
     private static WeightLoadReport Load(
         nn.Module module,
         IEnumerable<string> sourceNames,
@@ -124,7 +107,7 @@ public static class ModuleWeights
     {
         ArgumentNullException.ThrowIfNull(module);
         ArgumentNullException.ThrowIfNull(prefix);
-        var targets = Targets(module);
+        var targets = Runtime.ModuleTensors.Of(module);
 
         var matched = new List<(string SourceKey, string Name)>();
         var unexpected = new List<string>();

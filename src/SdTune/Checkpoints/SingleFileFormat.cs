@@ -133,13 +133,13 @@ public static class SingleFileFormat
             var text2 = text2Config is null ? null : Track(ModuleFiles.BuildEmpty(() => new ClipTextModelWithProjection(text2Config), options.DType));
             var targets = new Dictionary<SdComponent, Dictionary<string, Tensor>>
             {
-                [SdComponent.Unet] = ModuleWeights.Targets(unet),
-                [SdComponent.Vae] = ModuleWeights.Targets(vae),
-                [SdComponent.TextEncoder] = ModuleWeights.Targets(text),
+                [SdComponent.Unet] = Runtime.ModuleTensors.Of(unet),
+                [SdComponent.Vae] = Runtime.ModuleTensors.Of(vae),
+                [SdComponent.TextEncoder] = Runtime.ModuleTensors.Of(text),
             };
             if (text2 is not null)
             {
-                targets[SdComponent.TextEncoder2] = ModuleWeights.Targets(text2);
+                targets[SdComponent.TextEncoder2] = Runtime.ModuleTensors.Of(text2);
             }
 
             Fill(source, plan, targets);
@@ -179,13 +179,13 @@ public static class SingleFileFormat
         options.Validate();
         var targets = new Dictionary<SdComponent, Dictionary<string, Tensor>>
         {
-            [SdComponent.Unet] = ModuleWeights.Targets(model.Unet),
-            [SdComponent.Vae] = ModuleWeights.Targets(model.Vae),
-            [SdComponent.TextEncoder] = ModuleWeights.Targets(model.TextEncoder),
+            [SdComponent.Unet] = Runtime.ModuleTensors.Of(model.Unet),
+            [SdComponent.Vae] = Runtime.ModuleTensors.Of(model.Vae),
+            [SdComponent.TextEncoder] = Runtime.ModuleTensors.Of(model.TextEncoder),
         };
         if (model.TextEncoder2 is not null)
         {
-            targets[SdComponent.TextEncoder2] = ModuleWeights.Targets(model.TextEncoder2);
+            targets[SdComponent.TextEncoder2] = Runtime.ModuleTensors.Of(model.TextEncoder2);
         }
 
         var components = targets.ToDictionary(

@@ -52,7 +52,7 @@ public static class ControlNetSingleFile
         var model = ModuleFiles.BuildEmpty(() => new ControlNetModel(config), options.DType);
         try
         {
-            var targets = ModuleWeights.Targets(model);
+            var targets = Runtime.ModuleTensors.Of(model);
             var plan = Plan(shapes, targets, name => diffusersNames ? name : table.ToDiffusers(name), options.AllowUnknownKeys, path);
             using var noGrad = no_grad();
             foreach (var (name, target) in plan)
@@ -84,7 +84,7 @@ public static class ControlNetSingleFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= ModelSaveOptions.Default;
         options.Validate();
-        var targets = ModuleWeights.Targets(controlNet).ToList();
+        var targets = Runtime.ModuleTensors.Of(controlNet).ToList();
         var table = Table(UnetLayout.FromDiffusers(targets.Select(t => t.Key).ToList()), controlNet.Config, "ControlNet");
         var prefix = controlModelPrefix ? ControlNetKeyMap.Prefix : "";
         var names = targets.Select(t => prefix + (table.ToOriginal(t.Key)

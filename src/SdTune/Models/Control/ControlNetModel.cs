@@ -106,9 +106,9 @@ public sealed class ControlNetModel : nn.Module
         }
 
         string[] copied = ["conv_in.", "time_embedding.", "add_embedding.", "down_blocks.", "mid_block."];
-        var source = ModuleWeightsOf(unet);
+        var source = ModuleTensors.Of(unet);
         using var noGrad = no_grad();
-        foreach (var (name, target) in ModuleWeightsOf(controlnet))
+        foreach (var (name, target) in ModuleTensors.Of(controlnet))
         {
             if (copied.Any(p => name.StartsWith(p, StringComparison.Ordinal)))
             {
@@ -225,8 +225,6 @@ public sealed class ControlNetModel : nn.Module
                 nameof(cond));
         }
     }
-
-    private static Dictionary<string, Tensor> ModuleWeightsOf(nn.Module module) => Checkpoints.ModuleWeights.Targets(module);
 
     private static void ZeroInitialise(IEnumerable<nn.Module> modules)
     {

@@ -42,7 +42,7 @@ public class ClipTextArchitectureTests
         Assert.Equal(root.GetProperty("num_parameters").GetInt64(), model.parameters().Sum(p => p.numel()));
 
         // What the weight loader fills is exactly the state dict.
-        Assert.Equal(stateDict.Keys.Order(StringComparer.Ordinal), ModuleWeights.Targets(model).Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(stateDict.Keys.Order(StringComparer.Ordinal), SdTune.Runtime.ModuleTensors.Of(model).Keys.Order(StringComparer.Ordinal));
     }
 
     [Theory]
