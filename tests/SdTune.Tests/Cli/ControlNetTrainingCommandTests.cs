@@ -22,7 +22,7 @@ public sealed class ControlNetTrainingCommandTests : IDisposable
 
     private (int ExitCode, string Out, string Error) Train(string method, params string[] extra) =>
         InspectCommandTests.Run(["train", method, "--model", model, "--train-data-dir", data, "--output-dir", dir.File("out"), "--output-name", "cn",
-            "--resolution", "32", "--train-batch-size", "2", "--max-train-steps", "1", .. extra]);
+            "--resolution", "32", "--batch-size", "2", "--max-train-steps", "1", .. extra]);
 
     [Fact]
     public void Train_controlnet_writes_a_folder_that_generate_loads()

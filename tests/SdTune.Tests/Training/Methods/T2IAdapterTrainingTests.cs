@@ -28,10 +28,10 @@ public sealed class T2IAdapterTrainingTests
     {
         using var dir = TestPaths.NewTempDir();
         using var model = TrainingTestKit.TinyModel();
-        var config = ControlTrainingKit.ControlNetConfig(dir.Path, steps: 2, method: "t2i-adapter").With(T2IAdapterMethod.AdapterType, "light_adapter") with { LearningRate = 1e-2 };
+        var config = ControlTrainingKit.ControlNetConfig(dir.Path, steps: 2, method: "t2i-adapter") with { LearningRate = 1e-2 };
         var result = TrainingTestKit.RunKeepingBase(config, model, withVae: true);
         using var adapter = T2IAdapterFiles.LoadFolder(result.Outputs[^1]);
-        Assert.Equal("light_adapter", adapter.Config.AdapterType);
+        Assert.Equal("full_adapter", adapter.Config.AdapterType);
         Assert.Equal(model.Unet.Config.BlockOutChannels, adapter.Config.Channels);
         Assert.Equal(2, adapter.Config.DownscaleFactor);
         adapter.EnsureFits(model.Unet.Config, result.Outputs[^1]);
@@ -65,7 +65,9 @@ public sealed class T2IAdapterTrainingTests
     [Fact]
     public void An_unknown_adapter_type_is_refused_listing_the_valid_ones()
     {
-        var e = Assert.Throws<TrainingConfigException>(() => TrainingConfig.Parse("method = \"t2i-adapter\"\nadapter_type = \"huge\"\n", "test.toml"));
+        using var dir = TestPaths.NewTempDir();
+        var config = ControlTrainingKit.ControlNetConfig(dir.Path, method: "t2i-adapter").With(T2IAdapterMethod.AdapterType, "huge");
+        var e = Assert.Throws<TrainingConfigException>(config.Validate);
         Assert.Equal("adapter_type", e.Key);
         Assert.Contains("full_adapter, full_adapter_xl, light_adapter", e.Message, StringComparison.Ordinal);
     }
@@ -74,7 +76,10 @@ public sealed class T2IAdapterTrainingTests
     public void Timestep_sampling_defaults_to_cubic_and_accepts_uniform_only_otherwise()
     {
         Assert.Equal("cubic", T2IAdapterMethod.Sampling.Default);
-        var e = Assert.Throws<TrainingConfigException>(() => TrainingConfig.Parse("method = \"t2i-adapter\"\ntimestep_sampling = \"cosine\"\n", "test.toml"));
+        using var dir = TestPaths.NewTempDir();
+        var config = ControlTrainingKit.ControlNetConfig(dir.Path, method: "t2i-adapter");
+        config.With(T2IAdapterMethod.Sampling, "uniform").Validate();
+        var e = Assert.Throws<TrainingConfigException>(config.With(T2IAdapterMethod.Sampling, "cosine").Validate);
         Assert.Equal("timestep_sampling", e.Key);
     }
 }
