@@ -75,22 +75,10 @@ public sealed class ControlNetMethod : ITrainingMethod
         controlNet = ModelPath.Value(config) is { } path ? Load(path, model.Unet.Config, vaeFactor) : FromUnet(model.Unet, vaeFactor);
         context.CastFrozenWeights();
         unetType = model.Unet.parameters().First().dtype;
-        controlNet.to(device);
-        foreach (var p in controlNet.parameters())
-        {
-            p.requires_grad = true;
-        }
-
+        var group = ControlTraining.Trainable(controlNet, device, config, "controlnet");
         controlNet.GradientCheckpointing = config.GradientCheckpointing;
-        controlNet.train();
         validationImage = ControlTraining.LoadValidationImage(config);
-        var lr = config.UnetLr ?? config.LearningRate;
-        if (!(lr > 0))
-        {
-            throw new TrainingConfigException("learning_rate", "nothing to train: the ControlNet's learning rate (unet_lr or learning_rate) is 0.");
-        }
-
-        return [new ParameterGroup("controlnet", [.. controlNet.parameters()], lr)];
+        return [group];
     }
 
     /// <inheritdoc />

@@ -3,6 +3,8 @@ using SdTune.Options;
 using SdTune.Pipelines;
 using SdTune.Pipelines.Control;
 using SdTune.Training.Data;
+using SdTune.Training.Optimization;
+using TorchSharp;
 using SkiaSharp;
 using static TorchSharp.torch;
 
@@ -47,6 +49,30 @@ internal static class ControlTraining
         {
             throw new TrainingConfigException(ValidationImage.Name, $"sample images of a {config.Method} are generated with a condition image: set validation_image.");
         }
+    }
+
+    /// <summary>
+    /// Makes <paramref name="network"/> the run's trainable part: float32 on <paramref name="device"/>, every parameter
+    /// with gradients, in training mode; one parameter group named <paramref name="group"/> at <c>unet_lr</c> or
+    /// <c>learning_rate</c>.
+    /// </summary>
+    /// <exception cref="TrainingConfigException">The learning rate is 0.</exception>
+    public static ParameterGroup Trainable(nn.Module network, Device device, TrainingConfig config, string group)
+    {
+        var lr = config.UnetLr ?? config.LearningRate;
+        if (!(lr > 0))
+        {
+            throw new TrainingConfigException("learning_rate", $"nothing to train: the {config.Method}'s learning rate (unet_lr or learning_rate) is 0.");
+        }
+
+        network.to(ScalarType.Float32).to(device);
+        foreach (var p in network.parameters())
+        {
+            p.requires_grad = true;
+        }
+
+        network.train();
+        return new ParameterGroup(group, [.. network.parameters()], lr);
     }
 
     /// <summary>The caption trained with: the empty prompt with probability <c>proportion_empty_prompts</c>, else <paramref name="caption"/>.</summary>

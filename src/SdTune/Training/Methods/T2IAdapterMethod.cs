@@ -134,21 +134,9 @@ public sealed class T2IAdapterMethod : ITrainingMethod
             throw new TrainingConfigException(ModelPath.Value(config) is null ? Channels.Name : ModelPath.Name, e.Message, e);
         }
 
-        adapter.to(model.Unet.parameters().First().device);
-        foreach (var p in adapter.parameters())
-        {
-            p.requires_grad = true;
-        }
-
-        adapter.train();
+        var group = ControlTraining.Trainable(adapter, model.Unet.parameters().First().device, config, "adapter");
         validationImage = ControlTraining.LoadValidationImage(config);
-        var lr = config.UnetLr ?? config.LearningRate;
-        if (!(lr > 0))
-        {
-            throw new TrainingConfigException("learning_rate", "nothing to train: the adapter's learning rate (unet_lr or learning_rate) is 0.");
-        }
-
-        return [new ParameterGroup("adapter", [.. adapter.parameters()], lr)];
+        return [group];
     }
 
     /// <inheritdoc />

@@ -1,5 +1,4 @@
 using SdTune.Checkpoints.Control;
-using SdTune.Checkpoints.Safetensors;
 using SdTune.Models;
 using SdTune.Models.Control;
 using SdTune.Pipelines.Control;
@@ -67,21 +66,7 @@ public sealed class ControlNetTrainingTests
         using var dir = TestPaths.NewTempDir();
         var config = ControlTrainingKit.ControlNetConfig(dir.Path, steps: 4)
             .With(ControlTraining.ProportionEmptyPrompts, 0.5) with { SaveEveryNSteps = 2, SaveState = true, GradientCheckpointing = true };
-        string straight;
-        string state;
-        using (var model = TrainingTestKit.TinyModel())
-        {
-            var result = new Trainer(config, new TrainerServices { Model = model }).Run();
-            straight = result.Outputs[^1];
-            state = Assert.Single(result.StateFolders, s => s.EndsWith("control-step00000002-state", StringComparison.Ordinal));
-        }
-
-        using (var model = TrainingTestKit.TinyModel())
-        {
-            var result = new Trainer(config with { OutputDir = dir.File("resumed"), Resume = state }, new TrainerServices { Model = model }).Run();
-            Assert.Equal(2, result.LossHistory.Count);
-            AssertSameWeights(Path.Combine(straight, "diffusion_pytorch_model.safetensors"), Path.Combine(result.Outputs[^1], "diffusion_pytorch_model.safetensors"));
-        }
+        ControlTrainingKit.AssertResumesBitIdentically(config, dir.File("resumed"));
     }
 
     [Fact]
@@ -151,16 +136,6 @@ public sealed class ControlNetTrainingTests
 
         var missing = Assert.Throws<TrainingConfigException>(() => new Trainer(config.With(ControlTraining.ValidationImage, null), new TrainerServices { Model = model, ImageGenerator = generator }).Run());
         Assert.Equal("validation_image", missing.Key);
-    }
-
-    private static void AssertSameWeights(string expected, string actual)
-    {
-        using var e = SafetensorsFile.Open(expected);
-        using var a = SafetensorsFile.Open(actual);
-        using var scope = NewDisposeScope();
-        TrainingTestKit.AssertBitIdentical(
-            e.ReadAll().ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal),
-            a.ReadAll().ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
     }
 
     /// <summary>Records each job's control and a checksum of the ControlNet it names (loaded as generation loads it).</summary>

@@ -1,6 +1,8 @@
+using SdTune.Checkpoints.Safetensors;
 using SdTune.Tests.Training.Data;
 using SdTune.Training;
 using SkiaSharp;
+using static TorchSharp.torch;
 
 namespace SdTune.Tests.Training.Methods;
 
@@ -56,6 +58,32 @@ internal static class ControlTrainingKit
         MaxTrainSteps = steps,
         Seed = 4321,
     };
+
+    /// <summary>
+    /// Runs <paramref name="config"/> (4 steps, state saved at step 2) straight, then again from the step-2 state into
+    /// <paramref name="resumedOutputDir"/>: the saved weights are bit-identical.
+    /// </summary>
+    public static void AssertResumesBitIdentically(TrainingConfig config, string resumedOutputDir)
+    {
+        string straight;
+        string state;
+        using (var model = TrainingTestKit.TinyModel())
+        {
+            var result = new Trainer(config, new TrainerServices { Model = model }).Run();
+            straight = result.Outputs[^1];
+            state = Assert.Single(result.StateFolders, s => s.EndsWith(config.OutputName + "-step00000002-state", StringComparison.Ordinal));
+        }
+
+        using (var model = TrainingTestKit.TinyModel())
+        {
+            var result = new Trainer(config with { OutputDir = resumedOutputDir, Resume = state }, new TrainerServices { Model = model }).Run();
+            Assert.Equal(2, result.LossHistory.Count);
+            using var e = SafetensorsFile.Open(Path.Combine(straight, "diffusion_pytorch_model.safetensors"));
+            using var a = SafetensorsFile.Open(Path.Combine(result.Outputs[^1], "diffusion_pytorch_model.safetensors"));
+            using var scope = NewDisposeScope();
+            TrainingTestKit.AssertBitIdentical(e.ReadAll().ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), a.ReadAll().ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
+        }
+    }
 
     private static (SKColor Color, SKColor Left) Colors(int i) =>
         (new SKColor((byte)(60 + (i * 37 % 120)), (byte)(180 - (i * 23 % 100)), 90), new SKColor(200, (byte)(50 + (i * 41 % 140)), (byte)(70 + (i * 29 % 120))));

@@ -1,5 +1,4 @@
 using SdTune.Checkpoints.Control;
-using SdTune.Checkpoints.Safetensors;
 using SdTune.Training;
 using SdTune.Training.Methods;
 using static TorchSharp.torch;
@@ -43,23 +42,7 @@ public sealed class T2IAdapterTrainingTests
     {
         using var dir = TestPaths.NewTempDir();
         var config = ControlTrainingKit.ControlNetConfig(dir.Path, steps: 4, method: "t2i-adapter") with { SaveEveryNSteps = 2, SaveState = true };
-        string straight;
-        string state;
-        using (var model = TrainingTestKit.TinyModel())
-        {
-            var result = new Trainer(config, new TrainerServices { Model = model }).Run();
-            straight = result.Outputs[^1];
-            state = Assert.Single(result.StateFolders, s => s.EndsWith("control-step00000002-state", StringComparison.Ordinal));
-        }
-
-        using (var model = TrainingTestKit.TinyModel())
-        {
-            var result = new Trainer(config with { OutputDir = dir.File("resumed"), Resume = state }, new TrainerServices { Model = model }).Run();
-            using var e = SafetensorsFile.Open(Path.Combine(straight, "diffusion_pytorch_model.safetensors"));
-            using var a = SafetensorsFile.Open(Path.Combine(result.Outputs[^1], "diffusion_pytorch_model.safetensors"));
-            using var scope = NewDisposeScope();
-            TrainingTestKit.AssertBitIdentical(e.ReadAll().ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), a.ReadAll().ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal));
-        }
+        ControlTrainingKit.AssertResumesBitIdentically(config, dir.File("resumed"));
     }
 
     [Fact]
