@@ -1,3 +1,4 @@
+using SdTune.Pipelines.Control;
 using SdTune.Training.Data;
 using SdTune.Training.Optimization;
 using static TorchSharp.torch;
@@ -68,6 +69,20 @@ public interface ITrainingMethod : IDisposable
     /// null for none (the default).
     /// </summary>
     UNetResiduals? UNetResiduals(UNetResidualInputs inputs) => null;
+
+    /// <summary>
+    /// Each sample's timestep for this micro-batch, int64 (<paramref name="count"/>) in [0, <paramref name="numTrainTimesteps"/>),
+    /// drawn from the run's <paramref name="generator"/>; the default is <see cref="TimestepSampling.Uniform"/>.
+    /// </summary>
+    Tensor SampleTimesteps(long count, int numTrainTimesteps, Generator generator, Device device) =>
+        TimestepSampling.Uniform(count, numTrainTimesteps, generator, device);
+
+    /// <summary>
+    /// The controls sample images are generated with (a ControlNet or T2I-Adapter being trained, written under
+    /// <paramref name="scratchFolder"/>, with its validation condition image), or none (the default). The caller
+    /// deletes the folder after sampling; the images stay owned by the method.
+    /// </summary>
+    IReadOnlyList<ControlRequest> SampleControls(string scratchFolder) => [];
 
     /// <summary>A scalar added to the micro-batch's reduced loss (a regulariser), or null for none (the default).</summary>
     Tensor? LossRegularizer() => null;

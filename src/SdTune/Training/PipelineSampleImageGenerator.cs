@@ -6,7 +6,7 @@ namespace SdTune.Training;
 
 /// <summary>
 /// Makes the trainer's sample images (and DreamBooth's class images) with the generation pipeline: each job's
-/// prompt, size, steps, CFG and seed (random when unset), written as a PNG with A1111's parameters.
+/// prompt, size, steps, CFG, seed (random when unset) and controls, written as a PNG with A1111's parameters.
 /// </summary>
 /// <param name="sampler">The sampler for every job (kohya's default for samples is DDIM; A1111's is Euler a).</param>
 /// <param name="options">Embeddings/LoRA folders and model naming for the infotext.</param>
@@ -32,6 +32,7 @@ public sealed class PipelineSampleImageGenerator(string sampler = "Euler a", Pip
                 CfgScale = prompt.CfgScale,
                 Seed = prompt.Seed ?? -1,
                 Sampler = sampler,
+                Controls = job.Controls ?? [],
             };
             using var result = pipeline.Generate(request, cancellationToken: cancellationToken);
             var image = result.Images[0];

@@ -89,6 +89,7 @@ public sealed class ResolvedTrainingConfig
 
     private static DatasetConfig ReadDataset(TrainingConfig config, PixelSize size, List<string> warnings)
     {
+        var conditioning = Methods.TrainingMethods.Find(config.Method)?.ConditioningImages ?? false;
         var dataset = config.DatasetConfig is { } path
             ? DatasetConfig.Load(path, new DatasetFallbacks(size, config.TrainBatchSize, config.CaptionExtension))
             : DatasetConfig.FromFolders(
@@ -96,8 +97,9 @@ public sealed class ResolvedTrainingConfig
                 config.RegDataDir,
                 new DatasetOptions { BatchSize = config.TrainBatchSize, Resolution = size },
                 new SubsetOptions { CaptionExtension = config.CaptionExtension },
-                warnings);
-        return dataset with { PriorLossWeight = config.PriorLossWeight };
+                warnings,
+                conditioning);
+        return dataset with { PriorLossWeight = config.PriorLossWeight, RequireConditioning = conditioning };
     }
 
     private static void RequireClipSkipFits(TrainingConfig config, StableDiffusionModel model)

@@ -1,4 +1,5 @@
 using SdTune.Models;
+using SdTune.Training.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,6 +22,9 @@ public sealed record TrainingContext
 
     /// <summary>Generates images (DreamBooth class images); null when none is available.</summary>
     public ISampleImageGenerator? ImageGenerator { get; init; }
+
+    /// <summary>Reads the dataset's image files (a method's condition images among them).</summary>
+    public IImageReader ImageReader { get; init; } = new ImageFileReader();
 
     /// <summary>Collects warnings for the user.</summary>
     public required ICollection<string> Warnings { get; init; }

@@ -24,6 +24,13 @@ public sealed record TrainingMethodDefinition
     /// <summary>Checks between keys beyond each key's own range; throws <see cref="TrainingConfigException"/> naming the key.</summary>
     public Action<TrainingConfig> Validate { get; init; } = _ => { };
 
+    /// <summary>
+    /// The method trains on (image, condition image, caption): every dataset image must have a condition image (the
+    /// folder convention's <c>conditioning</c> folder in each subset folder, a subset's <c>conditioning_data_dir</c>, or
+    /// a <c>metadata.jsonl</c> line's <c>conditioning_file_name</c>).
+    /// </summary>
+    public bool ConditioningImages { get; init; }
+
     /// <summary>Which parts of the model a configuration trains (decides which shared keys apply to the run).</summary>
     public required Func<TrainingConfig, TrainedParts> Trains { get; init; }
 

@@ -125,8 +125,9 @@ public sealed class ControlNetModel : nn.Module
     /// </summary>
     /// <param name="unet">The UNet the residuals will be added to.</param>
     /// <param name="controlNetSource">The ControlNet's file or folder (or option name), for the message.</param>
+    /// <param name="vaeDownscaleFactor">When given, the conditioning embedding must shrink the image by this factor (the VAE's).</param>
     /// <exception cref="CheckpointFormatException">Something differs; the message names the source and the config fields.</exception>
-    public void EnsureFits(UNet2DConditionConfig unet, string controlNetSource)
+    public void EnsureFits(UNet2DConditionConfig unet, string controlNetSource, int? vaeDownscaleFactor = null)
     {
         ArgumentNullException.ThrowIfNull(unet);
         var mine = Config.Encoder;
@@ -148,6 +149,12 @@ public sealed class ControlNetModel : nn.Module
         if (problems.Count > 0)
         {
             throw new CheckpointFormatException(controlNetSource, $"this ControlNet does not fit the UNet: {string.Join("; ", problems)}.");
+        }
+
+        if (vaeDownscaleFactor is { } factor && Config.ConditioningDownscaleFactor != factor)
+        {
+            throw new CheckpointFormatException(controlNetSource,
+                $"this ControlNet's conditioning embedding shrinks the image {Config.ConditioningDownscaleFactor}x (conditioning_embedding_out_channels), but the model's VAE shrinks it {factor}x.");
         }
     }
 

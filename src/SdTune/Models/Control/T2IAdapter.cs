@@ -1,4 +1,6 @@
+using SdTune.IO;
 using SdTune.Models.Control.Adapter;
+using SdTune.Models.Unet;
 using SdTune.Runtime;
 using static TorchSharp.torch;
 
@@ -39,6 +41,25 @@ public sealed class T2IAdapter : nn.Module
 
     /// <summary>The pixel-unshuffle factor; the image's height and width must be multiples of it.</summary>
     public int DownscaleFactor => Config.DownscaleFactor;
+
+    /// <summary>
+    /// Throws unless the adapter's feature widths fit <paramref name="unet"/>: its channels start with the UNet's
+    /// <c>block_out_channels</c> and add at most one more level.
+    /// </summary>
+    /// <param name="unet">The UNet the features will be added to.</param>
+    /// <param name="source">The adapter's folder (or option name), for the message.</param>
+    /// <exception cref="CheckpointFormatException">The widths differ; the message names the source.</exception>
+    public void EnsureFits(UNet2DConditionConfig unet, string source)
+    {
+        ArgumentNullException.ThrowIfNull(unet);
+        var widths = unet.BlockOutChannels;
+        var channels = Config.Channels;
+        if (!channels.Take(widths.Count).SequenceEqual(widths) || channels.Count > widths.Count + 1)
+        {
+            throw new CheckpointFormatException(source,
+                $"this T2I-Adapter does not fit the UNet: its channels are [{string.Join(", ", channels)}] but the UNet's block_out_channels are [{string.Join(", ", widths)}].");
+        }
+    }
 
     /// <summary>The feature maps, one per adapter level, from the highest resolution down.</summary>
     /// <param name="image">The conditioning image (B, in_channels, H, W); H and W multiples of <see cref="DownscaleFactor"/>.</param>

@@ -168,12 +168,7 @@ internal sealed class ActiveControls : IDisposable
         var controlNet = ControlNetFiles.Load(request.ModelPath, new ModelLoadOptions { DType = dtype });
         try
         {
-            controlNet.EnsureFits(unet, request.ModelPath);
-            if (controlNet.Config.ConditioningDownscaleFactor != vaeFactor)
-            {
-                throw new CheckpointFormatException(request.ModelPath,
-                    $"this ControlNet's conditioning embedding shrinks the image {controlNet.Config.ConditioningDownscaleFactor}x (conditioning_embedding_out_channels), but the model's VAE shrinks it {vaeFactor}x.");
-            }
+            controlNet.EnsureFits(unet, request.ModelPath, vaeFactor);
 
             controlNet.to(device);
             controlNet.eval();
@@ -191,13 +186,7 @@ internal sealed class ActiveControls : IDisposable
         var adapter = T2IAdapterFiles.LoadFolder(request.ModelPath, new ModelLoadOptions { DType = dtype });
         try
         {
-            var widths = unet.Config.BlockOutChannels;
-            var channels = adapter.Config.Channels;
-            if (!channels.Take(widths.Count).SequenceEqual(widths) || channels.Count > widths.Count + 1)
-            {
-                throw new CheckpointFormatException(request.ModelPath,
-                    $"this T2I-Adapter does not fit the UNet: its channels are [{string.Join(", ", channels)}] but the UNet's block_out_channels are [{string.Join(", ", widths)}].");
-            }
+            adapter.EnsureFits(unet.Config, request.ModelPath);
 
             adapter.to(device);
             adapter.eval();

@@ -23,6 +23,12 @@ public sealed record DatasetConfig
     /// <summary><c>debug_dataset</c> (<c>[general]</c> only).</summary>
     public bool DebugDataset { get; init; }
 
+    /// <summary>
+    /// Every image must have a condition image (ControlNet and T2I-Adapter training): from its subset's
+    /// <c>conditioning_data_dir</c> or its <c>metadata.jsonl</c> line; an image without one is an error naming it.
+    /// </summary>
+    public bool RequireConditioning { get; init; }
+
     /// <summary>The keys (<c>resolution</c>, <c>batch_size</c>, <c>caption_extension</c>) that some dataset or subset took from the <see cref="DatasetFallbacks"/>.</summary>
     public IReadOnlySet<string> FallbacksUsed { get; init; } = new HashSet<string>();
 
@@ -66,14 +72,20 @@ public sealed record DatasetConfig
     /// <param name="dataset">Dataset-level settings (resolution, bucketing, batch size); its subsets are replaced.</param>
     /// <param name="subsetDefaults">Settings every subset starts from (caption extension, shuffling...).</param>
     /// <param name="warnings">Receives the warnings.</param>
+    /// <param name="withConditioning">
+    /// Pair every image with a condition image from the <c>conditioning</c> folder inside its subset folder (same file
+    /// stem); a subset folder without one is an error.
+    /// </param>
+    /// <remarks>A training folder holding a <c>metadata.jsonl</c> is read as one diffusers imagefolder subset instead.</remarks>
     /// <exception cref="DatasetConfigException">A folder is missing or no subset was found.</exception>
     public static DatasetConfig FromFolders(
         string trainDataDirectory,
         string? regDataDirectory,
         DatasetOptions dataset,
         SubsetOptions subsetDefaults,
-        ICollection<string> warnings) =>
-        FolderDatasetConvention.Build(trainDataDirectory, regDataDirectory, dataset, subsetDefaults, warnings);
+        ICollection<string> warnings,
+        bool withConditioning = false) =>
+        FolderDatasetConvention.Build(trainDataDirectory, regDataDirectory, dataset, subsetDefaults, warnings, withConditioning);
 
     /// <summary>
     /// Checks that every dataset's <c>bucket_reso_steps</c> is a multiple of what the model needs

@@ -5,6 +5,10 @@ namespace SdTune.Training.Data;
 /// <summary>
 /// sd-scripts' folder convention: every subfolder <c>N_concept words</c> of the training folder is a subset
 /// repeated N times with class tokens "concept words"; subfolders of the regularisation folder are reg subsets.
+/// With condition images (ControlNet, T2I-Adapter), each subset folder holds them in its own <c>conditioning</c>
+/// subfolder, one per image with the same file stem (<c>10_dog/a.png</c> pairs with <c>10_dog/conditioning/a.png</c>).
+/// A training folder holding a <c>metadata.jsonl</c> is instead one diffusers imagefolder subset (see
+/// <see cref="ImageFolderMetadata"/>).
 /// </summary>
 internal static class FolderDatasetConvention
 {
@@ -13,7 +17,8 @@ internal static class FolderDatasetConvention
         string? regDataDirectory,
         DatasetOptions dataset,
         SubsetOptions subsetDefaults,
-        ICollection<string> warnings)
+        ICollection<string> warnings,
+        bool withConditioning = false)
     {
         ArgumentNullException.ThrowIfNull(trainDataDirectory);
         ArgumentNullException.ThrowIfNull(dataset);
@@ -21,10 +26,19 @@ internal static class FolderDatasetConvention
         ArgumentNullException.ThrowIfNull(warnings);
 
         var subsets = new List<SubsetOptions>();
-        subsets.AddRange(SubsetsOf(trainDataDirectory, isReg: false, subsetDefaults, warnings, "train_data_dir"));
+        var metadata = Path.Combine(trainDataDirectory, ImageFolderMetadata.FileName);
+        if (File.Exists(metadata))
+        {
+            subsets.Add(subsetDefaults with { ImageDirectory = trainDataDirectory, MetadataFile = metadata, NumRepeats = 1 });
+        }
+        else
+        {
+            subsets.AddRange(SubsetsOf(trainDataDirectory, isReg: false, subsetDefaults, warnings, "train_data_dir", withConditioning));
+        }
+
         if (regDataDirectory is not null)
         {
-            subsets.AddRange(SubsetsOf(regDataDirectory, isReg: true, subsetDefaults, warnings, "reg_data_dir"));
+            subsets.AddRange(SubsetsOf(regDataDirectory, isReg: true, subsetDefaults, warnings, "reg_data_dir", withConditioning));
         }
 
         if (!subsets.Any(s => !s.IsReg))
@@ -45,7 +59,10 @@ internal static class FolderDatasetConvention
         };
     }
 
-    private static List<SubsetOptions> SubsetsOf(string directory, bool isReg, SubsetOptions defaults, ICollection<string> warnings, string option)
+    /// <summary>The name of the folder of condition images inside each subset folder.</summary>
+    public const string ConditioningFolder = "conditioning";
+
+    private static List<SubsetOptions> SubsetsOf(string directory, bool isReg, SubsetOptions defaults, ICollection<string> warnings, string option, bool withConditioning)
     {
         if (!Directory.Exists(directory))
         {
@@ -74,6 +91,12 @@ internal static class FolderDatasetConvention
                 continue;
             }
 
+            var conditioning = Path.Combine(sub, ConditioningFolder);
+            if (withConditioning && !Directory.Exists(conditioning))
+            {
+                throw new DatasetConfigException($"{conditioning}: the conditioning folder is missing: put one condition image per image of {sub} there, with the same file name.");
+            }
+
             var classTokens = string.Join('_', tokens.Skip(1));
             result.Add(defaults with
             {
@@ -82,6 +105,7 @@ internal static class FolderDatasetConvention
                 NumRepeats = repeats,
                 ClassTokens = classTokens.Length == 0 ? null : classTokens,
                 IsReg = isReg,
+                ConditioningDirectory = withConditioning ? conditioning : null,
             });
         }
 

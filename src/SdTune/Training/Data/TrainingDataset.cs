@@ -205,7 +205,7 @@ public sealed class TrainingDataset
                     warnings.Add($"{label} ({name}): face_crop_aug_range is a legacy option and is not applied.");
                 }
 
-                var found = subset.IsFineTune ? FineTuneMetadata.Read(subset) : ReadDreamBoothFolder(subset, label, warnings);
+                var found = Entries(subset, label, warnings);
                 if (found.Count == 0)
                 {
                     warnings.Add($"{label} ({name}): ignored: no images found.");
@@ -213,7 +213,7 @@ public sealed class TrainingDataset
                 }
 
                 var usable = 0;
-                foreach (var (path, caption) in found)
+                foreach (var (path, caption, conditioning) in found)
                 {
                     PixelSize size;
                     try
@@ -227,7 +227,7 @@ public sealed class TrainingDataset
                         continue;
                     }
 
-                    var image = new TrainingImage(path, index, s, caption, size, subset.NumRepeats, subset.IsReg, assigner.Assign(size), ConditioningImageOf(subset, label, path));
+                    var image = new TrainingImage(path, index, s, caption, size, subset.NumRepeats, subset.IsReg, assigner.Assign(size), conditioning ?? ConditioningImageOf(subset, label, path, config.RequireConditioning));
                     (subset.IsReg ? regImages : trainImages).Add(image);
                     usable++;
                 }
@@ -284,19 +284,30 @@ public sealed class TrainingDataset
             };
         }
 
-        /// <summary>The condition image paired with <paramref name="path"/> (same file name, any image extension), or null without a conditioning folder.</summary>
-        /// <exception cref="DatasetConfigException">The folder has no image of that name.</exception>
-        private static string? ConditioningImageOf(SubsetOptions subset, string label, string path)
+        /// <summary>
+        /// The condition image paired with <paramref name="path"/> (same file stem, any image extension, in the subset's
+        /// conditioning folder), or null without a conditioning folder unless <paramref name="required"/>.
+        /// </summary>
+        /// <exception cref="DatasetConfigException">The folder has no image of that name, or the subset has no condition images but they are required.</exception>
+        private static string? ConditioningImageOf(SubsetOptions subset, string label, string path, bool required)
         {
             if (subset.ConditioningDirectory is not { } folder)
             {
-                return null;
+                return required
+                    ? throw new DatasetConfigException($"{label} ({subset.MetadataFile ?? subset.ImageDirectory}): no condition image for {path}: give the subset conditioning_data_dir (or a metadata.jsonl with conditioning_file_name).")
+                    : null;
             }
 
             var stem = Path.GetFileNameWithoutExtension(path);
             return ImageFiles.Extensions.Select(e => Path.Combine(folder, stem + e)).FirstOrDefault(File.Exists)
-                ?? throw new DatasetConfigException($"{label}: conditioning_data_dir {folder} has no condition image for {Path.GetFileName(path)} (an image named {stem} with one of {string.Join(", ", ImageFiles.Extensions)}).");
+                ?? throw new DatasetConfigException($"{label}: no condition image for {path}: expected {Path.Combine(folder, stem + ImageFiles.Extensions[0])} (or {stem} with one of {string.Join(", ", ImageFiles.Extensions.Skip(1))}) in conditioning_data_dir {folder}.");
         }
+
+        /// <summary>The images a subset lists: a <c>metadata.jsonl</c>, sd-scripts' fine-tune metadata JSON, or a DreamBooth folder with caption files.</summary>
+        private static List<DatasetEntry> Entries(SubsetOptions subset, string label, List<string> warnings) =>
+            subset.MetadataFile is { } metadata && ImageFolderMetadata.IsJsonLines(metadata) ? ImageFolderMetadata.Read(metadata)
+            : subset.IsFineTune ? [.. FineTuneMetadata.Read(subset).Select(e => new DatasetEntry(e.Path, e.Caption))]
+            : [.. ReadDreamBoothFolder(subset, label, warnings).Select(e => new DatasetEntry(e.Path, e.Caption))];
 
         private static List<(string Path, string Caption)> ReadDreamBoothFolder(SubsetOptions subset, string label, List<string> warnings)
         {

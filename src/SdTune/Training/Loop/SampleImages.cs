@@ -6,7 +6,7 @@ namespace SdTune.Training.Loop;
 
 /// <summary>
 /// The sample images of <c>sample_prompts</c>: made with the model as it is at that step (the method's weights in
-/// place, every module in evaluation mode), without disturbing the run's random draws or training modes.
+/// place, every module in evaluation mode, with the method's controls), without disturbing the run's random draws or training modes.
 /// </summary>
 internal sealed class SampleImages(TrainingParts parts, TrainerServices services, TrainingJournal journal)
 {
@@ -51,10 +51,12 @@ internal sealed class SampleImages(TrainingParts parts, TrainerServices services
         Directory.CreateDirectory(folder);
         var stamp = DateTime.Now.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
         var position = completedEpoch is { } e ? string.Create(CultureInfo.InvariantCulture, $"e{e:D6}") : string.Create(CultureInfo.InvariantCulture, $"{globalStep:D6}");
+        var scratch = Path.Combine(folder, ".controls-" + stamp);
+        var controls = parts.Method.SampleControls(scratch);
         var jobs = prompts.Select((p, i) =>
         {
             var seed = p.Seed ?? unchecked((long)(SeededRandom.For(config.Seed, 5, i).NextUInt64() & 0xFFFFFFFF));
-            return new SampleImageJob(p with { Seed = seed, Prompt = parts.Method.SamplePrompt(p.Prompt), NegativePrompt = parts.Method.SamplePrompt(p.NegativePrompt) }, Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"{config.OutputName}_{position}_{i:D2}_{stamp}_{seed}.png")));
+            return new SampleImageJob(p with { Seed = seed, Prompt = parts.Method.SamplePrompt(p.Prompt), NegativePrompt = parts.Method.SamplePrompt(p.NegativePrompt) }, Path.Combine(folder, string.Create(CultureInfo.InvariantCulture, $"{config.OutputName}_{position}_{i:D2}_{stamp}_{seed}.png")), controls);
         }).ToList();
         var modes = parts.Model.Modules.Select(m => (Module: m, m.training)).ToList();
 
@@ -80,6 +82,10 @@ internal sealed class SampleImages(TrainingParts parts, TrainerServices services
 
             parts.Method.SetTrainingMode(true);
             TorchSharp.torch.random.set_rng_state(globalRng);
+            if (Directory.Exists(scratch))
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
         }
     }
 }

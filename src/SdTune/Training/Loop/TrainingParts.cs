@@ -81,6 +81,7 @@ internal sealed record TrainingParts : IDisposable
             WeightDType = weightType,
             PredictionType = prediction,
             ImageGenerator = services.ImageGenerator,
+            ImageReader = reader,
             Warnings = journal.Warnings,
         };
 

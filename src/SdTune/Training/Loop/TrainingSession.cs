@@ -13,7 +13,7 @@ namespace SdTune.Training.Loop;
 /// <summary>
 /// One session of training, for any <see cref="ITrainingMethod"/>: set up completely by <see cref="Start"/> (resumed
 /// from a state folder when the configuration says so), then run by <see cref="Execute"/>. Per micro-batch: latents,
-/// the captions' conditioning, noise (+ offset noise), timesteps uniform in [0, 1000) per sample, noisy latents, an
+/// the captions' conditioning, noise (+ offset noise), timesteps per sample (uniform in [0, 1000) unless the method draws them otherwise), noisy latents, an
 /// epsilon or velocity target, the method's UNet residuals if any, the UNet forward pass, per-sample MSE times min-SNR
 /// weights reduced by the method, plus its regulariser; backward (loss-scaled for fp16). Per optimizer step: clipping,
 /// the optimizer, the learning-rate schedule, EMA, the method's step hooks, progress, samples and saves.
@@ -156,7 +156,7 @@ internal sealed class TrainingSession : IDisposable
         }
 
         var schedule = parts.Schedule;
-        var timesteps = randint(0, schedule.NumTrainTimesteps, [shape[0]], dtype: ScalarType.Int64, device: latents.device, generator: generator);
+        var timesteps = parts.Method.SampleTimesteps(shape[0], schedule.NumTrainTimesteps, generator, latents.device);
         var noisy = schedule.AddNoise(latents, noise, timesteps);
         var target = schedule.TrainingTarget(latents, noise, timesteps, parts.Prediction);
         var unetType = model.Unet.parameters().First().dtype;

@@ -14,7 +14,7 @@ public static class TrainingMethods
 
     /// <summary>Each method's benchmark rows with <c>method</c> set to it, made once so a row stays the same object.</summary>
     private static readonly ConditionalWeakTable<TrainingMethodDefinition, IReadOnlyList<BenchmarkMethod>> BenchmarkRows = [];
-    private static Registry current = Registry.Of([LoraMethod.Definition, AdaLoraMethod.Definition, DreamBoothMethod.Definition, CustomDiffusionMethod.Definition, FineTuneMethod.Definition, TextualInversionMethod.Definition, PivotalTuningMethod.Definition, HypernetworkMethod.Definition]);
+    private static Registry current = Registry.Of([LoraMethod.Definition, AdaLoraMethod.Definition, DreamBoothMethod.Definition, CustomDiffusionMethod.Definition, FineTuneMethod.Definition, TextualInversionMethod.Definition, PivotalTuningMethod.Definition, HypernetworkMethod.Definition, ControlNetMethod.Definition, T2IAdapterMethod.Definition]);
 
     /// <summary>The methods that ship with SdTune, in the order the CLI and the benchmark list them.</summary>
     public static IReadOnlyList<TrainingMethodDefinition> BuiltIn { get; } = current.Methods;
