@@ -2,8 +2,11 @@ using System.Globalization;
 using SdTune.Imaging;
 using SdTune.Checkpoints;
 using SdTune.Models;
+using SdTune.Models.Control;
+using SdTune.Models.Unet;
 using SdTune.Pipelines.Control;
 using SdTune.Training;
+using SdTune.Training.Methods;
 using SkiaSharp;
 
 namespace SdTune.ToyWorld.Benchmark;
@@ -116,7 +119,7 @@ public static class ControlBenchmark
     [
         new(NoControlRow, "the base model from the prompt alone", null, 0),
         new("controlnet", "a ControlNet copied from the UNet", ControlType.ControlNet, options.ControlNetLearningRate),
-        new("t2i-adapter", "a new T2I-Adapter (full_adapter)", ControlType.T2IAdapter, options.AdapterLearningRate),
+        new("t2i-adapter", "a new T2I-Adapter (its layout fitted to the UNet)", ControlType.T2IAdapter, options.AdapterLearningRate),
     ];
 
     private static (ControlScore Score, IReadOnlyList<SKBitmap> First) RunRow(Row row, StableDiffusionModel baseModel, string dataset, IReadOnlyList<ToyScene> cases,
@@ -152,12 +155,33 @@ public static class ControlBenchmark
             CacheLatents = true,
             Seed = options.Seed + round,
         };
+        if (type == ControlType.T2IAdapter)
+        {
+            config = AdapterLayout(config, baseModel.Unet.Config);
+        }
+
         log($"{row.Name}: training {options.Steps} steps (seed {round + 1} of {options.Seeds})");
         var trained = BenchmarkTraining.Run(row.Name, config, options.BaseModel, log);
         var result = ControlEvaluation.Run(baseModel, (type, trained.Output), cases, conditions, options, round, Warn);
         Log(row, result, round, log);
         return (new ControlScore(row.Name, row.Description, result.Position, result.Shape, result.Color, result.Background, trained.Seconds, trained.PeakMemoryBytes, trained.OutputBytes),
             result.FirstPictures);
+    }
+
+    /// <summary>
+    /// A new T2I-Adapter's layout for the UNet: diffusers' SD layout (<c>full_adapter</c>) downsamples before every
+    /// level but the first, which fits a UNet whose down blocks all have cross-attention (SD 1.x/2.x); a UNet whose
+    /// first down block is plain (SDXL, and the toy base model) adds the first feature after that block's downsampler,
+    /// so it takes the SDXL layout (<c>full_adapter_xl</c>: the first two levels at one size, the last for the mid block).
+    /// </summary>
+    internal static TrainingConfig AdapterLayout(TrainingConfig config, UNet2DConditionConfig unet)
+    {
+        if (unet.DownBlockTypes[0] != UNet2DConditionConfig.PlainDownBlock)
+        {
+            return config;
+        }
+
+        return config.With(T2IAdapterMethod.AdapterType, T2IAdapterConfig.FullAdapterXl);
     }
 
     private static void Log(Row row, ControlEvaluation.Result r, int round, Action<string> log) =>
