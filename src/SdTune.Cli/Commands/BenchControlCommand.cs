@@ -16,10 +16,12 @@ internal static class BenchControlCommand
         var output = new Option<string>("--out") { Description = "Output folder (dataset, trained controls, grid.png, report.md).", DefaultValueFactory = _ => Path.Combine("runs", "bench-control") };
         var steps = new Option<int>("--steps") { Description = "Training steps of each control.", DefaultValueFactory = _ => ControlBenchmarkOptions.DefaultSteps };
         var seeds = new Option<int>("--seeds") { Description = "Seeds per row (each trains and evaluates anew); the table gives mean ± spread.", DefaultValueFactory = _ => ControlBenchmarkOptions.DefaultSeeds };
+        var controlNetLr = new Option<double>("--controlnet-lr") { Description = "The ControlNet's learning rate.", DefaultValueFactory = _ => ControlBenchmarkOptions.DefaultControlNetLearningRate };
+        var adapterLr = new Option<double>("--adapter-lr") { Description = "The T2I-Adapter's learning rate.", DefaultValueFactory = _ => ControlBenchmarkOptions.DefaultAdapterLearningRate };
         var map = new Option<string>("--condition") { Description = "Condition images: mask (the shape's silhouette) or edges (its outline).", DefaultValueFactory = _ => "mask" };
         var command = new Command("control", "Train a ControlNet and a T2I-Adapter on toy pictures with condition images and score position, shape and prompt fidelity on held-out positions x shapes.")
         {
-            model, output, steps, seeds, map,
+            model, output, steps, seeds, map, controlNetLr, adapterLr,
         };
         command.SetAction(parse =>
         {
@@ -29,6 +31,8 @@ internal static class BenchControlCommand
                 OutputDirectory = parse.GetValue(output)!,
                 Steps = parse.GetValue(steps),
                 Seeds = parse.GetValue(seeds),
+                ControlNetLearningRate = parse.GetValue(controlNetLr),
+                AdapterLearningRate = parse.GetValue(adapterLr),
                 Map = Enum.TryParse<ToyConditionMap>(parse.GetValue(map), ignoreCase: true, out var m) && Enum.IsDefined(m)
                     ? m : throw new ArgumentException($"--condition: '{parse.GetValue(map)}' is not mask or edges."),
             };

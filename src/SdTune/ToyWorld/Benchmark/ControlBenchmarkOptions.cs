@@ -10,7 +10,7 @@ public sealed record ControlBenchmarkOptions
     public required string OutputDirectory { get; init; }
 
     /// <summary>The default of <see cref="Steps"/>.</summary>
-    public const int DefaultSteps = 400;
+    public const int DefaultSteps = 600;
 
     /// <summary>Optimizer steps of each trained control.</summary>
     public int Steps { get; init; } = DefaultSteps;
@@ -36,11 +36,17 @@ public sealed record ControlBenchmarkOptions
     /// <summary>Pictures per batch.</summary>
     public int BatchSize { get; init; } = 8;
 
+    /// <summary>The default of <see cref="ControlNetLearningRate"/>.</summary>
+    public const double DefaultControlNetLearningRate = 3e-4;
+
     /// <summary>The ControlNet's learning rate (AdamW, constant).</summary>
-    public double ControlNetLearningRate { get; init; } = 1e-3;
+    public double ControlNetLearningRate { get; init; } = DefaultControlNetLearningRate;
+
+    /// <summary>The default of <see cref="AdapterLearningRate"/>.</summary>
+    public const double DefaultAdapterLearningRate = 1e-3;
 
     /// <summary>The T2I-Adapter's learning rate (AdamW, constant).</summary>
-    public double AdapterLearningRate { get; init; } = 1e-3;
+    public double AdapterLearningRate { get; init; } = DefaultAdapterLearningRate;
 
     /// <summary>Pictures per held-out position × shape and seed.</summary>
     public int ImagesPerCase { get; init; } = 2;
