@@ -42,8 +42,8 @@ switch (args.FirstOrDefault())
             case "unet-step" when args.Length >= 3:
                 UnetStepMemoryProbe.Run(args[2], !args.Contains("--no-checkpointing"));
                 return 0;
-            case "controlnet-train" when args.Length >= 6:
-                ControlNetBenchmark.Child(bool.Parse(args[2]), bool.Parse(args[3]), int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), args[5]);
+            case "controlnet-train" when args.Length >= 7:
+                ControlNetBenchmark.Child(bool.Parse(args[2]), bool.Parse(args[3]), int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), args[5], args[6]);
                 return 0;
             case "train" when args.Length >= 7:
                 LoraTrainingBenchmark.Child(args[2], bool.Parse(args[3]), bool.Parse(args[4]), int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture), args[6]);

@@ -17,7 +17,8 @@ namespace SdTune.Bench.Benchmarks;
 /// The full-size SD 1.5 ControlNet at 512x512 with random weights (built on the meta device, no weights loaded), on
 /// CPU: the time of a sampling step with one ControlNet against the same generation without one (same run, same
 /// model), and the step time and peak memory of ControlNet training with gradient checkpointing and bf16 frozen
-/// weights (the ControlNet itself trains in float32 with AdamW), each training setting in its own process.
+/// weights (the ControlNet itself trains in float32), with AdamW and with Adafactor (no first moment, factored second
+/// moments), each training setting in its own process. <c>--steps 0</c> measures memory only (one step, no timing).
 /// </summary>
 internal static class ControlNetBenchmark
 {
@@ -42,7 +43,7 @@ internal static class ControlNetBenchmark
     }
 
     /// <summary>Child: ControlNet training steps on SD 1.5 with random weights; reports seconds per step (after the first) and peak RSS.</summary>
-    public static void Child(bool checkpointing, bool bf16, int steps, string work)
+    public static void Child(bool checkpointing, bool bf16, int steps, string work, string optimizer)
     {
         using var model = RandomModels.Create(StableDiffusionPresets.Sd15, bf16 ? ScalarType.BFloat16 : ScalarType.Float32, seed: 3);
         var data = BenchTrainingData.Write(Path.Combine(work, $"controlnet-train-{Resolution}", "1_subject"), Resolution, conditioning: true);
@@ -51,7 +52,7 @@ internal static class ControlNetBenchmark
             "method=controlnet", "pretrained_model=sd15-random-weights", $"output_dir={Path.Combine(work, "out-controlnet")}", "output_name=bench",
             $"train_data_dir={data}", "caption_extension=.txt", $"resolution={Resolution}", "learning_rate=1e-5", "save_precision=fp16",
             $"max_train_steps={steps + 1}", "cache_latents=true", $"gradient_checkpointing={checkpointing.ToString().ToLowerInvariant()}",
-            $"mixed_precision={(bf16 ? "bf16" : "no")}", "seed=1",
+            $"mixed_precision={(bf16 ? "bf16" : "no")}", $"optimizer_type={optimizer}", "seed=1",
         ]);
         using var timeline = TimedTraining.TimelineIfAsked();
         var perStep = TimedTraining.SecondsPerStep(config, model, timeline);
@@ -95,15 +96,20 @@ internal static class ControlNetBenchmark
 
     private static Table Training(string work, int steps, bool withBaseline)
     {
-        var table = new Table().Title($"SD 1.5 ControlNet training at {Resolution}x{Resolution}, random weights (CPU, batch 1, AdamW, cached latents, {steps} step(s) after one warm-up, each setting in its own process)")
-            .AddColumns("gradient checkpointing", "frozen weights", "s/step", "peak RSS (GB)", $"target ≤ {TargetGigabytes} GB");
-        var settings = withBaseline ? new[] { (false, false), (true, true) } : [(true, true)];
-        foreach (var (checkpointing, bf16) in settings)
+        var table = new Table().Title($"SD 1.5 ControlNet training at {Resolution}x{Resolution}, random weights (CPU, batch 1, cached latents, ControlNet in float32, {steps} step(s) after one warm-up, each setting in its own process)")
+            .AddColumns("gradient checkpointing", "frozen weights", "optimizer", "s/step", "peak RSS (GB)", $"target ≤ {TargetGigabytes} GB");
+        var settings = new List<(bool Checkpointing, bool Bf16, string Optimizer)> { (true, true, "AdamW"), (true, true, "Adafactor") };
+        if (withBaseline)
         {
-            AnsiConsole.MarkupLine($"[grey]ControlNet training, checkpointing={checkpointing} bf16={bf16}...[/]");
-            var (seconds, peak) = ChildRun.Measure("controlnet-train", checkpointing.ToString(), bf16.ToString(), steps.ToString(CultureInfo.InvariantCulture), work);
+            settings.Insert(0, (false, false, "AdamW"));
+        }
+
+        foreach (var (checkpointing, bf16, optimizer) in settings)
+        {
+            AnsiConsole.MarkupLine($"[grey]ControlNet training, checkpointing={checkpointing} bf16={bf16} {optimizer}...[/]");
+            var (seconds, peak) = ChildRun.Measure("controlnet-train", checkpointing.ToString(), bf16.ToString(), steps.ToString(CultureInfo.InvariantCulture), work, optimizer);
             var both = checkpointing && bf16;
-            table.AddRow(checkpointing ? "on" : "off", bf16 ? "bf16" : "fp32", F(seconds), F(peak / 1e9),
+            table.AddRow(checkpointing ? "on" : "off", bf16 ? "bf16" : "fp32", optimizer, steps > 0 ? F(seconds) : "–", F(peak / 1e9),
                 both ? (peak / 1e9 <= TargetGigabytes ? "[green]yes[/]" : "[red]no[/]") : "");
         }
 

@@ -36,16 +36,24 @@ internal static class BenchControlCommand
                 Map = Enum.TryParse<ToyConditionMap>(parse.GetValue(map), ignoreCase: true, out var m) && Enum.IsDefined(m)
                     ? m : throw new ArgumentException($"--condition: '{parse.GetValue(map)}' is not mask or edges."),
             };
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            var result = ControlBenchmark.Run(options, Console.Error.WriteLine);
-            var table = ControlBenchmark.ToMarkdown(result.Rows);
-            AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, BenchCommand.ReportFileName), Report(options, result, table, clock.Elapsed));
+            var (result, table, elapsed) = RunAndReport(options, Console.Error.WriteLine);
             Console.WriteLine(table);
             Console.WriteLine($"Grid: {result.Grid}");
-            Console.WriteLine($"The whole table took {clock.Elapsed.TotalMinutes:F1} minutes.");
+            Console.WriteLine($"Report: {Path.Combine(options.OutputDirectory, BenchCommand.ReportFileName)}");
+            Console.WriteLine($"The whole table took {elapsed.TotalMinutes:F1} minutes.");
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Runs the benchmark and writes <c>report.md</c> beside the grid in the output folder; returns the result, the table and the time taken.</summary>
+    internal static (ControlBenchmarkResult Result, string Table, TimeSpan Elapsed) RunAndReport(ControlBenchmarkOptions options, Action<string> log)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var result = ControlBenchmark.Run(options, log);
+        var table = ControlBenchmark.ToMarkdown(result.Rows);
+        AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, BenchCommand.ReportFileName), Report(options, result, table, clock.Elapsed));
+        return (result, table, clock.Elapsed);
     }
 
     /// <summary>The report: a title, the run's settings (thread count included), the table, the target and the grid.</summary>

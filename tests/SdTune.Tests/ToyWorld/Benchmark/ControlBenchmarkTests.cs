@@ -1,4 +1,6 @@
+using SdTune.Cli.Commands;
 using SdTune.Models.Control;
+using SdTune.Runtime;
 using SdTune.Models.Unet;
 using SdTune.ToyWorld;
 using SdTune.ToyWorld.Benchmark;
@@ -30,8 +32,8 @@ public class ControlBenchmarkTests(ITestOutputHelper output)
             SamplingSteps = 4,
         };
 
-        var result = ControlBenchmark.Run(options, output.WriteLine);
-        var table = ControlBenchmark.ToMarkdown(result.Rows);
+        // Through the command's own run-and-report, so report.md is checked as the CLI writes it.
+        var (result, table, _) = BenchControlCommand.RunAndReport(options, output.WriteLine);
         output.WriteLine(table);
 
         Assert.Equal([ControlBenchmark.NoControlRow, "controlnet", "t2i-adapter"], result.Rows.Select(r => r.Row));
@@ -58,6 +60,13 @@ public class ControlBenchmarkTests(ITestOutputHelper output)
         // Four rows (conditions, then the three rows) of sixteen 32-pixel pictures, plus labels.
         Assert.True(grid.Width >= 16 * 32 && grid.Height >= 4 * 32, $"grid {grid.Width}x{grid.Height}");
         Assert.Equal(5, table.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        var report = File.ReadAllText(Path.Combine(dir.Path, "report.md"));
+        Assert.Contains(table, report, StringComparison.Ordinal);
+        Assert.Contains("3 steps per control, batch 4", report, StringComparison.Ordinal);
+        Assert.Contains($"{TorchThreads.Current} CPU thread", report, StringComparison.Ordinal);
+        Assert.Contains("16 pictures per measure", report, StringComparison.Ordinal);
+        Assert.Contains("](grid.png)", report, StringComparison.Ordinal);
     }
 
     [Fact]
