@@ -6,6 +6,7 @@ using SdTune.Runtime;
 //   dotnet run -c Release --project bench/SdTune.Bench -- sampling [--tiny-only]
 //   dotnet run -c Release --project bench/SdTune.Bench -- headers [--work DIR]   (safetensors headers at the reader's limits)
 //   dotnet run -c Release --project bench/SdTune.Bench -- lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only]
+//   dotnet run -c Release --project bench/SdTune.Bench -- controlnet [--sampling-steps N] [--steps N] [--with-baseline] [--skip-sampling] [--skip-training]
 //   dotnet run -c Release --project bench/SdTune.Bench -- child vae-encode sdxl-base   (memory of model build + one VAE encode) [--savings-only]
 //   dotnet run -c Release --project bench/SdTune.Bench -- child unet-step sdxl-base [--no-checkpointing]   (memory of one bf16 UNet step, by phase)
 var work = Option("--work") ?? Path.Combine(Path.GetTempPath(), "sdtune-bench");
@@ -18,6 +19,9 @@ switch (args.FirstOrDefault())
         return LoraTrainingBenchmark.Run(work, (Option("--models") ?? "sd15,sdxl-base").Split(','), int.Parse(Option("--steps") ?? "2", System.Globalization.CultureInfo.InvariantCulture), args.Contains("--savings-only"));
     case "sampling":
         return SamplingOverheadBenchmark.Run(includeFullSize: !args.Contains("--tiny-only"));
+    case "controlnet":
+        return ControlNetBenchmark.Run(work, int.Parse(Option("--sampling-steps") ?? "3", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(Option("--steps") ?? "1", System.Globalization.CultureInfo.InvariantCulture), args.Contains("--with-baseline"), args.Contains("--skip-sampling"), args.Contains("--skip-training"));
     case "headers":
         return HeaderLimitBenchmark.Run(work);
     case "child" when args.Length >= 3:
@@ -38,6 +42,9 @@ switch (args.FirstOrDefault())
             case "unet-step" when args.Length >= 3:
                 UnetStepMemoryProbe.Run(args[2], !args.Contains("--no-checkpointing"));
                 return 0;
+            case "controlnet-train" when args.Length >= 7:
+                ControlNetBenchmark.Child(bool.Parse(args[2]), bool.Parse(args[3]), int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), args[5], args[6]);
+                return 0;
             case "train" when args.Length >= 7:
                 LoraTrainingBenchmark.Child(args[2], bool.Parse(args[3]), bool.Parse(args[4]), int.Parse(args[5], System.Globalization.CultureInfo.InvariantCulture), args[6]);
                 return 0;
@@ -47,7 +54,7 @@ switch (args.FirstOrDefault())
 }
 
 Console.WriteLine(TorchRuntime.Describe());
-Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only] | headers [--work DIR] | lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only]");
+Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only] | headers [--work DIR] | lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only] | controlnet [--sampling-steps N] [--steps N] [--with-baseline] [--skip-sampling] [--skip-training]");
 return 2;
 
 string? Option(string name)

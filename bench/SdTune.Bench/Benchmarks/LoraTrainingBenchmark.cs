@@ -4,7 +4,6 @@ using SdTune.Bench.Infrastructure;
 using SdTune.Runtime;
 using SdTune.Models;
 using SdTune.Training;
-using SkiaSharp;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -49,38 +48,16 @@ internal static class LoraTrainingBenchmark
         var resolution = xl ? 1024 : 512;
         var dtype = bf16 ? ScalarType.BFloat16 : ScalarType.Float32;
         using var model = RandomModels.Create(preset, dtype, seed: 3);
-        var data = Path.Combine(work, $"train-{resolution}", "1_subject");
-        Directory.CreateDirectory(data);
-        for (var i = 0; i < 2; i++)
-        {
-            var image = Path.Combine(data, $"image{i}.png");
-            if (!File.Exists(image))
-            {
-                using var bitmap = new SKBitmap(resolution, resolution);
-                bitmap.Erase(new SKColor((byte)(60 + (i * 90)), 120, 200));
-                using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-                File.WriteAllBytes(image, png.ToArray());
-                File.WriteAllText(Path.ChangeExtension(image, ".txt"), "a photo of a subject");
-            }
-        }
-
+        var data = BenchTrainingData.Write(Path.Combine(work, $"train-{resolution}", "1_subject"), resolution);
         var config = TrainingConfig.Parse("", "benchmark").WithOverrides(
         [
-            "method=lora", $"pretrained_model={name}-random-weights", $"output_dir={Path.Combine(work, "out-" + name)}", "output_name=bench", $"train_data_dir={Path.GetDirectoryName(data)}",
+            "method=lora", $"pretrained_model={name}-random-weights", $"output_dir={Path.Combine(work, "out-" + name)}", "output_name=bench", $"train_data_dir={data}",
             "caption_extension=.txt", $"resolution={resolution}", "network_dim=16", "network_alpha=16", "learning_rate=1e-4",
             $"max_train_steps={steps + 1}", "cache_latents=true", $"gradient_checkpointing={checkpointing.ToString().ToLowerInvariant()}",
             $"mixed_precision={(bf16 ? "bf16" : "no")}", "seed=1",
         ]);
-        using var timeline = Environment.GetEnvironmentVariable("SDTUNE_BENCH_TIMELINE") == "1" ? new MemoryTimeline() : null;
-        timeline?.Mark("model built");
-        var stamps = new List<long>();
-        var progress = new TrainingProgressCallback(p =>
-        {
-            stamps.Add(Stopwatch.GetTimestamp());
-            timeline?.Mark($"step {p.Step}");
-        });
-        new Trainer(config, new TrainerServices { Model = model, Progress = progress }).Run();
-        var perStep = Stopwatch.GetElapsedTime(stamps[0], stamps[^1]).TotalSeconds / Math.Max(1, stamps.Count - 1);
+        using var timeline = TimedTraining.TimelineIfAsked();
+        var perStep = TimedTraining.SecondsPerStep(config, model, timeline);
         ChildRun.Report(perStep, ProcessMemory.PeakResidentBytes());
     }
 

@@ -1,6 +1,7 @@
 using SdTune.Checkpoints;
 using SdTune.Models;
 using SdTune.Models.Clip;
+using SdTune.Models.Control;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
 using SdTune.Runtime;
@@ -26,8 +27,32 @@ internal static class RandomModels
         var generator = new Generator(seed);
         foreach (var module in new nn.Module?[] { unet, vae, text, text2 }.OfType<nn.Module>())
         {
-            ModuleMaterializer.MaterializeEmpty(module, module == vae ? ScalarType.Float32 : dtype);
-            using var noGrad = no_grad();
+            Fill(module, module == vae ? ScalarType.Float32 : dtype, generator);
+        }
+
+        var architecture = text2 is not null ? SdArchitecture.SdxlBase : textConfig.HiddenSize == 1024 ? SdArchitecture.SD2 : SdArchitecture.SD1;
+        return new StableDiffusionModel(architecture, unet, vae, text, ClipTokenizer.CreateDefault(architecture == SdArchitecture.SD2 ? ClipPadding.Zero : ClipPadding.EndToken),
+            text2, text2 is null ? null : ClipTokenizer.CreateDefault(ClipPadding.Zero),
+            DefaultSchedulerConfigs.For(architecture, PredictionType.Epsilon), PredictionType.Epsilon);
+    }
+
+    /// <summary>A ControlNet for <paramref name="unet"/> (diffusers' layout, SD's 8x conditioning embedding) with random weights, zero convolutions included.</summary>
+    public static ControlNetModel ControlNet(UNet2DConditionConfig unet, ScalarType dtype = ScalarType.Float32, ulong seed = 11)
+    {
+        var controlNet = ModuleMaterializer.OnMeta(() => new ControlNetModel(ControlNetConfig.FromUnet(unet)));
+        Fill(controlNet, dtype, new Generator(seed));
+        return controlNet;
+    }
+
+    /// <summary>
+    /// Gives a meta-device module memory in <paramref name="dtype"/> and fills it with reference-style values:
+    /// matrices r/sqrt(fan_in), norm weights ~1, biases small, so activations stay finite. Leaves it in eval mode.
+    /// </summary>
+    private static void Fill(nn.Module module, ScalarType dtype, Generator generator)
+    {
+        ModuleMaterializer.MaterializeEmpty(module, dtype);
+        using (no_grad())
+        {
             foreach (var (name, parameter) in module.named_parameters())
             {
                 if (parameter.dim() >= 2)
@@ -39,14 +64,9 @@ internal static class RandomModels
                     parameter.normal_(name.EndsWith("weight", StringComparison.Ordinal) ? 1.0 : 0.0, 0.1, generator);
                 }
             }
-
-            module.eval();
         }
 
-        var architecture = text2 is not null ? SdArchitecture.SdxlBase : textConfig.HiddenSize == 1024 ? SdArchitecture.SD2 : SdArchitecture.SD1;
-        return new StableDiffusionModel(architecture, unet, vae, text, ClipTokenizer.CreateDefault(architecture == SdArchitecture.SD2 ? ClipPadding.Zero : ClipPadding.EndToken),
-            text2, text2 is null ? null : ClipTokenizer.CreateDefault(ClipPadding.Zero),
-            DefaultSchedulerConfigs.For(architecture, PredictionType.Epsilon), PredictionType.Epsilon);
+        module.eval();
     }
 
     /// <summary>A published release's architecture with random weights.</summary>

@@ -15,10 +15,11 @@ internal static class BenchCommand
     /// <summary>The chart's file name in the output folder.</summary>
     public const string ChartFileName = "chart.png";
 
-    public static Command Create() => new("bench", "Benchmarks on the toy world: `bench methods` compares the fine-tuning methods on a new subject; `bench tune` finds each method's best setting.")
+    public static Command Create() => new("bench", "Benchmarks on the toy world: `bench methods` compares the fine-tuning methods on a new subject; `bench tune` finds each method's best setting; `bench control` scores trained ControlNets and T2I-Adapters.")
     {
         Methods(),
         Tune(),
+        BenchControlCommand.Create(),
     };
 
     private static Command Methods()

@@ -73,6 +73,28 @@ public static class ToyDatasetWriter
     }
 
     /// <summary>
+    /// Writes a ControlNet / T2I-Adapter training set in the folder convention: the pictures and captions in
+    /// <c>N_concept</c>, each picture's condition image (<see cref="ToyWorldGenerator.RenderCondition"/>) under the same
+    /// file name in its <c>conditioning</c> subfolder, and a <c>dataset.toml</c> whose subset names that folder as
+    /// <c>conditioning_data_dir</c>.
+    /// </summary>
+    /// <param name="directory">The dataset root; created if missing.</param>
+    /// <param name="generator">The world.</param>
+    /// <param name="concept">The subset folder's concept name.</param>
+    /// <param name="items">The scenes with their captions.</param>
+    /// <param name="map">The kind of condition image.</param>
+    /// <param name="batchSize">The dataset's <c>batch_size</c>.</param>
+    /// <returns>The path of the written <c>dataset.toml</c>.</returns>
+    public static string WriteWithConditions(string directory, ToyWorldGenerator generator, string concept, IReadOnlyList<(ToyScene Scene, string Caption)> items, ToyConditionMap map,
+        int batchSize = 1)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(items);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        return Write(directory, generator, concept, 1, items, batchSize, conditions: (generator, map));
+    }
+
+    /// <summary>
     /// Adds a regularisation subset (<c>is_reg = true</c>, kohya's prior-preservation images) to a dataset written by
     /// <see cref="WriteInstances"/>: the pictures and captions go into a new <c>N_concept</c> folder beside it.
     /// </summary>
@@ -102,7 +124,7 @@ public static class ToyDatasetWriter
     }
 
     private static string Write(string directory, ToyWorldGenerator generator, string concept, int repeats, IReadOnlyList<(ToyScene Scene, string Caption)> items, int batchSize,
-        IReadOnlyList<string>? generalKeys = null)
+        IReadOnlyList<string>? generalKeys = null, (ToyWorldGenerator Generator, ToyConditionMap Map)? conditions = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
@@ -116,6 +138,11 @@ public static class ToyDatasetWriter
         }
 
         WritePictures(imageDirectory, items.Count, i => generator.Render(items[i].Scene), i => items[i].Caption);
+        if (conditions is var (world, map))
+        {
+            WritePictures(Path.Combine(imageDirectory, SdTune.Training.Data.FolderDatasetConvention.ConditioningFolder), items.Count, i => world.RenderCondition(items[i].Scene, map), caption: null);
+        }
+
         var toml = new StringBuilder()
             .AppendLine("# Toy-world dataset written by SdTune.")
             .AppendLine("[general]")
@@ -128,6 +155,11 @@ public static class ToyDatasetWriter
             .AppendLine("enable_bucket = false")
             .AppendLine();
         AppendSubset(toml, folderName, repeats, concept, isReg: false);
+        if (conditions is not null)
+        {
+            toml.AppendLine(CultureInfo.InvariantCulture, $"  conditioning_data_dir = \"{folderName}/{SdTune.Training.Data.FolderDatasetConvention.ConditioningFolder}\"");
+        }
+
         AtomicFile.WriteAllText(configPath, toml.ToString());
         return configPath;
     }
@@ -140,8 +172,8 @@ public static class ToyDatasetWriter
         }
     }
 
-    /// <summary>Numbered PNGs with <c>.txt</c> captions (kohya's layout); each picture is disposed once saved.</summary>
-    private static void WritePictures(string imageDirectory, int count, Func<int, SKBitmap> picture, Func<int, string> caption)
+    /// <summary>Numbered PNGs with <c>.txt</c> captions (kohya's layout; none when <paramref name="caption"/> is null); each picture is disposed once saved.</summary>
+    private static void WritePictures(string imageDirectory, int count, Func<int, SKBitmap> picture, Func<int, string>? caption)
     {
         Directory.CreateDirectory(imageDirectory);
         var digits = Math.Max(5, count.ToString(CultureInfo.InvariantCulture).Length);
@@ -153,7 +185,10 @@ public static class ToyDatasetWriter
                 PngWriter.Save(Path.Combine(imageDirectory, name + ".png"), bitmap);
             }
 
-            AtomicFile.WriteAllText(Path.Combine(imageDirectory, name + ".txt"), caption(i) + "\n");
+            if (caption is not null)
+            {
+                AtomicFile.WriteAllText(Path.Combine(imageDirectory, name + ".txt"), caption(i) + "\n");
+            }
         }
     }
 

@@ -138,6 +138,31 @@ public class UNetBehaviourTests
     }
 
     [Fact]
+    public void A_mid_block_feature_of_batch_one_is_added_to_every_row_as_the_down_block_features_are()
+    {
+        // full_adapter_xl's last feature goes to the mid block; a pipeline computes features once (batch 1) for a CFG batch of 2.
+        using var fixture = SafetensorsFile.Open(TestPaths.Fixture("unet_sd1_tiny.safetensors"));
+        using var unet = new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json")));
+        ModuleWeights.Load(unet, fixture, ignore: ModelTestUtil.IsFixtureData);
+        unet.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var sample = fixture.Read("input.sample");
+        var timestep = fixture.Read("input.timestep");
+        var context = fixture.Read("input.encoder_hidden_states");
+        Assert.Equal(2, sample.shape[0]);
+
+        var down = new[] { zeros(1, 32, 16, 16), zeros(1, 64, 8, 8) };
+        var plain = unet.forward(sample, timestep, context, downIntrablockAdditionalResiduals: down);
+        var withMid = unet.forward(sample, timestep, context, downIntrablockAdditionalResiduals: [.. down, full(1, 64, 8, 8, 0.5f)]);
+        var batched = unet.forward(sample, timestep, context, downIntrablockAdditionalResiduals: [zeros(2, 32, 16, 16), zeros(2, 64, 8, 8), full(2, 64, 8, 8, 0.5f)]);
+
+        Assert.True((plain - withMid).abs().max().item<float>() > 1e-3);
+        Assert.True((withMid - batched).abs().max().item<float>() < 1e-6);
+        Assert.Throws<ArgumentException>(() => unet.forward(sample, timestep, context, downIntrablockAdditionalResiduals: [.. down, full(1, 64, 4, 4, 0.5f)]));
+    }
+
+    [Fact]
     public void Upcast_attention_runs_in_bfloat16()
     {
         const string Sd2Like = """{"block_out_channels": [16, 32], "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"], "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"], "attention_head_dim": [2, 4], "cross_attention_dim": 16, "norm_num_groups": 8, "layers_per_block": 1, "use_linear_projection": true, "upcast_attention": true}""";

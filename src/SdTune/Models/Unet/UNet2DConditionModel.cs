@@ -195,7 +195,7 @@ public sealed class UNet2DConditionModel : nn.Module
         if (mid_block is not null)
         {
             x = mid_block.forward(x, emb, encoderHiddenStates);
-            if (intrablock.Count > 0 && intrablock.Peek().shape.SequenceEqual(x.shape))
+            if (intrablock.Count > 0 && FitsMidBlock(intrablock.Peek(), x))
             {
                 x = x + intrablock.Dequeue();
             }
@@ -245,9 +245,7 @@ public sealed class UNet2DConditionModel : nn.Module
     /// </summary>
     internal static void EnsureFits(Tensor residual, Tensor target, string argument, string what)
     {
-        var fits = residual.dim() == target.dim() && residual.shape.Skip(1).SequenceEqual(target.shape.Skip(1))
-            && (residual.shape[0] == target.shape[0] || residual.shape[0] == 1);
-        if (!fits)
+        if (!Fits(residual, target))
         {
             throw new ArgumentException(
                 $"{argument} has shape [{string.Join(", ", residual.shape)}], but {what} of this UNet is [{string.Join(", ", target.shape)}]: " +
@@ -255,6 +253,14 @@ public sealed class UNet2DConditionModel : nn.Module
                 argument);
         }
     }
+
+    /// <summary>Whether <paramref name="residual"/> can be added to <paramref name="target"/>: the same shape, or a batch of 1 that broadcasts.</summary>
+    private static bool Fits(Tensor residual, Tensor target) =>
+        residual.dim() == target.dim() && residual.shape.Skip(1).SequenceEqual(target.shape.Skip(1))
+        && (residual.shape[0] == target.shape[0] || residual.shape[0] == 1);
+
+    /// <summary>Whether an adapter feature left after the down blocks is the mid block's (full_adapter_xl), batch of 1 included.</summary>
+    private static bool FitsMidBlock(Tensor feature, Tensor midOutput) => Fits(feature, midOutput);
 
     private void CheckInputs(Tensor sample, Tensor timestep, Tensor context, UNetAddedConditions? added, IReadOnlyList<Tensor>? downResiduals)
     {

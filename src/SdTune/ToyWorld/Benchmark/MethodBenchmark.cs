@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using SdTune.Checkpoints;
 using SdTune.Imaging;
 using SdTune.Models;
@@ -80,23 +79,17 @@ public static class MethodBenchmark
         {
             var (r, s) = (summary.Mean, summary.Spread);
             var several = summary.Rounds.Count > 1;
-            string P(Func<MethodScore, double> pick) => several ? $"{Percent(pick(r))} ± {pick(s) * 100:F0}" : Percent(pick(r));
+            string P(Func<MethodScore, double> pick) => BenchmarkFormat.Percent(pick(r), pick(s), several);
+            string Q(double fraction) => BenchmarkFormat.Percent(fraction);
             var trained = r.Method != BaseRow;
             text.AppendLine(System.Globalization.CultureInfo.InvariantCulture,
-                $"| {r.Method} | {P(x => x.SubjectFidelity)} / {P(x => x.SubjectShapeAndColors)} / {P(x => x.SubjectPattern)} | {Percent(r.PromptFidelity.Background)} / {Percent(r.PromptFidelity.Size)} / {Percent(r.PromptFidelity.Position)} | " +
-                $"{P(x => x.PriorPreservation)} | {P(x => x.ClassFidelity)} | {r.ClassColorEntropy:F2} | {(trained ? $"{r.TrainSeconds:F0} s" : "–")} | " +
-                $"{(r.PeakMemoryBytes > 0 ? $"{r.PeakMemoryBytes / 1e6:F0} MB" : "–")} | {(trained ? OutputSize(r.OutputBytes) : "–")} |");
+                $"| {r.Method} | {P(x => x.SubjectFidelity)} / {P(x => x.SubjectShapeAndColors)} / {P(x => x.SubjectPattern)} | {Q(r.PromptFidelity.Background)} / {Q(r.PromptFidelity.Size)} / {Q(r.PromptFidelity.Position)} | " +
+                $"{P(x => x.PriorPreservation)} | {P(x => x.ClassFidelity)} | {r.ClassColorEntropy:F2} | {BenchmarkFormat.Seconds(r.TrainSeconds, trained)} | " +
+                $"{BenchmarkFormat.Memory(r.PeakMemoryBytes)} | {BenchmarkFormat.OutputSize(r.OutputBytes, trained)} |");
         }
 
         return text.ToString();
     }
-
-    /// <summary>MB with two decimals; files under 10 kB (embeddings) in kB, so they do not read as 0.00 MB.</summary>
-    private static string OutputSize(long bytes) => bytes < 10_000
-        ? string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / 1e3:F1} kB")
-        : string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{bytes / 1e6:F2} MB");
-
-    private static string Percent(double fraction) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{fraction * 100:F0}%");
 
     private static MethodScore RunMethod(BenchmarkMethod method, string datasetConfig, BenchmarkOptions options, int round,
         Dictionary<(int Round, int Count), List<(SKBitmap Image, string Caption)>> classImages, Action<string> log)
@@ -138,23 +131,7 @@ public static class MethodBenchmark
         }
 
         log($"{method.Name}: training {config.MaxTrainSteps ?? options.Steps} steps (seed {round + 1} of {options.Seeds})");
-        ProcessMemory.ResetPeak();
-        var clock = Stopwatch.StartNew();
-        TrainingResult result;
-        using (var model = StableDiffusionModels.Load(options.BaseModel))
-        {
-            result = new Trainer(config, new TrainerServices
-            {
-                Model = model,
-                Log = line => log($"  {line}"),
-            }).Run();
-        }
-
-        var seconds = clock.Elapsed.TotalSeconds;
-        var peak = ProcessMemory.PeakResidentBytes();
-        var file = result.Outputs.LastOrDefault() ?? throw new InvalidOperationException($"{method.Name}: training wrote no output.");
-        var bytes = Directory.Exists(file) ? Directory.EnumerateFiles(file, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : new FileInfo(file).Length;
-        log($"{method.Name}: trained in {seconds:F0} s, loss {result.LossHistory.Take(10).DefaultIfEmpty().Average():F4} -> {result.LossHistory.TakeLast(10).DefaultIfEmpty().Average():F4}");
+        var (_, file, seconds, peak, bytes) = BenchmarkTraining.Run(method.Name, config, options.BaseModel, log);
         if (TrainingMethods.Get(config.Method).Output.Apply is { } apply)
         {
             using var baseModel = StableDiffusionModels.Load(options.BaseModel);

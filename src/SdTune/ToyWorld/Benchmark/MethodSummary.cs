@@ -19,13 +19,8 @@ public sealed record MethodSummary(MethodScore Mean, MethodScore Spread, IReadOn
     /// <exception cref="ArgumentException">There are no rows.</exception>
     public static MethodSummary Of(IReadOnlyList<MethodScore> rounds)
     {
-        ArgumentNullException.ThrowIfNull(rounds);
-        if (rounds.Count == 0)
-        {
-            throw new ArgumentException("A summary needs at least one row.", nameof(rounds));
-        }
-
-        return new MethodSummary(Combine(rounds, Average), Combine(rounds, SampleStd), rounds);
+        SeedStatistics.RequireRows(rounds);
+        return new MethodSummary(Combine(rounds, SeedStatistics.Average), Combine(rounds, SeedStatistics.SampleStd), rounds);
     }
 
     private static MethodScore Combine(IReadOnlyList<MethodScore> rows, Func<IEnumerable<double>, double> f)
@@ -47,19 +42,5 @@ public sealed record MethodSummary(MethodScore Mean, MethodScore Spread, IReadOn
             PeakMemoryBytes = (long)Math.Round(F(r => r.PeakMemoryBytes)),
             OutputBytes = (long)Math.Round(F(r => r.OutputBytes)),
         };
-    }
-
-    private static double Average(IEnumerable<double> values) => values.Average();
-
-    private static double SampleStd(IEnumerable<double> values)
-    {
-        var list = values.ToList();
-        if (list.Count < 2)
-        {
-            return 0;
-        }
-
-        var mean = list.Average();
-        return Math.Sqrt(list.Sum(v => (v - mean) * (v - mean)) / (list.Count - 1));
     }
 }
