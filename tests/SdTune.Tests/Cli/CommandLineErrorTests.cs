@@ -11,7 +11,7 @@ public class CommandLineErrorTests
     [InlineData("sdtune generate needs --model (see sdtune generate --help)", "generate", "--prompt", "p")]
     [InlineData("sdtune toyworld evaluate needs --model (see sdtune toyworld evaluate --help)", "toyworld", "evaluate")]
     [InlineData("sdtune: unknown command 'frobnicate'; commands: inspect, generate, preprocess, train, toyworld, bench, quickstart", "frobnicate")]
-    [InlineData("sdtune bench needs a command: methods, tune (see sdtune bench --help)", "bench")]
+    [InlineData("sdtune bench needs a command: methods, tune, control (see sdtune bench --help)", "bench")]
     [InlineData("sdtune inspect needs PATH (see sdtune inspect --help)", "inspect")]
     [InlineData("sdtune inspect: unknown option '--bogus' (see sdtune inspect --help)", "inspect", "--bogus", "x")]
     [InlineData("sdtune generate: unknown option '--bogus' (see sdtune generate --help)", "generate", "--model", "m", "--prompt", "p", "--bogus")]

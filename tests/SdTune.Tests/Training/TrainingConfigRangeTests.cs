@@ -84,6 +84,9 @@ public sealed class TrainingConfigRangeTests
         { "beta1", "1", "1 is out of range; expected a number in [0, 1)" },
         { "beta2", "-0.1", "-0.1 is out of range" },
         { "orth_reg_weight", "-1", "-1 is out of range" },
+        { "proportion_empty_prompts", "1.5", "1.5 is out of range" },
+        { "adapter_num_res_blocks", "0", "0 is out of range" },
+        { "adapter_downscale_factor", "65", "65 is out of range" },
     };
 
     [Theory]
