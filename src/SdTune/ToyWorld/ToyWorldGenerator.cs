@@ -86,7 +86,11 @@ public sealed class ToyWorldGenerator
         return Patterned(scene, [ToyPatternSplit.HeldOut(scene.Shape)], SeededRandom.For(Seed, PatternStream, index, 1));
     }
 
-    private static ToyScene Patterned(ToyScene scene, IReadOnlyList<ToyPattern> patterns, SeededRandom random)
+    /// <summary>
+    /// <paramref name="scene"/> filled with one of <paramref name="patterns"/> in a second colour that differs from the
+    /// shape's and the background's, both drawn from <paramref name="random"/> (pattern first).
+    /// </summary>
+    internal static ToyScene Patterned(ToyScene scene, IReadOnlyList<ToyPattern> patterns, SeededRandom random)
     {
         var pattern = random.Choice(patterns);
         var seconds = Enum.GetValues<ToyColor>().Where(c => c != scene.Color && c != scene.Background).ToArray();

@@ -92,12 +92,7 @@ public static class ToyPretraining
         // The scaling factor lives in the VAE's config, so the trained weights move into a VAE built with it.
         var vae = new AutoencoderKL(blank.Config with { ScalingFactor = scale });
         vae.load_state_dict(blank.state_dict());
-        vae.eval();
-        foreach (var p in vae.parameters())
-        {
-            p.requires_grad = false;
-        }
-
+        Freeze(vae);
         return (vae, [stage]);
     }
 
@@ -113,13 +108,18 @@ public static class ToyPretraining
             throw new ArgumentException($"{path}: not a toy base model (its UNet or VAE is built differently), so pretraining cannot continue from it.");
         }
 
-        model.Vae.eval();
-        foreach (var p in model.Vae.parameters())
+        Freeze(model.Vae);
+        return model;
+    }
+
+    /// <summary>The UNet stage trains on the VAE's latents only: evaluation mode, no gradients.</summary>
+    private static void Freeze(AutoencoderKL vae)
+    {
+        vae.eval();
+        foreach (var p in vae.parameters())
         {
             p.requires_grad = false;
         }
-
-        return model;
     }
 
     /// <summary>The stages recorded in the continued model's report (none when it has no report).</summary>

@@ -58,13 +58,10 @@ internal sealed class ToyTrainingSet : IDisposable
     {
         var random = Training.Data.SeededRandom.For(generator.Seed, 0x9A77);
         var patterns = Enum.GetValues<ToyPattern>().Where(p => p != ToyPattern.Solid).ToArray();
-        var colors = Enum.GetValues<ToyColor>();
         var bitmaps = new List<SkiaSharp.SKBitmap>(count);
         for (var i = 0; i < count; i++)
         {
-            var scene = generator.Scene(offset + i);
-            var second = colors.Where(c => c != scene.Color && c != scene.Background).ToArray();
-            bitmaps.Add(generator.Render(scene with { Pattern = patterns[random.NextInt(patterns.Length)], SecondColor = second[random.NextInt(second.Length)] }));
+            bitmaps.Add(generator.Render(ToyWorldGenerator.Patterned(generator.Scene(offset + i), patterns, random)));
         }
 
         try
