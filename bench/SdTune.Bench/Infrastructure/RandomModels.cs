@@ -18,23 +18,8 @@ internal static class RandomModels
     /// it with reference-style values: matrices r/sqrt(fan_in), norm weights ~1, biases small, so activations stay finite.
     /// </summary>
     public static StableDiffusionModel Create(UNet2DConditionConfig unetConfig, AutoencoderKLConfig vaeConfig, ClipTextConfig textConfig,
-        ClipTextConfig? text2Config = null, ScalarType dtype = ScalarType.Float32, ulong seed = 7)
-    {
-        var unet = ModuleMaterializer.OnMeta(() => new UNet2DConditionModel(unetConfig));
-        var vae = ModuleMaterializer.OnMeta(() => new AutoencoderKL(vaeConfig));
-        var text = ModuleMaterializer.OnMeta(() => new ClipTextModel(textConfig));
-        var text2 = text2Config is null ? null : ModuleMaterializer.OnMeta(() => new ClipTextModelWithProjection(text2Config));
-        var generator = new Generator(seed);
-        foreach (var module in new nn.Module?[] { unet, vae, text, text2 }.OfType<nn.Module>())
-        {
-            Fill(module, module == vae ? ScalarType.Float32 : dtype, generator);
-        }
-
-        var architecture = text2 is not null ? SdArchitecture.SdxlBase : textConfig.HiddenSize == 1024 ? SdArchitecture.SD2 : SdArchitecture.SD1;
-        return new StableDiffusionModel(architecture, unet, vae, text, ClipTokenizer.CreateDefault(architecture == SdArchitecture.SD2 ? ClipPadding.Zero : ClipPadding.EndToken),
-            text2, text2 is null ? null : ClipTokenizer.CreateDefault(ClipPadding.Zero),
-            DefaultSchedulerConfigs.For(architecture, PredictionType.Epsilon), PredictionType.Epsilon);
-    }
+        ClipTextConfig? text2Config = null, ScalarType dtype = ScalarType.Float32, ulong seed = 7) =>
+        Create(new StableDiffusionPreset("random", unetConfig, vaeConfig, textConfig, text2Config), dtype, seed);
 
     /// <summary>A ControlNet for <paramref name="unet"/> (diffusers' layout, SD's 8x conditioning embedding) with random weights, zero convolutions included.</summary>
     public static ControlNetModel ControlNet(UNet2DConditionConfig unet, ScalarType dtype = ScalarType.Float32, ulong seed = 11)
@@ -70,6 +55,15 @@ internal static class RandomModels
     }
 
     /// <summary>A published release's architecture with random weights.</summary>
-    public static StableDiffusionModel Create(StableDiffusionPreset preset, ScalarType dtype = ScalarType.Float32, ulong seed = 7) =>
-        Create(preset.Unet, preset.Vae, preset.TextEncoder, preset.TextEncoder2, dtype, seed);
+    public static StableDiffusionModel Create(StableDiffusionPreset preset, ScalarType dtype = ScalarType.Float32, ulong seed = 7)
+    {
+        var model = StableDiffusionModels.CreateEmpty(preset, dtype);
+        var generator = new Generator(seed);
+        foreach (var module in model.Modules)
+        {
+            Fill(module, module.parameters().First().dtype, generator);
+        }
+
+        return model;
+    }
 }

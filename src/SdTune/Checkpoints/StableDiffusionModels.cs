@@ -1,5 +1,11 @@
 using SdTune.IO;
 using SdTune.Models;
+using SdTune.Models.Clip;
+using SdTune.Models.Unet;
+using SdTune.Models.Vae;
+using SdTune.Text;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SdTune.Checkpoints;
 
@@ -29,5 +35,44 @@ public static class StableDiffusionModels
         }
 
         return SingleFileFormat.Load(path, options);
+    }
+
+    /// <summary>
+    /// Builds a whole model of a release's architecture without random initialisation: every module is constructed on the
+    /// meta device (shapes only) and then given uninitialised memory, so a full-size SDXL model takes no time to make.
+    /// Fill its weights before use, e.g. from a file with <c>model.Unet.load</c> or by streaming tensors into
+    /// <c>model.Unet.state_dict()</c>; until then the values are whatever the memory held.
+    /// </summary>
+    /// <param name="preset">The architecture, e.g. <see cref="StableDiffusionPresets.SdxlBase"/>.</param>
+    /// <param name="dtype">Element type of the UNet's and text encoders' floating-point tensors.</param>
+    /// <param name="vaeDType">Element type of the VAE's (float32 by default, as the VAE overflows in float16).</param>
+    public static StableDiffusionModel CreateEmpty(StableDiffusionPreset preset, ScalarType dtype = ScalarType.Float32, ScalarType vaeDType = ScalarType.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        var modules = new List<nn.Module>();
+        try
+        {
+            var unet = Track(ModuleFiles.BuildEmpty(() => new UNet2DConditionModel(preset.Unet), dtype));
+            var vae = Track(ModuleFiles.BuildEmpty(() => new AutoencoderKL(preset.Vae), vaeDType));
+            var text = Track(ModuleFiles.BuildEmpty(() => new ClipTextModel(preset.TextEncoder), dtype));
+            var text2 = preset.TextEncoder2 is { } config2 ? Track(ModuleFiles.BuildEmpty(() => new ClipTextModelWithProjection(config2), dtype)) : null;
+            var architecture = preset.Architecture;
+            var tokenizer = ClipTokenizer.CreateDefault(architecture == SdArchitecture.SD2 ? ClipPadding.Zero : ClipPadding.EndToken);
+            var tokenizer2 = text2 is null ? null : ClipTokenizer.CreateDefault(ClipPadding.Zero);
+            return new StableDiffusionModel(architecture, unet, vae, text, tokenizer, text2, tokenizer2,
+                DefaultSchedulerConfigs.For(architecture, preset.Prediction), preset.Prediction);
+        }
+        catch
+        {
+            modules.ForEach(m => m.Dispose());
+            throw;
+        }
+
+        T Track<T>(T module)
+            where T : nn.Module
+        {
+            modules.Add(module);
+            return module;
+        }
     }
 }

@@ -10,7 +10,13 @@ namespace SdTune.Models;
 /// <param name="Vae">The VAE's config.</param>
 /// <param name="TextEncoder">The first (or only) text encoder.</param>
 /// <param name="TextEncoder2">SDXL's second text encoder (with projection); null otherwise.</param>
-public sealed record StableDiffusionPreset(string Name, UNet2DConditionConfig Unet, AutoencoderKLConfig Vae, ClipTextConfig TextEncoder, ClipTextConfig? TextEncoder2);
+/// <param name="Prediction">What the release's UNet predicts.</param>
+public sealed record StableDiffusionPreset(string Name, UNet2DConditionConfig Unet, AutoencoderKLConfig Vae, ClipTextConfig TextEncoder, ClipTextConfig? TextEncoder2,
+    PredictionType Prediction = PredictionType.Epsilon)
+{
+    /// <summary>The architecture family: SDXL with a second text encoder, SD 2.x with OpenCLIP ViT-H (1024 wide), else SD 1.x.</summary>
+    public SdArchitecture Architecture => TextEncoder2 is not null ? SdArchitecture.SdxlBase : TextEncoder.HiddenSize == 1024 ? SdArchitecture.SD2 : SdArchitecture.SD1;
+}
 
 /// <summary>
 /// The configs of the full-size releases, exactly as their published <c>config.json</c> files give them
@@ -59,7 +65,7 @@ public static class StableDiffusionPresets
     public static StableDiffusionPreset Sd15 { get; } = new("sd15", UNet2DConditionConfig.Parse(Sd15Unet, "sd15 preset"), AutoencoderKLConfig.Parse(SdVae, "sd vae preset"), ClipTextConfig.ClipL, null);
 
     /// <summary>Stable Diffusion 2.1 768-v (v-prediction; SD 2.x 512 models share the layout).</summary>
-    public static StableDiffusionPreset Sd21V { get; } = new("sd21-v", UNet2DConditionConfig.Parse(Sd21VUnet, "sd21-v preset"), AutoencoderKLConfig.Parse(SdVae, "sd vae preset"), ClipTextConfig.OpenClipH, null);
+    public static StableDiffusionPreset Sd21V { get; } = new("sd21-v", UNet2DConditionConfig.Parse(Sd21VUnet, "sd21-v preset"), AutoencoderKLConfig.Parse(SdVae, "sd vae preset"), ClipTextConfig.OpenClipH, null, PredictionType.VPrediction);
 
     /// <summary>Stable Diffusion XL base 1.0.</summary>
     public static StableDiffusionPreset SdxlBase { get; } = new("sdxl-base", UNet2DConditionConfig.Parse(SdxlUnet, "sdxl-base preset"), AutoencoderKLConfig.Parse(SdxlVae, "sdxl vae preset"), ClipTextConfig.ClipL, ClipTextConfig.OpenClipBigG);

@@ -12,7 +12,10 @@ internal static class CliProcess
     public static (int ExitCode, string Out, string Error) Sdtune(params string[] args) => Run("dotnet", [CommandDll, .. args]);
 
     /// <summary>Runs <paramref name="program"/> and waits (at most five minutes) for it to end.</summary>
-    public static (int ExitCode, string Out, string Error) Run(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    /// <param name="program">The program.</param>
+    /// <param name="args">Its arguments.</param>
+    /// <param name="environment">Variables to set in its environment; a null value removes the variable.</param>
+    public static (int ExitCode, string Out, string Error) Run(string program, IEnumerable<string> args, IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo(program)
         {
@@ -25,9 +28,16 @@ internal static class CliProcess
             start.ArgumentList.Add(arg);
         }
 
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
         {
-            start.Environment[name] = value;
+            if (value is null)
+            {
+                start.Environment.Remove(name);
+            }
+            else
+            {
+                start.Environment[name] = value;
+            }
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Cannot start {program}.");

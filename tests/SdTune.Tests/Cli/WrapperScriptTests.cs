@@ -95,7 +95,7 @@ public class WrapperScriptTests
     {
         var log = Path.Combine(dir.Path, "dotnet.log");
         File.Delete(log);
-        var variables = new Dictionary<string, string>
+        var variables = new Dictionary<string, string?>
         {
             ["PATH"] = Path.Combine(dir.Path, "fake-bin") + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH"),
             ["FAKE_LOG"] = log,
