@@ -1,3 +1,4 @@
+using SdTune.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -76,35 +77,36 @@ public sealed class AdafactorOptimizer : TrainingOptimizer
             var lr = StepSize(Groups[g].LearningRate, state.Step, rms);
             var beta2t = 1.0 - Math.Pow(state.Step, Options.DecayRate);
 
-            var update = gradient.square().add_(Options.Epsilon1);
+            using var s = new HeldScalars();
+            var update = gradient.square().add_(s[Options.Epsilon1]);
             if (IsFactored(parameter.shape))
             {
                 var row = state["exp_avg_sq_row"];
                 var col = state["exp_avg_sq_col"];
-                row.mul_(beta2t).add_(update.mean([-1]), alpha: 1.0 - beta2t);
-                col.mul_(beta2t).add_(update.mean([-2]), alpha: 1.0 - beta2t);
+                row.mul_(s[beta2t]).add_(update.mean([-1]), alpha: s[1.0 - beta2t]);
+                col.mul_(s[beta2t]).add_(update.mean([-2]), alpha: s[1.0 - beta2t]);
                 update = ApproximateInverseRoot(row, col).mul_(gradient);
             }
             else
             {
                 var full = state["exp_avg_sq"];
-                full.mul_(beta2t).add_(update, alpha: 1.0 - beta2t);
+                full.mul_(s[beta2t]).add_(update, alpha: s[1.0 - beta2t]);
                 update = full.rsqrt().mul_(gradient);
             }
 
-            update.div_((RootMeanSquare(update) / Options.ClipThreshold).clamp_min_(1.0));
-            update.mul_(lr);
+            update.div_(RootMeanSquare(update).div_(s[Options.ClipThreshold]).clamp_min_(s[1.0]));
+            update.mul_(s[lr]);
             if (Options.Beta1 is { } beta1)
             {
                 var expAvg = state["exp_avg"];
-                expAvg.mul_(beta1).add_(update, alpha: 1 - beta1);
+                expAvg.mul_(s[beta1]).add_(update, alpha: s[1 - beta1]);
                 update = expAvg;
             }
 
             var decay = Groups[g].WeightDecay ?? Options.WeightDecay;
             if (decay != 0)
             {
-                value.add_(value, alpha: TensorScalar.Saturate(-decay * lr));
+                value.add_(value, alpha: s[TensorScalar.Saturate(-decay * lr)]);
             }
 
             value.sub_(update);

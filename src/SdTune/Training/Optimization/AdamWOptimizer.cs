@@ -1,3 +1,4 @@
+using SdTune.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -38,15 +39,16 @@ public sealed class AdamWOptimizer : TrainingOptimizer
             state.Step++;
             var expAvg = state["exp_avg"];
             var expAvgSq = state["exp_avg_sq"];
+            using var s = new HeldScalars();
 
-            parameter.mul_(TensorScalar.Saturate(1 - (lr * (Groups[g].WeightDecay ?? Options.WeightDecay))));
-            expAvg.mul_(beta1).add_(gradient, alpha: 1 - beta1);
-            expAvgSq.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
+            parameter.mul_(s[TensorScalar.Saturate(1 - (lr * (Groups[g].WeightDecay ?? Options.WeightDecay)))]);
+            expAvg.mul_(s[beta1]).add_(gradient, alpha: s[1 - beta1]);
+            expAvgSq.mul_(s[beta2]).addcmul_(gradient, gradient, value: s[1 - beta2]);
 
             var biasCorrection1 = 1 - Math.Pow(beta1, state.Step);
             var biasCorrection2 = 1 - Math.Pow(beta2, state.Step);
-            var denominator = (expAvgSq.sqrt() / Math.Sqrt(biasCorrection2)).add_(Options.Epsilon);
-            parameter.addcdiv_(expAvg, denominator, value: TensorScalar.Saturate(-lr / biasCorrection1));
+            var denominator = expAvgSq.sqrt().div_(s[Math.Sqrt(biasCorrection2)]).add_(s[Options.Epsilon]);
+            parameter.addcdiv_(expAvg, denominator, value: s[TensorScalar.Saturate(-lr / biasCorrection1)]);
         }
     }
 }

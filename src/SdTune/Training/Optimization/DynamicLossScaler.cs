@@ -1,3 +1,4 @@
+using SdTune.Runtime;
 using static TorchSharp.torch;
 
 namespace SdTune.Training.Optimization;
@@ -79,7 +80,8 @@ public sealed class DynamicLossScaler
 
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var inverse = 1.0 / Scale;
+        using var scalars = new HeldScalars();
+        var inverse = scalars[1.0 / Scale];
         var flags = new List<Tensor>();
         foreach (var parameter in optimizer.Groups.SelectMany(g => g.Parameters))
         {

@@ -1,3 +1,4 @@
+using SdTune.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -67,11 +68,13 @@ public sealed class EmaWeights : IDisposable
         var oneMinusDecay = 1 - CurrentDecay;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
+        using var scalars = new HeldScalars();
+        var factor = scalars[oneMinusDecay];
         for (var i = 0; i < list.Count; i++)
         {
             if (list[i].requires_grad)
             {
-                shadow[i].sub_((shadow[i] - list[i]).mul_(oneMinusDecay));
+                shadow[i].sub_((shadow[i] - list[i]).mul_(factor));
             }
             else
             {

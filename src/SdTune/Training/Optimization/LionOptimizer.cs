@@ -1,3 +1,4 @@
+using SdTune.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -34,11 +35,12 @@ public sealed class LionOptimizer : TrainingOptimizer
             var state = StateOf(g, i);
             state.Step++;
             var expAvg = state["exp_avg"];
+            using var s = new HeldScalars();
 
-            parameter.mul_(TensorScalar.Saturate(1 - (lr * (Groups[g].WeightDecay ?? Options.WeightDecay))));
-            var direction = expAvg.mul(beta1).add_(gradient, alpha: 1 - beta1).sign_();
-            parameter.add_(direction, alpha: -lr);
-            expAvg.mul_(beta2).add_(gradient, alpha: 1 - beta2);
+            parameter.mul_(s[TensorScalar.Saturate(1 - (lr * (Groups[g].WeightDecay ?? Options.WeightDecay)))]);
+            var direction = expAvg.mul(s[beta1]).add_(gradient, alpha: s[1 - beta1]).sign_();
+            parameter.add_(direction, alpha: s[-lr]);
+            expAvg.mul_(s[beta2]).add_(gradient, alpha: s[1 - beta2]);
         }
     }
 }

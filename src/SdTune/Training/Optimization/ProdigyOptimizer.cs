@@ -1,3 +1,4 @@
+using SdTune.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -91,7 +92,8 @@ public sealed class ProdigyOptimizer : TrainingOptimizer
         foreach (var (g, i, parameter, rawGradient) in ParametersWithGradients())
         {
             var decay = Groups[g].WeightDecay ?? Options.WeightDecay;
-            var gradient = decay != 0 && !Options.Decouple ? rawGradient.add(parameter, alpha: decay) : rawGradient;
+            using var k = new HeldScalars();
+            var gradient = decay != 0 && !Options.Decouple ? rawGradient.add(parameter, alpha: k[decay]) : rawGradient;
             var state = StateOf(g, i);
             updated.Add((parameter, state, decay));
             if (Groups[g].LearningRate <= 0)
@@ -102,9 +104,9 @@ public sealed class ProdigyOptimizer : TrainingOptimizer
             var slicedGradient = Sliced(gradient);
             var s = state["s"];
             numerator += d / d0 * dlr * TensorScalar.ToDouble(slicedGradient.dot(state["p0"] - Sliced(parameter)));
-            state["exp_avg"].mul_(beta1).add_(gradient, alpha: TensorScalar.Saturate(d * (1 - beta1)));
-            state["exp_avg_sq"].mul_(beta2).addcmul_(gradient, gradient, value: TensorScalar.Saturate(d * d * (1 - beta2)));
-            s.mul_(beta3).add_(slicedGradient, alpha: TensorScalar.Saturate(d / d0 * (Options.SafeguardWarmup ? d : dlr)));
+            state["exp_avg"].mul_(k[beta1]).add_(gradient, alpha: k[TensorScalar.Saturate(d * (1 - beta1))]);
+            state["exp_avg_sq"].mul_(k[beta2]).addcmul_(gradient, gradient, value: k[TensorScalar.Saturate(d * d * (1 - beta2))]);
+            s.mul_(k[beta3]).add_(slicedGradient, alpha: k[TensorScalar.Saturate(d / d0 * (Options.SafeguardWarmup ? d : dlr))]);
             denominator += TensorScalar.ToDouble(s.abs().sum());
         }
 
@@ -129,13 +131,14 @@ public sealed class ProdigyOptimizer : TrainingOptimizer
         foreach (var (parameter, state, decay) in updated)
         {
             state.Step++;
-            var denom = state["exp_avg_sq"].sqrt().add_(TensorScalar.Saturate(d * Options.Epsilon));
+            using var k = new HeldScalars();
+            var denom = state["exp_avg_sq"].sqrt().add_(k[TensorScalar.Saturate(d * Options.Epsilon)]);
             if (decay != 0 && Options.Decouple)
             {
-                parameter.add_(parameter, alpha: TensorScalar.Saturate(-decay * dlr));
+                parameter.add_(parameter, alpha: k[TensorScalar.Saturate(-decay * dlr)]);
             }
 
-            parameter.addcdiv_(state["exp_avg"], denom, value: TensorScalar.Saturate(-dlr));
+            parameter.addcdiv_(state["exp_avg"], denom, value: k[TensorScalar.Saturate(-dlr)]);
         }
 
         StepCount++;
