@@ -17,6 +17,7 @@ public static class SdTuneCli
             GenerateCommand.Create(),
             PreprocessCommand.Create(),
             TrainCommand.Create(),
+            LoraCommand.Create(),
             ToyWorldCommand.Create(),
             BenchCommand.Create(),
             QuickstartCommand.Create(),
