@@ -40,5 +40,6 @@ public sealed record GridPlan
             .ThenBy(i => loras.IndexOf(LoraKey(Cells[i])))];
     }
 
-    private static string LoraKey(GridCell cell) => string.Join("\n", cell.Request.Loras.Select(l => l.NameOrPath));
+    /// <summary>What tells the LoRA files of a cell apart: their paths or names, in order.</summary>
+    internal static string LoraKey(GridCell cell) => string.Join("\n", cell.Request.Loras.Select(l => l.NameOrPath));
 }

@@ -23,7 +23,8 @@ public static class GridRunner
 {
     /// <summary>
     /// Generates every cell, in <see cref="GridPlan.GenerationOrder"/>: the cells of one checkpoint together (the
-    /// model opened once, and disposed before the next is opened), and within them the cells of one LoRA file together.
+    /// model opened once, and disposed before the next is opened), and within them the cells of one LoRA file together
+    /// (each file read once for them: <see cref="StableDiffusionPipeline.HoldLoraFiles"/>).
     /// </summary>
     /// <param name="plan">The grid.</param>
     /// <param name="open">Opens the pipeline of a checkpoint (null: the command's own model).</param>
@@ -40,6 +41,8 @@ public static class GridRunner
         var (sampling, unet, unetCalls) = (TimeSpan.Zero, TimeSpan.Zero, 0);
         GridModel? model = null;
         string? modelCheckpoint = null;
+        IDisposable? loraHold = null;
+        string? heldLoras = null;
         var done = 0;
         try
         {
@@ -48,10 +51,21 @@ public static class GridRunner
                 var cell = plan.Cells[index];
                 if (model is null || !string.Equals(modelCheckpoint, cell.Checkpoint, StringComparison.Ordinal))
                 {
+                    loraHold?.Dispose();
+                    loraHold = null;
                     model?.Dispose();
                     model = null;
                     model = open(cell.Checkpoint);
                     modelCheckpoint = cell.Checkpoint;
+                }
+
+                // The LoRA files of a run of cells that share them are read once.
+                var loras = GridPlan.LoraKey(cell);
+                if (loraHold is null || heldLoras != loras)
+                {
+                    loraHold?.Dispose();
+                    loraHold = model.Pipeline.HoldLoraFiles();
+                    heldLoras = loras;
                 }
 
                 var number = ++done;
@@ -73,6 +87,7 @@ public static class GridRunner
         }
         finally
         {
+            loraHold?.Dispose();
             model?.Dispose();
         }
 

@@ -7,13 +7,16 @@ namespace SdTune.Pipelines.Grids;
 /// <c>a busy city street, illustration, cinematic lighting</c>. Combination i holds optional part k when bit k of i is
 /// set. The first half of the optional parts (rounded up) varies across the columns, the rest down the rows, so the
 /// combinations read left to right, top to bottom. Each column and row label lists its parts one per line, <c>+ part</c>
-/// where the part is in the prompt and <c>- part</c> where it is not. Only a <c>|</c> outside brackets splits, so
+/// where the part is in the prompt and <c>- part</c> where it is not (a no-break space after the sign). Only a <c>|</c> outside brackets splits, so
 /// A1111's alternation <c>[cat|dog]</c> stays in its part.
 /// </summary>
 public static class PromptMatrix
 {
     /// <summary>The most optional parts (2^10 = 1024 pictures).</summary>
     public const int MaxOptionalParts = 10;
+
+    /// <summary>Binds a label's sign to its part's first word, so that wrapping never leaves the sign alone on a line.</summary>
+    private const char NoBreakSpace = '\u00A0';
 
     /// <summary>The parts of <paramref name="prompt"/>: split at each <c>|</c> outside (), [], {} and &lt;&gt;, trimmed.</summary>
     public static IReadOnlyList<string> Parts(string prompt)
@@ -98,7 +101,7 @@ public static class PromptMatrix
         })).ToList();
 
         string Label(int bits, IReadOnlyList<string> names) =>
-            string.Join("\n", names.Select((name, k) => ((bits & (1 << k)) != 0 ? "+ " : "- ") + name));
+            string.Join("\n", names.Select((name, k) => ((bits & (1 << k)) != 0 ? "+" : "-") + NoBreakSpace + name));
 
         return new GridPlan
         {

@@ -1,8 +1,12 @@
+using SdTune.Adapters;
+using SdTune.Adapters.Formats;
 using SdTune.Imaging;
 using SdTune.Models;
 using SdTune.Pipelines;
 using SdTune.Pipelines.Grids;
 using SkiaSharp;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace SdTune.Tests.Pipelines.Grids;
 
@@ -66,6 +70,50 @@ public sealed class GridGenerationTests : IDisposable
         using var pipeline = new StableDiffusionPipeline(other);
         using var single = pipeline.Generate(Base with { Seed = 6 });
         Assert.Equal(Pixels(single.Images[0].Image), Pixels(result.Images[3].Image));
+    }
+
+    [Fact]
+    public void Lora_file_and_weight_cells_equal_single_generations_with_the_file_read_once_per_run()
+    {
+        using var dir = TestPaths.NewTempDir();
+        using (var network = LoraNetwork.Create(new LoraTargets(sd1.Unet, sd1.TextEncoder), new LoraNetworkOptions { Dim = 2, Alpha = 2 }))
+        {
+            using (no_grad())
+            {
+                var generator = new Generator(5);
+                foreach (var (_, p) in network.named_parameters())
+                {
+                    p.copy_(torch.randn(p.shape, generator: generator) * 0.5);
+                }
+            }
+
+            KohyaLoraFormat.Save(dir.File("style.safetensors"), network);
+        }
+
+        var plan = XyzPlan.Create(Base, new XyzAxisText("--x", "lora-weight", "0.5, 1"), new XyzAxisText("--y", "lora", "none, style"), loraFolder: dir.Path);
+        using var result = GridRunner.Run(plan, _ => new GridModel(new StableDiffusionPipeline(sd1, new PipelineOptions { LoraFolder = dir.Path })));
+        using var pipeline = new StableDiffusionPipeline(sd1);
+        using var plain = pipeline.Generate(Base);
+        using var half = pipeline.Generate(Base with { Loras = [(dir.File("style.safetensors"), 0.5)] });
+        using var full = pipeline.Generate(Base with { Loras = [(dir.File("style.safetensors"), 1.0)] });
+        Assert.Equal(Pixels(plain.Images[0].Image), Pixels(result.Images[0].Image));
+        Assert.Equal(Pixels(plain.Images[0].Image), Pixels(result.Images[1].Image));
+        Assert.Equal(Pixels(half.Images[0].Image), Pixels(result.Images[2].Image));
+        Assert.Equal(Pixels(full.Images[0].Image), Pixels(result.Images[3].Image));
+        Assert.NotEqual(Pixels(half.Images[0].Image), Pixels(full.Images[0].Image));
+
+        // A held file is taken off after each request and applied again with the next one's weight.
+        using (pipeline.HoldLoraFiles())
+        {
+            using var again = pipeline.Generate(Base with { Loras = [(dir.File("style.safetensors"), 1.0)] });
+            using var againHalf = pipeline.Generate(Base with { Loras = [(dir.File("style.safetensors"), 0.5)] });
+            using var twice = pipeline.Generate(Base with { Loras = [(dir.File("style.safetensors"), 0.5), (dir.File("style.safetensors"), 0.5)] });
+            using var plainAgain = pipeline.Generate(Base);
+            Assert.Equal(Pixels(full.Images[0].Image), Pixels(again.Images[0].Image));
+            Assert.Equal(Pixels(half.Images[0].Image), Pixels(againHalf.Images[0].Image));
+            Assert.Equal(Pixels(plain.Images[0].Image), Pixels(plainAgain.Images[0].Image));
+            Assert.NotEqual(Pixels(half.Images[0].Image), Pixels(twice.Images[0].Image));
+        }
     }
 
     [Fact]

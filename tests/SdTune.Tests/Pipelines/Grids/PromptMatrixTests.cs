@@ -33,8 +33,8 @@ public class PromptMatrixTests
     {
         var plan = PromptMatrix.Plan(Base with { Prompt = "street|a|b|c" });
         Assert.Equal((4, 2, 1, 8), (plan.Columns, plan.Rows, plan.Panels, plan.Cells.Count));
-        Assert.Equal(["+ a\n- b", "- a\n+ b"], new[] { plan.ColumnLabels[1], plan.ColumnLabels[2] });
-        Assert.Equal(["- c", "+ c"], plan.RowLabels);
+        Assert.Equal(["+\u00A0a\n-\u00A0b", "-\u00A0a\n+\u00A0b"], new[] { plan.ColumnLabels[1], plan.ColumnLabels[2] });
+        Assert.Equal(["-\u00A0c", "+\u00A0c"], plan.RowLabels);
         var cell = plan.Cells[6];
         Assert.Equal((2, 1, "street, b, c"), (cell.Column, cell.Row, cell.Request.Prompt));
         Assert.All(plan.Cells, c => Assert.Equal(5, c.Request.Seed));
