@@ -6,6 +6,7 @@ using SdTune.Imaging;
 using SdTune.IO;
 using SdTune.Models;
 using SdTune.Pipelines;
+using SdTune.Pipelines.Grids;
 using SdTune.Schedulers;
 using static TorchSharp.torch;
 
@@ -43,11 +44,12 @@ internal static class GenerateCommand
         var tiled = new Option<bool?>("--tiled-vae") { Description = "Force tiled VAE decoding on or off (default: on above 1024x1024)." };
 
         var controls = new GenerateControlOptions();
+        var grids = new GenerateGridOptions();
         var command = new Command("generate", "Generate images (txt2img, or img2img with --init-image; ControlNets and T2I-Adapters with --controlnet/--t2i-adapter and --control-image).")
         {
             model, prompt, negative, sampler, steps, cfg, seed, width, height, batch, initImage, strength, embeddings, embedding, loraDir, lora, hypernetworkDir, hypernetwork, customDiffusion, clipSkip, output, dtype, device, prediction, tiled,
         };
-        foreach (var option in controls.All)
+        foreach (var option in controls.All.Concat(grids.All))
         {
             command.Options.Add(option);
         }
@@ -87,19 +89,40 @@ internal static class GenerateCommand
             };
             request.Validate();
 
-            using var sd = StableDiffusionModels.Load(modelPath, loadOptions);
-            MoveTo(sd, parse.GetValue(device)!);
-            var name = Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(modelPath));
-            var hash = File.Exists(modelPath) ? ModelHashes.ShortHash(modelPath) : null;
-            using var pipeline = new StableDiffusionPipeline(sd, new PipelineOptions
+            (StableDiffusionModel Model, StableDiffusionPipeline Pipeline) Open(string path)
             {
-                EmbeddingsFolder = parse.GetValue(embeddings),
-                LoraFolder = parse.GetValue(loraDir),
-                HypernetworkFolder = parse.GetValue(hypernetworkDir),
-                ModelName = name,
-                ModelHash = hash,
-            });
+                var sd = StableDiffusionModels.Load(path, loadOptions);
+                try
+                {
+                    MoveTo(sd, parse.GetValue(device)!);
+                    return (sd, new StableDiffusionPipeline(sd, new PipelineOptions
+                    {
+                        EmbeddingsFolder = parse.GetValue(embeddings),
+                        LoraFolder = parse.GetValue(loraDir),
+                        HypernetworkFolder = parse.GetValue(hypernetworkDir),
+                        ModelName = Path.GetFileNameWithoutExtension(Path.TrimEndingDirectorySeparator(path)),
+                        ModelHash = File.Exists(path) ? ModelHashes.ShortHash(path) : null,
+                    }));
+                }
+                catch
+                {
+                    sd.Dispose();
+                    throw;
+                }
+            }
 
+            if (grids.Plan(parse, request, parse.GetValue(loraDir)) is { } plan)
+            {
+                return grids.Run(parse, plan, checkpoint =>
+                {
+                    var (cellModel, cellPipeline) = Open(checkpoint ?? modelPath);
+                    return new GridModel(cellPipeline, cellModel);
+                }, parse.GetValue(output)!);
+            }
+
+            var (sd, pipeline) = Open(modelPath);
+            using var disposeModel = sd;
+            using var disposePipeline = pipeline;
             var title = $"{sd.Architecture} {request.Width ?? sd.DefaultImageSize}x{request.Height ?? sd.DefaultImageSize} {request.Sampler}";
             var result = StepProgress.Run(title, progress => pipeline.Generate(request, p =>
                 progress.Report(p.Step, p.Total, $"{title}: step {p.Step}/{p.Total}")));
@@ -111,13 +134,7 @@ internal static class GenerateCommand
                     Console.Error.WriteLine($"warning: {warning}");
                 }
 
-                var folder = parse.GetValue(output)!;
-                Directory.CreateDirectory(folder);
-                foreach (var action in StagingPaths.SweepStale(folder))
-                {
-                    Console.Error.WriteLine($"note: {action}");
-                }
-
+                var folder = PrepareFolder(parse.GetValue(output)!);
                 var index = NextIndex(folder);
                 foreach (var image in result.Images)
                 {
@@ -187,8 +204,20 @@ internal static class GenerateCommand
         public void Dispose() => bitmaps.ForEach(b => b.Dispose());
     }
 
+    /// <summary>Creates the output folder and sweeps what an interrupted save left there.</summary>
+    internal static string PrepareFolder(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        foreach (var action in StagingPaths.SweepStale(folder))
+        {
+            Console.Error.WriteLine($"note: {action}");
+        }
+
+        return folder;
+    }
+
     /// <summary>A1111 numbers images on from the highest existing NNNNN- prefix.</summary>
-    private static int NextIndex(string folder) =>
+    internal static int NextIndex(string folder) =>
         Directory.EnumerateFiles(folder, "*.png")
             .Select(f => Path.GetFileName(f))
             .Select(n => n.Length > 5 && int.TryParse(n.AsSpan(0, 5), NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i + 1 : 0)

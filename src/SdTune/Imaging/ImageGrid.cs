@@ -42,11 +42,12 @@ public static class ImageGrid
         SKTypeface? typeface,
         Action<string>? warn,
         IEnumerable<string> fontCandidates,
-        bool askFontManager)
+        bool askFontManager,
+        int? columns = null)
     {
         ArgumentNullException.ThrowIfNull(columnLabels);
         ArgumentNullException.ThrowIfNull(rowLabels);
-        var (cols, rows) = Layout(images, columnLabels.Count > 0 ? columnLabels.Count : null);
+        var (cols, rows) = Layout(images, columnLabels.Count > 0 ? columnLabels.Count : columns);
         if (rowLabels.Count != 0 && rowLabels.Count != rows)
         {
             throw new ArgumentException($"The grid has {rows} rows but {rowLabels.Count} row labels were given.", nameof(rowLabels));

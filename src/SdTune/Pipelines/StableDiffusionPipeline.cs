@@ -28,6 +28,7 @@ public sealed class StableDiffusionPipeline : IDisposable
     private readonly HypernetworkLibrary hypernetworks;
     private readonly NoiseSchedule schedule;
     private readonly List<string> loadWarnings = [];
+    private Dictionary<string, LoraFile>? heldLoras;
 
     /// <summary>Creates a pipeline over a loaded model (the pipeline does not own the model).</summary>
     /// <exception cref="DirectoryNotFoundException">The embeddings, LoRA or hypernetwork folder does not exist.</exception>
@@ -69,7 +70,7 @@ public sealed class StableDiffusionPipeline : IDisposable
         var sampler = SamplerRegistry.Create(request.Sampler, schedule);
         var warnings = new List<string>(loadWarnings);
         var extracted = ExtraNetworkTags.Extract(request.Prompt);
-        var applied = new List<AppliedLora>();
+        var applied = new List<(AppliedLora Lora, bool Held)>();
         var loraPaths = new List<string>();
         var loraHashes = new List<string>();
         AppliedHypernetworks? appliedHypernetworks = null;
@@ -92,8 +93,24 @@ public sealed class StableDiffusionPipeline : IDisposable
 
                 var path = loras.Resolve(name);
                 loraPaths.Add(path);
-                var lora = LoraApplier.Apply(targets, path, te, unet, LoraApplyMode.Hooks, blocks);
-                applied.Add(lora);
+                AppliedLora lora;
+                if (heldLoras is not null && !applied.Any(a => a.Held && a.Lora.File.Path == path))
+                {
+                    if (!heldLoras.TryGetValue(path, out var file))
+                    {
+                        file = LoraFileReader.Read(path, targets);
+                        heldLoras[path] = file;
+                    }
+
+                    lora = LoraApplier.Apply(targets, file, te, unet, LoraApplyMode.Hooks, blocks);
+                    applied.Add((lora, true));
+                }
+                else
+                {
+                    lora = LoraApplier.Apply(targets, path, te, unet, LoraApplyMode.Hooks, blocks);
+                    applied.Add((lora, false));
+                }
+
                 loraHashes.Add($"{label.Replace(":", "", StringComparison.Ordinal).Replace(",", "", StringComparison.Ordinal)}: {ModelHashes.LoraHash(path)}");
                 if (lora.File.UnmatchedKeys.Count > 0)
                 {
@@ -139,20 +156,48 @@ public sealed class StableDiffusionPipeline : IDisposable
             controls?.Dispose();
             customDiffusion?.Dispose();
             appliedHypernetworks?.Dispose();
-            foreach (var lora in applied)
+            foreach (var (lora, held) in applied)
             {
-                lora.Dispose();
+                if (held)
+                {
+                    lora.Remove();
+                }
+                else
+                {
+                    lora.Dispose();
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// Keeps the LoRA files requests read until the returned handle is disposed, so that later requests apply them
+    /// without reading them again (a grid's cells that share a LoRA file). Without a hold, every request reads its files.
+    /// </summary>
+    public IDisposable HoldLoraFiles()
+    {
+        heldLoras ??= new Dictionary<string, LoraFile>(StringComparer.Ordinal);
+        return new LoraHold(this);
     }
 
     /// <inheritdoc />
     public void Dispose()
     {
+        ReleaseLoras();
         if (!ReferenceEquals(embeddings, EmbeddingLibrary.Empty))
         {
             embeddings.Dispose();
         }
+    }
+
+    private void ReleaseLoras()
+    {
+        foreach (var file in heldLoras?.Values ?? Enumerable.Empty<LoraFile>())
+        {
+            file.Network.Dispose();
+        }
+
+        heldLoras = null;
     }
 
     private GenerationResult Run(GenerationRequest request, string prompt, ISampler sampler, EmbeddingLibrary embeddings, List<string> warnings, List<string> loraHashes, List<(string Name, double Strength)> hypernets, ActiveControls controls, Stopwatch clock, Action<GenerationProgress>? progress, CancellationToken cancellationToken)
@@ -316,4 +361,10 @@ public sealed class StableDiffusionPipeline : IDisposable
             .Select(v => double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)
                 ? d
                 : throw new PromptSyntaxException($"lbw value '{v}' is not a number (block weights are comma-separated numbers, e.g. lbw=1,0,0,0,1,1,1,1,1,1,1,1)."))];
+
+    /// <summary>Ends a hold of LoRA files: frees them.</summary>
+    private sealed class LoraHold(StableDiffusionPipeline pipeline) : IDisposable
+    {
+        public void Dispose() => pipeline.ReleaseLoras();
+    }
 }
