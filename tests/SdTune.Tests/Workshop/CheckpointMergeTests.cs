@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using SdTune.Checkpoints.Pickle;
 using SdTune.Checkpoints.Safetensors;
 using SdTune.Workshop.Merge;
 using static SdTune.Tests.Workshop.TinyCheckpoints;
@@ -77,8 +78,9 @@ public class CheckpointMergeTests
         using var scope = NewDisposeScope();
         var a = Write(dir.File("a.safetensors"), Sd1, 1);
         var b = Write(dir.File("b.safetensors"), Sd1, 2);
+        TorchCheckpointWriter.Save(dir.File("b.ckpt"), b, wrapperKey: "state_dict"); // a pickle checkpoint reads the same
         var weights = Enumerable.Range(0, 26).Select(i => 0.04 * i - 0.1).ToArray(); // BASE first, as SuperMerger writes it
-        CheckpointMerge.Run(new MergeRecipe { ModelA = dir.File("a.safetensors"), ModelB = dir.File("b.safetensors"), BlockWeights = weights, Output = dir.File("m.safetensors") });
+        CheckpointMerge.Run(new MergeRecipe { ModelA = dir.File("a.safetensors"), ModelB = dir.File("b.ckpt"), BlockWeights = weights, Output = dir.File("m.safetensors") });
 
         var merged = Read(dir.File("m.safetensors"));
         foreach (var (key, tensor) in merged)
@@ -241,6 +243,9 @@ public class CheckpointMergeTests
             File.CreateSymbolicLink(dir.File("link.safetensors"), dir.File("a.safetensors"));
             Assert.Throws<ArgumentException>(() => CheckpointMerge.Run(new MergeRecipe { ModelA = dir.File("b.safetensors"), ModelB = dir.File("a.safetensors"), Output = dir.File("link.safetensors") }));
             File.Delete(dir.File("link.safetensors"));
+            Directory.CreateSymbolicLink(dir.File("linked-folder"), dir.Path);
+            Assert.Throws<ArgumentException>(() => CheckpointMerge.Run(new MergeRecipe { ModelA = dir.File("b.safetensors"), ModelB = dir.File("a.safetensors"), Output = Path.Combine(dir.File("linked-folder"), "a.safetensors") }));
+            Directory.Delete(dir.File("linked-folder"));
         }
 
         Assert.Equal(before.Keys.Order(), Directory.GetFiles(dir.Path).Order());

@@ -60,6 +60,9 @@ public class MergeCommandTests
         Assert.Equal(2, overwrite.ExitCode);
         Assert.Contains("never overwrites an input", overwrite.Error, StringComparison.Ordinal);
 
+        var folder = InspectCommandTests.Run("merge", dir.Path, dir.File("a.safetensors"), "--out", dir.File("m.safetensors"));
+        Assert.Equal((2, $"error: {dir.Path}: a folder; sdtune merge reads single-file checkpoints (.safetensors, .ckpt) in the original layout."), (folder.ExitCode, folder.Error.TrimEnd('\n')));
+
         var mixed = InspectCommandTests.Run("merge", dir.File("a.safetensors"), dir.File("xl.safetensors"), "--out", dir.File("m.safetensors"));
         Assert.Equal(2, mixed.ExitCode);
         Assert.StartsWith($"error: {dir.File("xl.safetensors")}: an SDXL base checkpoint", mixed.Error, StringComparison.Ordinal);

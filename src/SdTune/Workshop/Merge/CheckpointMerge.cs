@@ -9,11 +9,11 @@ namespace SdTune.Workshop.Merge;
 /// so memory holds a few tensors, never a model.
 /// </summary>
 /// <remarks>
-/// The result has A's keys, in A's types unless <see cref="MergeRecipe.DType"/> says otherwise. Floating-point tensors
-/// of the UNet, the text encoders and the VAE are merged (text encoders and VAE with the base α, or copied from A);
-/// integer tensors, <c>position_ids</c>, noise-schedule buffers and other keys outside those components are copied
-/// from A. A key missing from B or C is kept from A and reported; keys of B or C that A lacks are left out. The file
-/// is written to a temporary name and renamed, and never over an input.
+/// The result has A's keys, in A's types unless <see cref="MergeRecipe.DType"/> says otherwise (noise-schedule buffers
+/// keep their precision). Floating-point tensors of the UNet, the text encoders and the VAE are merged (text encoders
+/// and VAE with the base α, or copied from A); integer tensors, <c>position_ids</c>, noise-schedule buffers and other
+/// keys outside those components are copied from A. A key missing from B or C is kept from A and reported; keys of B
+/// or C that A lacks are left out. The file is written to a temporary name and renamed, and never over an input.
 /// </remarks>
 public static class CheckpointMerge
 {

@@ -92,6 +92,11 @@ public sealed record MergeRecipe
             throw new ArgumentException($"--out: {Output}: the merged checkpoint is written as safetensors; name it *.safetensors.");
         }
 
+        foreach (var model in Models.Where(Directory.Exists))
+        {
+            throw new ArgumentException($"{model}: a folder; sdtune merge reads single-file checkpoints (.safetensors, .ckpt) in the original layout.");
+        }
+
         var output = SamePath.Resolve(Output);
         foreach (var input in BakeVae is null ? Models : [.. Models, BakeVae])
         {
@@ -107,12 +112,21 @@ public sealed record MergeRecipe
     {
         public static StringComparer Comparer { get; } = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparer.OrdinalIgnoreCase : StringComparer.Ordinal;
 
+        /// <summary>The full path with a link to the file, or to its folder, followed.</summary>
         public static string Resolve(string path)
         {
             var full = Path.GetFullPath(path);
             try
             {
-                return File.ResolveLinkTarget(full, returnFinalTarget: true)?.FullName ?? full;
+                if (File.ResolveLinkTarget(full, returnFinalTarget: true) is { } target)
+                {
+                    return target.FullName;
+                }
+
+                var folder = Path.GetDirectoryName(full);
+                return folder is not null && Directory.ResolveLinkTarget(folder, returnFinalTarget: true) is { } real
+                    ? Path.Combine(real.FullName, Path.GetFileName(full))
+                    : full;
             }
             catch (IOException)
             {
