@@ -143,7 +143,6 @@ internal sealed class MergePlan
             }
 
             var kind = leadingOnly[0] ? StepKind.MergeLeadingChannels : StepKind.Merge;
-
             leading |= kind == StepKind.MergeLeadingChannels;
             steps.Add(new Step(entry.Name, kind, weights.AlphaOf(entry.Name), null));
             merged++;
