@@ -7,6 +7,7 @@ using SdTune.Runtime;
 //   dotnet run -c Release --project bench/SdTune.Bench -- headers [--work DIR]   (safetensors headers at the reader's limits)
 //   dotnet run -c Release --project bench/SdTune.Bench -- lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only]
 //   dotnet run -c Release --project bench/SdTune.Bench -- controlnet [--sampling-steps N] [--steps N] [--with-baseline] [--skip-sampling] [--skip-training]
+//   dotnet run -c Release --project bench/SdTune.Bench -- merge [--model sdxl|sd15] [--work DIR] [--keep]   (peak memory of a streamed add-difference merge)
 //   dotnet run -c Release --project bench/SdTune.Bench -- child vae-encode sdxl-base   (memory of model build + one VAE encode) [--savings-only]
 //   dotnet run -c Release --project bench/SdTune.Bench -- child unet-step sdxl-base [--no-checkpointing]   (memory of one bf16 UNet step, by phase)
 var work = Option("--work") ?? Path.Combine(Path.GetTempPath(), "sdtune-bench");
@@ -24,9 +25,17 @@ switch (args.FirstOrDefault())
             int.Parse(Option("--steps") ?? "1", System.Globalization.CultureInfo.InvariantCulture), args.Contains("--with-baseline"), args.Contains("--skip-sampling"), args.Contains("--skip-training"));
     case "headers":
         return HeaderLimitBenchmark.Run(work);
+    case "merge":
+        return CheckpointMergeBenchmark.Run(work, Option("--model") ?? "sdxl", args.Contains("--keep"));
     case "child" when args.Length >= 3:
         switch (args[1])
         {
+            case "merge" when args.Length >= 6:
+                CheckpointMergeBenchmark.Child(args[2], args[3], args[4], args[5]);
+                return 0;
+            case "merge-idle":
+                CheckpointMergeBenchmark.ChildIdle();
+                return 0;
             case "raw":
                 CheckpointLoadBenchmark.ChildRaw(args[2]);
                 return 0;
@@ -54,7 +63,7 @@ switch (args.FirstOrDefault())
 }
 
 Console.WriteLine(TorchRuntime.Describe());
-Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only] | headers [--work DIR] | lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only] | controlnet [--sampling-steps N] [--steps N] [--with-baseline] [--skip-sampling] [--skip-training]");
+Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only] | headers [--work DIR] | merge [--model sdxl|sd15] [--keep] | lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only] | controlnet [--sampling-steps N] [--steps N] [--with-baseline] [--skip-sampling] [--skip-training]");
 return 2;
 
 string? Option(string name)

@@ -18,6 +18,7 @@ public static class SdTuneCli
             PreprocessCommand.Create(),
             TrainCommand.Create(),
             LoraCommand.Create(),
+            MergeCommand.Create(),
             ToyWorldCommand.Create(),
             BenchCommand.Create(),
             QuickstartCommand.Create(),

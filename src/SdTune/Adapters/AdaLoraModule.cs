@@ -67,14 +67,15 @@ public sealed class AdaLoraModule : AdapterModule
     }
 
     /// <summary>
-    /// The orthogonality regulariser of the paper, <c>‖PᵀP − I‖²_F + ‖QQᵀ − I‖²_F</c>, a float32 scalar with gradients.
+    /// The orthogonality regulariser as PEFT computes it: <c>‖PᵀP − I‖_F + ‖QQᵀ − I‖_F</c> (Frobenius norms, not squared as
+    /// in the paper), a float32 scalar with gradients. The method averages it over the adapted matrices (two per layer).
     /// </summary>
     public Tensor OrthogonalityPenalty()
     {
         using var scope = NewDisposeScope();
         var identity = eye(rank, dtype: ScalarType.Float32, device: lora_A.device);
-        var p = (lora_B.t().matmul(lora_B) - identity).pow(2).sum();
-        var q = (lora_A.matmul(lora_A.t()) - identity).pow(2).sum();
+        var p = (lora_B.t().matmul(lora_B) - identity).norm();
+        var q = (lora_A.matmul(lora_A.t()) - identity).norm();
         return (p + q).MoveToOuterDisposeScope();
     }
 

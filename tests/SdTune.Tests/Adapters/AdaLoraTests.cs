@@ -48,7 +48,7 @@ public sealed class AdaLoraTests
     }
 
     [Fact]
-    public void A_fresh_module_changes_nothing_and_its_penalty_is_the_papers()
+    public void A_fresh_module_changes_nothing_and_its_penalty_is_pefts()
     {
         using var layer = nn.Linear(6, 5);
         var target = AdaptedLayer.TryCreate(layer)!;
@@ -61,7 +61,8 @@ public sealed class AdaLoraTests
 
         using var p = module.P.detach();
         using var q = module.Q.detach();
-        var expected = (p.t().matmul(p) - eye(4)).pow(2).sum().item<float>() + (q.matmul(q.t()) - eye(4)).pow(2).sum().item<float>();
+        // PEFT: the Frobenius norms of P^T P - I and Q Q^T - I, not squared.
+        var expected = Math.Sqrt((p.t().matmul(p) - eye(4)).pow(2).sum().item<float>()) + Math.Sqrt((q.matmul(q.t()) - eye(4)).pow(2).sum().item<float>());
         Assert.Equal(expected, module.OrthogonalityPenalty().item<float>(), 3);
         Assert.True(module.OrthogonalityPenalty().requires_grad);
     }

@@ -138,7 +138,7 @@ public sealed class AdaLoraMethod : ITrainingMethod
     /// <inheritdoc />
     public Tensor ReduceLoss(Tensor perSampleLoss, IReadOnlyList<TrainingSample> samples) => PriorPreservationLoss.WeightedMean(perSampleLoss, samples);
 
-    /// <summary>The orthogonality regulariser: <c>orth_reg_weight</c> times the mean over layers of each layer's penalty.</summary>
+    /// <summary>The orthogonality regulariser: <c>orth_reg_weight</c> times the mean over the P and Q matrices of their penalties (PEFT's form).</summary>
     public Tensor? LossRegularizer()
     {
         var weight = OrthRegWeight.Value(context!.Config);
@@ -149,7 +149,7 @@ public sealed class AdaLoraMethod : ITrainingMethod
 
         using var scope = NewDisposeScope();
         var total = modules.Select(m => m.Module.OrthogonalityPenalty()).Aggregate((a, b) => a + b);
-        return (total * (weight / modules.Count)).MoveToOuterDisposeScope();
+        return (total * (weight / (2.0 * modules.Count))).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />

@@ -14,7 +14,7 @@ public class KeyConversionExecutorTests
     /// 4 channels, the cross-attention width, fused in_proj rows divisible by 3, a non-square text_projection, and
     /// 1x1-conv VAE attention weights.
     /// </summary>
-    private static Dictionary<string, long[]> Tiny(string manifest) =>
+    internal static Dictionary<string, long[]> Tiny(string manifest) =>
         Manifests.Shapes(manifest).ToDictionary(e => e.Key, e => TinyShape(e.Key, e.Value));
 
     private static long[] TinyShape(string name, long[] shape)
