@@ -20,6 +20,7 @@ public static class SdTuneCli
             ToyWorldCommand.Create(),
             BenchCommand.Create(),
             QuickstartCommand.Create(),
+            LoraCommand.Create(),
         };
         return CliRunner.Run(root, args, parse => ThreadsOption.Apply(parse, threads));
     }
