@@ -56,7 +56,7 @@ internal static class WorkshopLoras
         return network.Entries.ToDictionary(e => e.Name, e => e.Module.DeltaWeight().detach().clone());
     }
 
-    public static bool BitEqual(Tensor a, Tensor b) => a.dtype == b.dtype && a.shape.SequenceEqual(b.shape) && a.equal(b).item<bool>();
+    public static bool BitEqual(Tensor a, Tensor b) => a.dtype == b.dtype && a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
 
     /// <summary>Every parameter of the models, by component and name.</summary>
     public static Dictionary<string, Tensor> Weights(StableDiffusionModel model)
