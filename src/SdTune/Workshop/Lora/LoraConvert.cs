@@ -123,7 +123,7 @@ public static class LoraConvert
         var layer = module.Layer;
         if (down.dim() < 2 || up.dim() < 2 || down.shape[1] != layer.InFeatures || up.shape[0] != layer.OutFeatures || up.shape[1] != down.shape[0])
         {
-            throw new ArgumentException($"{path}: module '{module.StoredName}' has down [{string.Join(", ", down.shape)}] and up [{string.Join(", ", up.shape)}], which do not fit a layer with weight [{string.Join(", ", layer.WeightShape)}].");
+            throw new ArgumentException($"{path}: module '{module.StoredName}' has down [{string.Join(", ", down.shape)}] and up [{string.Join(", ", up.shape)}], which do not fit a layer with weight [{string.Join(", ", layer.WeightShape)}]; is the LoRA for another model family (--architecture)?");
         }
     }
 }
