@@ -13,10 +13,13 @@ namespace SdTune.Adapters;
 /// <param name="Recognizes">Whether a set of stored tensor names is a module of this algorithm.</param>
 /// <param name="Create">Creates a fresh trainable module for a layer.</param>
 /// <param name="Load">Creates a module from stored tensors (keyed by tensor name); the string names the module in errors.</param>
+/// <param name="StrengthFactors">Tensor names of factors the weight delta is linear in, in order of preference: scaling
+/// the first one a module stores by <c>w</c> scales its delta by <c>w</c> (how block weights are written into a file).</param>
 public sealed record AdapterAlgorithm(
     string Name,
     string NetworkModule,
     IReadOnlyList<string> TensorNames,
     Func<IReadOnlySet<string>, bool> Recognizes,
     Func<AdaptedLayer, AdapterSettings, AdapterModule> Create,
-    Func<AdaptedLayer, IReadOnlyDictionary<string, Tensor>, string, AdapterModule> Load);
+    Func<AdaptedLayer, IReadOnlyDictionary<string, Tensor>, string, AdapterModule> Load,
+    IReadOnlyList<string> StrengthFactors);

@@ -34,7 +34,8 @@ public sealed class LoHaModule : AdapterModule
         [.. Names, "alpha"],
         keys => keys.Contains("hada_w1_a"),
         Create,
-        FromTensors);
+        FromTensors,
+        ["hada_w1_a"]);
 
     /// <inheritdoc />
     public override int Rank => rank;

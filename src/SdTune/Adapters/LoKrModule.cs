@@ -35,7 +35,8 @@ public sealed class LoKrModule : AdapterModule
         [.. Names, "alpha"],
         keys => keys.Contains("lokr_w1") || keys.Contains("lokr_w1_a"),
         Create,
-        FromTensors);
+        FromTensors,
+        ["lokr_w1", "lokr_w1_a"]);
 
     /// <inheritdoc />
     public override int Rank => rank;

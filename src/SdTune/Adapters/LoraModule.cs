@@ -74,7 +74,8 @@ public sealed class LoraModule : AdapterModule
         [DownKey, UpKey, "alpha"],
         keys => keys.Contains(DownKey) && keys.Contains(UpKey),
         (target, settings) => new LoraModule(target, settings),
-        FromTensors);
+        FromTensors,
+        [UpKey]);
 
     /// <inheritdoc />
     public override int Rank => rank;

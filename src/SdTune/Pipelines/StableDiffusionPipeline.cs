@@ -125,7 +125,7 @@ public sealed class StableDiffusionPipeline : IDisposable
 
             foreach (var tag in extracted.Loras())
             {
-                Apply(tag.Name, tag.Name, tag.TextEncoderWeight, tag.UnetWeight, tag.BlockWeights is { } lbw ? ParseBlockWeights(lbw) : null);
+                Apply(tag.Name, tag.Name, tag.TextEncoderWeight, tag.UnetWeight, tag.BlockWeights is { } lbw ? ParseBlockWeights(tag.Name, lbw, targets.Architecture) : null);
             }
 
             // A LoRA's own embeddings (pivotal tuning) come with it; their abstraction words in the prompt name them.
@@ -356,11 +356,18 @@ public sealed class StableDiffusionPipeline : IDisposable
         };
     }
 
-    private static List<double> ParseBlockWeights(string text) =>
-        [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
-            .Select(v => double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d)
-                ? d
-                : throw new PromptSyntaxException($"lbw value '{v}' is not a number (block weights are comma-separated numbers, e.g. lbw=1,0,0,0,1,1,1,1,1,1,1,1)."))];
+    // lbw=: a preset name of the block-weight extension or comma-separated numbers (LoraBlockWeightPresets).
+    private static IReadOnlyList<double> ParseBlockWeights(string name, string text, SdArchitecture architecture)
+    {
+        try
+        {
+            return LoraBlockWeightPresets.Parse(text, architecture, $"<lora:{name}> lbw");
+        }
+        catch (ArgumentException e)
+        {
+            throw new PromptSyntaxException(e.Message);
+        }
+    }
 
     /// <summary>Ends a hold of LoRA files: frees them.</summary>
     private sealed class LoraHold(StableDiffusionPipeline pipeline) : IDisposable

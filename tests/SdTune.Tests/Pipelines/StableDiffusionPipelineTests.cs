@@ -6,6 +6,7 @@ using SdTune.Conditioning;
 using SdTune.Imaging;
 using SdTune.Models;
 using SdTune.Pipelines;
+using SdTune.Prompts;
 using SdTune.Tests.Checkpoints.Formats;
 using SkiaSharp;
 using TorchSharp;
@@ -154,6 +155,11 @@ public sealed class StableDiffusionPipelineTests : IDisposable
         Assert.Equal(plain, Generate(pipeline, Request("a cat <lora:style:0>")));
         Assert.Equal(plain, Generate(pipeline, Request("a cat")));
         Assert.Throws<FileNotFoundException>(() => pipeline.Generate(Request("a cat <lora:missing:1>")));
+
+        // lbw= takes the block-weight extension's preset names as well as numbers.
+        Assert.Equal(Pixels(styled.Images[0].Image), Generate(pipeline, Request("a cat <lora:style:1:lbw=ALL>")));
+        Assert.Equal(plain, Generate(pipeline, Request("a cat <lora:style:1:lbw=NONE>")));
+        Assert.Contains("Valid presets", Assert.Throws<PromptSyntaxException>(() => pipeline.Generate(Request("a cat <lora:style:1:lbw=NOPE>"))).Message, StringComparison.Ordinal);
     }
 
     [Fact]

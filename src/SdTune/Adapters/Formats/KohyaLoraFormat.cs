@@ -35,23 +35,65 @@ public static class KohyaLoraFormat
 
         var outputName = options.OutputName ?? Path.GetFileNameWithoutExtension(path);
         var training = TrainingKeys(network, options, outputName);
+        return SaveTensors(path, tensors, training, ModelSpec(network.Architecture, options, outputName));
+    }
+
+    /// <summary>
+    /// Writes tensors already named and typed as a kohya file (atomically), with kohya's <c>sshs_model_hash</c> and
+    /// <c>sshs_legacy_hash</c> computed on them: the hashes of the serialization whose metadata holds only
+    /// <paramref name="trainingKeys"/>.
+    /// </summary>
+    /// <param name="path">Destination <c>.safetensors</c> file.</param>
+    /// <param name="tensors">The tensors under their kohya names.</param>
+    /// <param name="trainingKeys">The <c>ss_*</c> keys.</param>
+    /// <param name="otherKeys">Further metadata written after the hashes (<c>modelspec.*</c>, ...).</param>
+    /// <returns>The metadata written.</returns>
+    public static IReadOnlyDictionary<string, string> SaveTensors(string path, IReadOnlyList<KeyValuePair<string, Tensor>> tensors,
+        IReadOnlyDictionary<string, string> trainingKeys, IEnumerable<KeyValuePair<string, string>> otherKeys)
+    {
+        ArgumentNullException.ThrowIfNull(trainingKeys);
+        ArgumentNullException.ThrowIfNull(otherKeys);
 
         // The hashes are defined on the serialization whose metadata holds only the ss_* keys: computed as it is
         // produced, without writing it. Its data section is the final file's (the order does not depend on metadata).
-        var (modelHash, legacyHash) = ModelHashes.OfSafetensorsBytes(stream => SafetensorsWriter.Write(stream, tensors, training));
+        var (modelHash, legacyHash) = ModelHashes.OfSafetensorsBytes(stream => SafetensorsWriter.Write(stream, tensors, trainingKeys));
 
-        var metadata = new Dictionary<string, string>(training, StringComparer.Ordinal)
+        var metadata = new Dictionary<string, string>(trainingKeys, StringComparer.Ordinal)
         {
             ["sshs_model_hash"] = modelHash,
             ["sshs_legacy_hash"] = legacyHash,
         };
-        foreach (var (key, value) in ModelSpec(network.Architecture, options, outputName))
+        foreach (var (key, value) in otherKeys)
         {
             metadata[key] = value;
         }
 
         SafetensorsWriter.Save(path, tensors, metadata);
         return metadata;
+    }
+
+    /// <summary>
+    /// The keys every kohya LoRA file carries (what sd-scripts keeps even with <c>--no_metadata</c>) for a file of LoRA
+    /// modules of the given rank and alpha: <c>ss_network_module</c>, <c>ss_network_dim</c>, <c>ss_network_alpha</c>,
+    /// <c>ss_base_model_version</c>, <c>ss_v2</c> and the SAI <c>modelspec.*</c> keys.
+    /// </summary>
+    /// <param name="architecture">The model family.</param>
+    /// <param name="dim">The (most common) rank.</param>
+    /// <param name="alpha">The (most common) alpha.</param>
+    /// <param name="title">The output name (<c>modelspec.title</c>).</param>
+    /// <returns>The <c>ss_*</c> keys, and the others.</returns>
+    public static (Dictionary<string, string> TrainingKeys, List<KeyValuePair<string, string>> OtherKeys) MinimumKeys(
+        SdArchitecture architecture, int dim, double alpha, string title)
+    {
+        var training = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["ss_network_module"] = LoraModule.Algorithm.NetworkModule,
+            ["ss_network_dim"] = dim.ToString(CultureInfo.InvariantCulture),
+            ["ss_network_alpha"] = PythonJson.Float(alpha),
+            ["ss_base_model_version"] = BaseModelVersion(architecture),
+            ["ss_v2"] = architecture == SdArchitecture.SD2 ? "True" : "False",
+        };
+        return (training, [.. ModelSpec(architecture, new KohyaSaveOptions(), title)]);
     }
 
     /// <summary>
@@ -94,12 +136,7 @@ public static class KohyaLoraFormat
             ["ss_network_dim"] = dim.ToString(CultureInfo.InvariantCulture),
             ["ss_network_alpha"] = PythonJson.Float(alpha),
             ["ss_network_dropout"] = networkOptions is { Dropout: > 0 } ? PythonJson.Float(networkOptions.Dropout) : "None",
-            ["ss_base_model_version"] = network.Architecture switch
-            {
-                SdArchitecture.SdxlBase => "sdxl_base_v1-0",
-                SdArchitecture.SD2 => "sd_v2",
-                _ => "sd_v1",
-            },
+            ["ss_base_model_version"] = BaseModelVersion(network.Architecture),
             ["ss_v2"] = network.Architecture == SdArchitecture.SD2 ? "True" : "False",
         };
         if (options.ClipSkip is { } clipSkip)
@@ -163,6 +200,13 @@ public static class KohyaLoraFormat
 
         return args;
     }
+
+    private static string BaseModelVersion(SdArchitecture architecture) => architecture switch
+    {
+        SdArchitecture.SdxlBase => "sdxl_base_v1-0",
+        SdArchitecture.SD2 => "sd_v2",
+        _ => "sd_v1",
+    };
 
     private static IEnumerable<KeyValuePair<string, string>> ModelSpec(SdArchitecture architecture, KohyaSaveOptions options, string title)
     {

@@ -35,6 +35,12 @@ internal sealed class KohyaModuleNames
         _ => throw new ArgumentOutOfRangeException(nameof(component)),
     };
 
+    /// <summary>
+    /// The name diffusers' <c>save_lora_weights</c> gives the module in a PEFT file: the model's prefix (<c>unet</c>,
+    /// <c>text_encoder</c>, <c>text_encoder_2</c>), a dot and the diffusers module path.
+    /// </summary>
+    public static string PeftName(LoraComponent component, string path) => PeftAdapterMetadata.Prefix(component) + "." + path;
+
     /// <summary>Every module name under which files of any supported layout store the module at <paramref name="path"/>.</summary>
     public IEnumerable<string> Aliases(LoraComponent component, string path)
     {

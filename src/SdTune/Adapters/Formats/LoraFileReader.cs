@@ -7,25 +7,12 @@ namespace SdTune.Adapters.Formats;
 /// <summary>
 /// Reads adapter files of every common layout onto our models: kohya LoRA/LoCon (alpha optional: missing means
 /// alpha = rank), LyCORIS LoHa/LoKr, and diffusers/PEFT files (<c>lora_A</c>/<c>lora_B</c>, <c>lora.down</c>/<c>lora.up</c>,
-/// <c>lora_linear_layer</c>, prefixes <c>unet.</c>/<c>text_encoder.</c>/<c>text_encoder_2.</c>; PEFT files carry no alpha,
-/// so alpha = rank). File module names are matched by enumerating every Linear/Conv2d of the models and building each
-/// name every layout would give it (<see cref="KohyaModuleNames"/>), never by parsing names.
+/// <c>lora_linear_layer</c>, prefixes <c>unet.</c>/<c>text_encoder.</c>/<c>text_encoder_2.</c>; PEFT files carry no alpha
+/// tensor, so alpha comes from diffusers' <see cref="PeftAdapterMetadata"/> when the file has it, else alpha = rank).
+/// Which tensors belong to which layer is <see cref="LoraFileModules"/>.
 /// </summary>
 public static class LoraFileReader
 {
-    // Stored tensor-name endings of the diffusers/PEFT layouts and what the algorithms call them.
-    private static readonly (string Stored, string Canonical)[] ForeignSuffixes =
-    [
-        (".lora_linear_layer.down.weight", "lora_down.weight"),
-        (".lora_linear_layer.up.weight", "lora_up.weight"),
-        (".lora.down.weight", "lora_down.weight"),
-        (".lora.up.weight", "lora_up.weight"),
-        (".lora_A.weight", "lora_down.weight"),
-        (".lora_B.weight", "lora_up.weight"),
-        (".down.weight", "lora_down.weight"),
-        (".up.weight", "lora_up.weight"),
-    ];
-
     /// <summary>
     /// Reads <paramref name="path"/> for <paramref name="targets"/>: safetensors or a PyTorch pickle (<c>.pt</c>/<c>.ckpt</c>,
     /// read by the restricted unpickler), told apart by content, not by extension.
@@ -37,74 +24,21 @@ public static class LoraFileReader
     {
         ArgumentNullException.ThrowIfNull(targets);
         using var file = TensorSources.Open(path);
-        var names = new KohyaModuleNames(targets);
-        var layers = new Dictionary<string, (LoraComponent Component, string Path, AdaptedLayer Layer)>(StringComparer.Ordinal);
-        foreach (var component in targets.Present)
-        {
-            foreach (var (modulePath, layer) in LoraNetwork.AllLayers(targets.Get(component)!))
-            {
-                foreach (var alias in names.Aliases(component, modulePath))
-                {
-                    layers.TryAdd(alias, (component, modulePath, layer));
-                }
-            }
-        }
-
-        var suffixes = AdapterAlgorithms.All.SelectMany(a => a.TensorNames).Distinct()
-            .Select(n => ("." + n, n)).Concat(ForeignSuffixes)
-            .OrderByDescending(s => s.Item1.Length).ToList();
-
-        var unmatched = new List<string>();
-        var groups = new Dictionary<string, Dictionary<string, string>>(StringComparer.Ordinal);
-        var order = new List<string>();
-        foreach (var info in file.Entries)
-        {
-            var suffix = suffixes.FirstOrDefault(s => info.Name.EndsWith(s.Item1, StringComparison.Ordinal));
-            if (suffix.Item1 is null)
-            {
-                unmatched.Add(info.Name);
-                continue;
-            }
-
-            var moduleKey = info.Name[..^suffix.Item1.Length];
-            if (!groups.TryGetValue(moduleKey, out var group))
-            {
-                groups[moduleKey] = group = new Dictionary<string, string>(StringComparer.Ordinal);
-                order.Add(moduleKey);
-            }
-
-            if (!group.TryAdd(suffix.Item2, info.Name))
-            {
-                unmatched.Add(info.Name);
-            }
-        }
-
+        var (modules, unmatched) = LoraFileModules.Match(file, targets);
+        var peft = PeftAdapterMetadata.Read(file.Metadata, path);
         var entries = new List<LoraNetworkEntry>();
-        var used = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var moduleKey in order)
+        foreach (var stored in modules)
         {
-            var group = groups[moduleKey];
-            var algorithm = AdapterAlgorithms.Detect(group.Keys.ToHashSet());
-            if (!layers.TryGetValue(moduleKey, out var target) || algorithm is null)
+            var tensors = stored.Tensors.ToDictionary(kv => kv.Key, kv => ReadFloat32(file, kv.Value), StringComparer.Ordinal);
+            if (!tensors.ContainsKey("alpha") && !stored.HasKohyaName && peft?.AlphaOf(stored.Component, stored.ModulePath) is { } alpha)
             {
-                unmatched.AddRange(group.Values);
-                continue;
+                tensors["alpha"] = tensor((float)alpha, ScalarType.Float32);
             }
 
-            var kohyaName = names.Name(target.Component, target.Path);
-            if (!used.Add(kohyaName))
-            {
-                unmatched.AddRange(group.Values);
-                continue;
-            }
-
-            unmatched.AddRange(group.Where(kv => !algorithm.TensorNames.Contains(kv.Key)).Select(kv => kv.Value));
-            var tensors = group.Where(kv => algorithm.TensorNames.Contains(kv.Key))
-                .ToDictionary(kv => kv.Key, kv => ReadFloat32(file, kv.Value), StringComparer.Ordinal);
             AdapterModule module;
             try
             {
-                module = algorithm.Load(target.Layer, tensors, moduleKey);
+                module = stored.Algorithm.Load(stored.Layer, tensors, stored.StoredName);
             }
             catch (ArgumentException e)
             {
@@ -118,12 +52,10 @@ public static class LoraFileReader
                 }
             }
 
-            entries.Add(new LoraNetworkEntry(kohyaName, target.Component, target.Path, module));
+            entries.Add(new LoraNetworkEntry(stored.KohyaName, stored.Component, stored.ModulePath, module));
         }
 
-        var network = new LoraNetwork(targets.Architecture, entries);
-        var unmatchedInFileOrder = file.Entries.Select(t => t.Name).Where(unmatched.ToHashSet(StringComparer.Ordinal).Contains).ToList();
-        return new LoraFile(path, network, unmatchedInFileOrder, file.Metadata);
+        return new LoraFile(path, new LoraNetwork(targets.Architecture, entries), unmatched, file.Metadata);
     }
 
     private static Tensor ReadFloat32(ITensorSource file, string name)
