@@ -6,6 +6,7 @@ using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
 using SdTune.Text;
+using SdTune.Runtime;
 
 namespace SdTune.Checkpoints;
 
@@ -122,28 +123,15 @@ public static class DiffusersPipelineFormat
         var tokenizer = LoadTokenizer(folder, "tokenizer", architecture == SdArchitecture.SD2 ? ClipPadding.Zero : ClipPadding.EndToken, notes);
         var tokenizer2 = xl ? LoadTokenizer(folder, "tokenizer_2", ClipPadding.Zero, notes) : null;
 
-        var modules = new List<IDisposable>();
-        try
-        {
-            var unet = Track(ModuleFiles.Load(() => new UNet2DConditionModel(unetConfig), unetWeights, options.DType));
-            var vae = Track(ModuleFiles.Load(() => new AutoencoderKL(vaeConfig), vaeWeights, options.DType));
-            var text = Track(ModuleFiles.Load(() => new ClipTextModel(textConfig), textWeights, options.DType, ClipTextEncoder.IsIgnorableKey));
-            var text2 = text2Config is null ? null
-                : Track(ModuleFiles.Load(() => new ClipTextModelWithProjection(text2Config), text2Weights!, options.DType, ClipTextEncoder.IsIgnorableKey));
-            return new StableDiffusionModel(architecture, unet, vae, text, tokenizer, text2, tokenizer2, schedulerConfig, prediction, notes);
-        }
-        catch
-        {
-            modules.ForEach(m => m.Dispose());
-            throw;
-        }
-
-        T Track<T>(T module)
-            where T : IDisposable
-        {
-            modules.Add(module);
-            return module;
-        }
+        using var build = new BuildScope();
+        var unet = build.Own(ModuleFiles.Load(() => new UNet2DConditionModel(unetConfig), unetWeights, options.DType));
+        var vae = build.Own(ModuleFiles.Load(() => new AutoencoderKL(vaeConfig), vaeWeights, options.DType));
+        var text = build.Own(ModuleFiles.Load(() => new ClipTextModel(textConfig), textWeights, options.DType, ClipTextEncoder.IsIgnorableKey));
+        var text2 = text2Config is null ? null
+            : build.Own(ModuleFiles.Load(() => new ClipTextModelWithProjection(text2Config), text2Weights!, options.DType, ClipTextEncoder.IsIgnorableKey));
+        var result = new StableDiffusionModel(architecture, unet, vae, text, tokenizer, text2, tokenizer2, schedulerConfig, prediction, notes);
+        build.Complete();
+        return result;
     }
 
     /// <summary>

@@ -10,6 +10,7 @@ using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
 using SdTune.Text;
+using SdTune.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -124,43 +125,30 @@ public static class SingleFileFormat
             ? ClipTextConfig.FromJson(recordedText2, $"{path} (metadata {EmbeddedConfigs.TextEncoder2Key})")
             : DeriveTextConfig(ClipTextConfig.OpenClipBigG, TargetShapes(plan, SdComponent.TextEncoder2), withProjection: true, path);
 
-        var modules = new List<nn.Module>();
-        try
+        using var build = new BuildScope();
+        var unet = build.Own(ModuleFiles.BuildEmpty(() => new UNet2DConditionModel(unetConfig), options.DType));
+        var vae = build.Own(ModuleFiles.BuildEmpty(() => new AutoencoderKL(vaeConfig), options.DType));
+        var text = build.Own(ModuleFiles.BuildEmpty(() => new ClipTextModel(textConfig), options.DType));
+        var text2 = text2Config is null ? null : build.Own(ModuleFiles.BuildEmpty(() => new ClipTextModelWithProjection(text2Config), options.DType));
+        var targets = new Dictionary<SdComponent, Dictionary<string, Tensor>>
         {
-            var unet = Track(ModuleFiles.BuildEmpty(() => new UNet2DConditionModel(unetConfig), options.DType));
-            var vae = Track(ModuleFiles.BuildEmpty(() => new AutoencoderKL(vaeConfig), options.DType));
-            var text = Track(ModuleFiles.BuildEmpty(() => new ClipTextModel(textConfig), options.DType));
-            var text2 = text2Config is null ? null : Track(ModuleFiles.BuildEmpty(() => new ClipTextModelWithProjection(text2Config), options.DType));
-            var targets = new Dictionary<SdComponent, Dictionary<string, Tensor>>
-            {
-                [SdComponent.Unet] = Runtime.ModuleTensors.Of(unet),
-                [SdComponent.Vae] = Runtime.ModuleTensors.Of(vae),
-                [SdComponent.TextEncoder] = Runtime.ModuleTensors.Of(text),
-            };
-            if (text2 is not null)
-            {
-                targets[SdComponent.TextEncoder2] = Runtime.ModuleTensors.Of(text2);
-            }
-
-            Fill(source, plan, targets);
-            var tokenizer = ClipTokenizer.CreateDefault(detection.Architecture == SdArchitecture.SD2 ? ClipPadding.Zero : ClipPadding.EndToken);
-            var tokenizer2 = xl ? ClipTokenizer.CreateDefault(ClipPadding.Zero) : null;
-            notes.Add("single-file checkpoints carry no tokenizer; using the CLIP vocabulary built into SdTune.");
-            return new StableDiffusionModel(detection.Architecture, unet, vae, text, tokenizer, text2, tokenizer2,
-                embedded.Scheduler ?? DefaultSchedulerConfigs.For(detection.Architecture, prediction), prediction, notes);
-        }
-        catch
+            [SdComponent.Unet] = Runtime.ModuleTensors.Of(unet),
+            [SdComponent.Vae] = Runtime.ModuleTensors.Of(vae),
+            [SdComponent.TextEncoder] = Runtime.ModuleTensors.Of(text),
+        };
+        if (text2 is not null)
         {
-            modules.ForEach(m => m.Dispose());
-            throw;
+            targets[SdComponent.TextEncoder2] = Runtime.ModuleTensors.Of(text2);
         }
 
-        T Track<T>(T module)
-            where T : nn.Module
-        {
-            modules.Add(module);
-            return module;
-        }
+        Fill(source, plan, targets);
+        var tokenizer = ClipTokenizer.CreateDefault(detection.Architecture == SdArchitecture.SD2 ? ClipPadding.Zero : ClipPadding.EndToken);
+        var tokenizer2 = xl ? ClipTokenizer.CreateDefault(ClipPadding.Zero) : null;
+        notes.Add("single-file checkpoints carry no tokenizer; using the CLIP vocabulary built into SdTune.");
+        var result = new StableDiffusionModel(detection.Architecture, unet, vae, text, tokenizer, text2, tokenizer2,
+            embedded.Scheduler ?? DefaultSchedulerConfigs.For(detection.Architecture, prediction), prediction, notes);
+        build.Complete();
+        return result;
     }
 
     /// <summary>

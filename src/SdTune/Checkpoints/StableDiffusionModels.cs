@@ -4,6 +4,7 @@ using SdTune.Models.Clip;
 using SdTune.Models.Unet;
 using SdTune.Models.Vae;
 using SdTune.Text;
+using SdTune.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,30 +50,17 @@ public static class StableDiffusionModels
     public static StableDiffusionModel CreateEmpty(StableDiffusionPreset preset, ScalarType dtype = ScalarType.Float32, ScalarType vaeDType = ScalarType.Float32)
     {
         ArgumentNullException.ThrowIfNull(preset);
-        var modules = new List<nn.Module>();
-        try
-        {
-            var unet = Track(ModuleFiles.BuildEmpty(() => new UNet2DConditionModel(preset.Unet), dtype));
-            var vae = Track(ModuleFiles.BuildEmpty(() => new AutoencoderKL(preset.Vae), vaeDType));
-            var text = Track(ModuleFiles.BuildEmpty(() => new ClipTextModel(preset.TextEncoder), dtype));
-            var text2 = preset.TextEncoder2 is { } config2 ? Track(ModuleFiles.BuildEmpty(() => new ClipTextModelWithProjection(config2), dtype)) : null;
-            var architecture = preset.Architecture;
-            var tokenizer = ClipTokenizer.CreateDefault(architecture == SdArchitecture.SD2 ? ClipPadding.Zero : ClipPadding.EndToken);
-            var tokenizer2 = text2 is null ? null : ClipTokenizer.CreateDefault(ClipPadding.Zero);
-            return new StableDiffusionModel(architecture, unet, vae, text, tokenizer, text2, tokenizer2,
-                DefaultSchedulerConfigs.For(architecture, preset.Prediction), preset.Prediction);
-        }
-        catch
-        {
-            modules.ForEach(m => m.Dispose());
-            throw;
-        }
-
-        T Track<T>(T module)
-            where T : nn.Module
-        {
-            modules.Add(module);
-            return module;
-        }
+        using var build = new BuildScope();
+        var unet = build.Own(ModuleFiles.BuildEmpty(() => new UNet2DConditionModel(preset.Unet), dtype));
+        var vae = build.Own(ModuleFiles.BuildEmpty(() => new AutoencoderKL(preset.Vae), vaeDType));
+        var text = build.Own(ModuleFiles.BuildEmpty(() => new ClipTextModel(preset.TextEncoder), dtype));
+        var text2 = preset.TextEncoder2 is { } config2 ? build.Own(ModuleFiles.BuildEmpty(() => new ClipTextModelWithProjection(config2), dtype)) : null;
+        var architecture = preset.Architecture;
+        var tokenizer = ClipTokenizer.CreateDefault(architecture == SdArchitecture.SD2 ? ClipPadding.Zero : ClipPadding.EndToken);
+        var tokenizer2 = text2 is null ? null : ClipTokenizer.CreateDefault(ClipPadding.Zero);
+        var result = new StableDiffusionModel(architecture, unet, vae, text, tokenizer, text2, tokenizer2,
+            DefaultSchedulerConfigs.For(architecture, preset.Prediction), preset.Prediction);
+        build.Complete();
+        return result;
     }
 }

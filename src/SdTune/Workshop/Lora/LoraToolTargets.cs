@@ -66,31 +66,18 @@ public sealed class LoraToolTargets : IDisposable
             SdArchitecture.SdxlBase => StableDiffusionPresets.SdxlBase,
             _ => throw new ArgumentException($"LoRA tools do not support {architecture} models."),
         };
-        var modules = new List<IDisposable>();
-        try
+        using var build = new BuildScope();
+        var unet = build.Own(ModuleMaterializer.OnMeta(() => new UNet2DConditionModel(preset.Unet)));
+        ClipTextEncoder text = build.Own(ModuleMaterializer.OnMeta(() => new ClipTextModel(preset.TextEncoder)));
+        ClipTextEncoder? text2 = preset.TextEncoder2 is { } config ? build.Own(ModuleMaterializer.OnMeta(() => new ClipTextModelWithProjection(config))) : null;
+        foreach (var model in new nn.Module?[] { unet, text, text2 }.OfType<nn.Module>())
         {
-            var unet = Track(ModuleMaterializer.OnMeta(() => new UNet2DConditionModel(preset.Unet)));
-            ClipTextEncoder text = Track(ModuleMaterializer.OnMeta(() => new ClipTextModel(preset.TextEncoder)));
-            ClipTextEncoder? text2 = preset.TextEncoder2 is { } config ? Track(ModuleMaterializer.OnMeta(() => new ClipTextModelWithProjection(config))) : null;
-            foreach (var model in new nn.Module?[] { unet, text, text2 }.OfType<nn.Module>())
-            {
-                GiveShapeOnlyWeights(model);
-            }
-
-            return new LoraToolTargets(new LoraTargets(unet, text, text2), modules);
-        }
-        catch
-        {
-            modules.ForEach(m => m.Dispose());
-            throw;
+            GiveShapeOnlyWeights(model);
         }
 
-        T Track<T>(T module)
-            where T : IDisposable
-        {
-            modules.Add(module);
-            return module;
-        }
+        var result = new LoraToolTargets(new LoraTargets(unet, text, text2), new IDisposable?[] { unet, text, text2 }.OfType<IDisposable>());
+        build.Complete();
+        return result;
     }
 
     /// <inheritdoc />
