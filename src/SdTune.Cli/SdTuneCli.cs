@@ -22,6 +22,8 @@ public static class SdTuneCli
             ToyWorldCommand.Create(),
             BenchCommand.Create(),
             QuickstartCommand.Create(),
+            StudioCommand.Create(),
+            StudioCommand.CreateWorker(),
         };
         return CliRunner.Run(root, args, parse => ThreadsOption.Apply(parse, threads));
     }

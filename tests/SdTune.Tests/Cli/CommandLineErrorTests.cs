@@ -10,7 +10,7 @@ public class CommandLineErrorTests
     [InlineData("--seed needs a value", "generate", "--model", "m", "--prompt", "p", "--seed")]
     [InlineData("sdtune generate needs --model (see sdtune generate --help)", "generate", "--prompt", "p")]
     [InlineData("sdtune toyworld evaluate needs --model (see sdtune toyworld evaluate --help)", "toyworld", "evaluate")]
-    [InlineData("sdtune: unknown command 'frobnicate'; commands: inspect, generate, preprocess, train, lora, merge, toyworld, bench, quickstart", "frobnicate")]
+    [InlineData("sdtune: unknown command 'frobnicate'; commands: inspect, generate, preprocess, train, lora, merge, toyworld, bench, quickstart, studio, worker", "frobnicate")]
     [InlineData("sdtune bench needs a command: methods, tune, control (see sdtune bench --help)", "bench")]
     [InlineData("sdtune inspect needs PATH (see sdtune inspect --help)", "inspect")]
     [InlineData("sdtune inspect: unknown option '--bogus' (see sdtune inspect --help)", "inspect", "--bogus", "x")]
@@ -40,7 +40,7 @@ public class CommandLineErrorTests
     {
         var output = InspectCommandTests.Run("--help").Out;
         var commands = output[output.IndexOf("Commands:", StringComparison.Ordinal)..].Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)[1..];
-        Assert.Equal(["inspect", "generate", "preprocess", "train", "lora", "merge", "toyworld", "bench", "quickstart"], commands.Select(c => c.Split(' ')[0]));
+        Assert.Equal(["inspect", "generate", "preprocess", "train", "lora", "merge", "toyworld", "bench", "quickstart", "studio", "worker"], commands.Select(c => c.Split(' ')[0]));
         Assert.All(commands, c => Assert.Matches(@"^\S+( <[^>]+>)*\s{2,}\S.*\.$", c));
     }
 

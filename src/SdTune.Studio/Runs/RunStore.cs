@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace SdTune.Studio.Runs;
+
+/// <summary>
+/// The run folders under <c>runs/</c>: <c>config.toml</c> (the training configuration, paths relative to the folder),
+/// <c>progress.json</c> (the <see cref="RunStatus"/>, replaced atomically on every write), <c>stop</c> (present once a
+/// stop was asked for) and <c>output/</c> (the trainer's <c>output_dir</c>: outputs and state folders).
+/// </summary>
+public sealed partial class RunStore(StudioHome home)
+{
+    /// <summary>The training configuration's file name.</summary>
+    public const string ConfigFile = "config.toml";
+
+    /// <summary>The status file's name.</summary>
+    public const string ProgressFile = "progress.json";
+
+    /// <summary>The stop request's file name.</summary>
+    public const string StopFile = "stop";
+
+    /// <summary>The trainer's output folder's name.</summary>
+    public const string OutputFolder = "output";
+
+    /// <summary>The studio's folder.</summary>
+    public StudioHome Home { get; } = home;
+
+    /// <summary>A new run id: the UTC time and 6 random hex digits.</summary>
+    public static string NewId() =>
+        DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+
+    /// <summary>True when <paramref name="id"/> has the form of a run id (so it names a folder directly under <c>runs/</c>).</summary>
+    public static bool IsValidId(string id) => IdPattern().IsMatch(id);
+
+    /// <summary>The run's folder.</summary>
+    public string Folder(string id) =>
+        IsValidId(id) ? Path.Combine(Home.Runs, id) : throw new ArgumentException($"'{id}' is not a run id.", nameof(id));
+
+    /// <summary>The run's training configuration file.</summary>
+    public string ConfigPath(string id) => Path.Combine(Folder(id), ConfigFile);
+
+    /// <summary>The run's output folder.</summary>
+    public string OutputPath(string id) => Path.Combine(Folder(id), OutputFolder);
+
+    /// <summary>The run's stop request file.</summary>
+    public string StopPath(string id) => Path.Combine(Folder(id), StopFile);
+
+    /// <summary>True when the run exists.</summary>
+    public bool Exists(string id) => IsValidId(id) && File.Exists(Path.Combine(Folder(id), ProgressFile));
+
+    /// <summary>The run's status, or null when there is no such run.</summary>
+    public RunStatus? Read(string id)
+    {
+        if (!IsValidId(id))
+        {
+            return null;
+        }
+
+        var path = Path.Combine(Folder(id), ProgressFile);
+        try
+        {
+            return File.Exists(path) ? JsonSerializer.Deserialize<RunStatus>(File.ReadAllText(path), StudioJson.Options) : null;
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Every run, newest first.</summary>
+    public IReadOnlyList<RunStatus> All() =>
+        [.. Directory.EnumerateDirectories(Home.Runs).Select(Path.GetFileName).Select(id => Read(id!)).OfType<RunStatus>().OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id, StringComparer.Ordinal)];
+
+    /// <summary>Writes the run's status (to a temporary file renamed over the old one, so a reader never sees half a file).</summary>
+    public void Write(RunStatus status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var folder = Folder(status.Id);
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, ProgressFile);
+        var temporary = Path.Combine(folder, $".{ProgressFile}.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(temporary, JsonSerializer.Serialize(status with { UpdatedAt = DateTimeOffset.UtcNow }, StudioJson.Options));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+    private static partial Regex IdPattern();
+}
