@@ -60,7 +60,7 @@ public sealed class StudioRunTests(StudioFixture studio)
     }
 
     [Fact]
-    public async Task A_stopped_run_ends_stopped_and_a_queued_one_never_trains()
+    public async Task A_stopped_run_ends_stopped_with_a_saved_state()
     {
         var (_, body) = await studio.PostRun(new { method = "lora", dataset = "tiny", keys = new { max_train_steps = 100000, network_dim = 2 } });
         var id = body.GetProperty("id").GetString()!;
