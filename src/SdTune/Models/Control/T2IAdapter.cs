@@ -43,8 +43,8 @@ public sealed class T2IAdapter : nn.Module
     public int DownscaleFactor => Config.DownscaleFactor;
 
     /// <summary>
-    /// Throws unless the adapter's feature widths fit <paramref name="unet"/>: its channels start with the UNet's
-    /// <c>block_out_channels</c> and add at most one more level.
+    /// Throws unless the adapter fits <paramref name="unet"/>: its channels start with the UNet's <c>block_out_channels</c>
+    /// and add at most one more level, and its layout is the one <see cref="T2IAdapterConfig.LayoutFor"/> gives.
     /// </summary>
     /// <param name="unet">The UNet the features will be added to.</param>
     /// <param name="source">The adapter's folder (or option name), for the message.</param>
@@ -59,7 +59,18 @@ public sealed class T2IAdapter : nn.Module
             throw new CheckpointFormatException(source,
                 $"this T2I-Adapter does not fit the UNet: its channels are [{string.Join(", ", channels)}] but the UNet's block_out_channels are [{string.Join(", ", widths)}].");
         }
+
+        if (!LayoutFits(unet))
+        {
+            throw new CheckpointFormatException(source,
+                $"a {Config.AdapterType} T2I-Adapter does not fit this UNet, whose first down block is {unet.DownBlockTypes[0]}: its features would arrive at the wrong sizes; use {T2IAdapterConfig.LayoutFor(unet)}.");
+        }
     }
+
+    /// <summary>Whether the adapter's layout adds its features where <paramref name="unet"/> expects them: <see cref="T2IAdapterConfig.FullAdapterXl"/>
+    /// exactly when <see cref="T2IAdapterConfig.LayoutFor"/> says so.</summary>
+    public bool LayoutFits(UNet2DConditionConfig unet) =>
+        (T2IAdapterConfig.LayoutFor(unet) == T2IAdapterConfig.FullAdapterXl) == (Config.AdapterType == T2IAdapterConfig.FullAdapterXl);
 
     /// <summary>The feature maps, one per adapter level, from the highest resolution down.</summary>
     /// <param name="image">The conditioning image (B, in_channels, H, W); H and W multiples of <see cref="DownscaleFactor"/>.</param>

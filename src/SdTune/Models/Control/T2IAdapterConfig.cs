@@ -1,5 +1,6 @@
 using SdTune.IO;
 using SdTune.Models.Layers;
+using SdTune.Models.Unet;
 
 namespace SdTune.Models.Control;
 
@@ -32,6 +33,18 @@ public sealed partial record T2IAdapterConfig
 
     /// <summary><see cref="FullAdapter"/>, <see cref="FullAdapterXl"/> or <see cref="LightAdapter"/>.</summary>
     public string AdapterType { get; init; } = FullAdapter;
+
+    /// <summary>
+    /// The layout that fits <paramref name="unet"/>: a UNet adds a T2I-Adapter's first feature inside its first down block
+    /// when that block has cross-attention (SD 1.x/2.x: <see cref="FullAdapter"/>, every later level at half the size) and
+    /// after the block, past its downsampler, when it has none (SDXL, the toy base model: <see cref="FullAdapterXl"/>, whose
+    /// first two levels share one size).
+    /// </summary>
+    public static string LayoutFor(UNet2DConditionConfig unet)
+    {
+        ArgumentNullException.ThrowIfNull(unet);
+        return unet.DownBlockTypes.Count > 0 && unet.DownBlockTypes[0] == UNet2DConditionConfig.PlainDownBlock ? FullAdapterXl : FullAdapter;
+    }
 
     /// <summary>How much smaller than the image the smallest feature is.</summary>
     public int TotalDownscaleFactor => AdapterType switch

@@ -155,33 +155,12 @@ public static class ControlBenchmark
             CacheLatents = true,
             Seed = options.Seed + round,
         };
-        if (type == ControlType.T2IAdapter)
-        {
-            config = AdapterLayout(config, baseModel.Unet.Config);
-        }
-
         log($"{row.Name}: training {options.Steps} steps (seed {round + 1} of {options.Seeds})");
         var trained = BenchmarkTraining.Run(row.Name, config, options.BaseModel, log);
         var result = ControlEvaluation.Run(baseModel, (type, trained.Output), cases, conditions, options, round, Warn);
         Log(row, result, round, log);
         return (new ControlScore(row.Name, row.Description, result.Position, result.Shape, result.Color, result.Background, trained.Seconds, trained.PeakMemoryBytes, trained.OutputBytes),
             result.FirstPictures);
-    }
-
-    /// <summary>
-    /// A new T2I-Adapter's layout for the UNet: diffusers' SD layout (<c>full_adapter</c>) downsamples before every
-    /// level but the first, which fits a UNet whose down blocks all have cross-attention (SD 1.x/2.x); a UNet whose
-    /// first down block is plain (SDXL, and the toy base model) adds the first feature after that block's downsampler,
-    /// so it takes the SDXL layout (<c>full_adapter_xl</c>: the first two levels at one size, the last for the mid block).
-    /// </summary>
-    internal static TrainingConfig AdapterLayout(TrainingConfig config, UNet2DConditionConfig unet)
-    {
-        if (unet.DownBlockTypes[0] != UNet2DConditionConfig.PlainDownBlock)
-        {
-            return config;
-        }
-
-        return config.With(T2IAdapterMethod.AdapterType, T2IAdapterConfig.FullAdapterXl);
     }
 
     private static void Log(Row row, ControlEvaluation.Result r, int round, Action<string> log) =>

@@ -32,10 +32,10 @@ public sealed class T2IAdapterMethod : ITrainingMethod
         "Continue from an existing T2I-Adapter (diffusers folder) instead of a new one.");
 
     /// <summary>The architecture of a new adapter, <c>adapter_type</c>.</summary>
-    public static readonly TrainingOption<string> AdapterType = TrainingOption.Text("adapter_type", T2IAdapterConfig.FullAdapter,
-        $"A new adapter's architecture: {string.Join(", ", AdapterTypes)}.") with
+    public static readonly TrainingOption<string> AdapterType = TrainingOption.Text("adapter_type", "",
+        $"A new adapter's architecture: {string.Join(", ", AdapterTypes)}; empty: the one that fits the UNet (full_adapter_xl when its first down block has no cross-attention, as SDXL's; else full_adapter).") with
     {
-        Check = value => AdapterTypes.Contains((string)value) ? null : $"\"{value}\" is not an adapter type; use {string.Join(", ", AdapterTypes)}.",
+        Check = value => (string)value is "" || AdapterTypes.Contains((string)value) ? null : $"\"{value}\" is not an adapter type; use {string.Join(", ", AdapterTypes)}.",
     };
 
     /// <summary>A new adapter's widths, <c>adapter_channels</c>: comma-separated; empty for the UNet's.</summary>
@@ -95,7 +95,7 @@ public sealed class T2IAdapterMethod : ITrainingMethod
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(model);
-        var type = AdapterType.Value(config);
+        var type = AdapterType.Value(config) is { Length: > 0 } chosen ? chosen : T2IAdapterConfig.LayoutFor(model.Unet.Config);
         var xl = type == T2IAdapterConfig.FullAdapterXl;
         var widths = model.Unet.Config.BlockOutChannels;
         var channels = ParseChannels(Channels.Value(config)) ?? (xl ? [.. widths, widths[^1]] : widths);
@@ -131,7 +131,8 @@ public sealed class T2IAdapterMethod : ITrainingMethod
         }
         catch (IOException e)
         {
-            throw new TrainingConfigException(ModelPath.Value(config) is null ? Channels.Name : ModelPath.Name, e.Message, e);
+            var key = ModelPath.Value(config) is not null ? ModelPath.Name : adapter.LayoutFits(model.Unet.Config) ? Channels.Name : AdapterType.Name;
+            throw new TrainingConfigException(key, e.Message, e);
         }
 
         var group = ControlTraining.Trainable(adapter, model.Unet.parameters().First().device, config, "adapter");

@@ -84,15 +84,4 @@ public class ControlBenchmarkTests(ITestOutputHelper output)
         Assert.Equal("| no control | 12% | 94% | 88% / 100% | – | – | – |", lines[2]);
         Assert.Equal("| controlnet | 80% ± 14 | 100% ± 0 | 85% ± 7 / 100% ± 0 | 40 s | 400 MB | 2.83 MB |", lines[3]);
     }
-
-    [Fact]
-    public void A_new_adapter_takes_the_sdxl_layout_only_for_a_unet_whose_first_down_block_is_plain()
-    {
-        var config = new TrainingConfig { Method = "t2i-adapter", PretrainedModel = "m", OutputDir = "o", DatasetConfig = "d.toml" };
-        var sdxlShaped = new UNet2DConditionConfig { DownBlockTypes = [UNet2DConditionConfig.PlainDownBlock, UNet2DConditionConfig.CrossAttnDownBlock] };
-        var sdShaped = new UNet2DConditionConfig { DownBlockTypes = [UNet2DConditionConfig.CrossAttnDownBlock, UNet2DConditionConfig.PlainDownBlock] };
-
-        Assert.Equal(T2IAdapterConfig.FullAdapterXl, T2IAdapterMethod.AdapterType.Value(ControlBenchmark.AdapterLayout(config, sdxlShaped)));
-        Assert.Equal(T2IAdapterConfig.FullAdapter, T2IAdapterMethod.AdapterType.Value(ControlBenchmark.AdapterLayout(config, sdShaped)));
-    }
 }

@@ -1,4 +1,7 @@
 using SdTune.Checkpoints.Control;
+using SdTune.IO;
+using SdTune.Models.Control;
+using SdTune.ToyWorld.Pretraining;
 using SdTune.Training;
 using SdTune.Training.Methods;
 using static TorchSharp.torch;
@@ -53,6 +56,27 @@ public sealed class T2IAdapterTrainingTests
         var e = Assert.Throws<TrainingConfigException>(config.Validate);
         Assert.Equal("adapter_type", e.Key);
         Assert.Contains("full_adapter, full_adapter_xl, light_adapter", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_new_adapter_takes_the_layout_that_fits_the_unet_and_a_misfit_is_refused_naming_adapter_type()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var config = ControlTrainingKit.ControlNetConfig(dir.Path, method: "t2i-adapter");
+        using var toy = ToyBaseModel.Create(1);        // first down block without cross-attention, as SDXL's
+        using var tiny = TrainingTestKit.TinyModel();  // first down block with cross-attention, as SD 1.x's
+
+        Assert.Equal(T2IAdapterConfig.FullAdapterXl, T2IAdapterMethod.NewAdapterConfig(config, toy).AdapterType);
+        Assert.Equal(T2IAdapterConfig.FullAdapter, T2IAdapterMethod.NewAdapterConfig(config, tiny).AdapterType);
+
+        using var misfit = new T2IAdapter(T2IAdapterMethod.NewAdapterConfig(config.With(T2IAdapterMethod.AdapterType, T2IAdapterConfig.FullAdapter), toy));
+        Assert.False(misfit.LayoutFits(toy.Unet.Config));
+        var e = Assert.Throws<CheckpointFormatException>(() => misfit.EnsureFits(toy.Unet.Config, "adapter_type"));
+        Assert.Contains("does not fit this UNet, whose first down block is DownBlock2D", e.Message, StringComparison.Ordinal);
+        Assert.Contains("use full_adapter_xl", e.Message, StringComparison.Ordinal);
+
+        var refused = Assert.Throws<TrainingConfigException>(() => TrainingTestKit.RunKeepingBase(config.With(T2IAdapterMethod.AdapterType, T2IAdapterConfig.FullAdapter), toy, withVae: true));
+        Assert.Equal("adapter_type", refused.Key);
     }
 
     [Fact]
