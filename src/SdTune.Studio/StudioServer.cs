@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SdTune.Studio.Api;
+using SdTune.Studio.Generation;
 using SdTune.Studio.Jobs;
 using SdTune.Studio.Runs;
 
@@ -101,6 +102,7 @@ public sealed class StudioServer : IAsyncDisposable
         services.AddSingleton(home);
         services.AddSingleton<RunStore>();
         services.AddSingleton<RunPlanner>();
+        services.AddSingleton<StudioGenerator>();
         services.AddTransient<TrainingJob>();
         services.AddSingleton(storage);
         services.AddHangfire(c => c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings());
