@@ -121,7 +121,12 @@ public sealed class StudioServer : IAsyncDisposable
     private static void MapPages(WebApplication app)
     {
         var assembly = typeof(StudioServer).Assembly;
-        app.MapGet("/", () => Page(assembly, "index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
+        foreach (var path in new[] { "/", "/train", "/generate" })
+        {
+            // One document; the script shows the page the path names (Runs, Train or Generate).
+            app.MapGet(path, () => Page(assembly, "index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
+        }
+
         app.MapGet("/studio.js", () => Page(assembly, "studio.js", "text/javascript; charset=utf-8")).ExcludeFromDescription();
     }
 
