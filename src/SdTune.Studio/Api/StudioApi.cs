@@ -75,7 +75,6 @@ public static class StudioApi
             .Produces<ApiError>(StatusCodes.Status404NotFound);
         api.MapPost("/pnginfo", PngInfo)
             .WithSummary("A PNG (the request body, or the first file of a multipart form) → its A1111 parameters: the text and its fields.")
-            .Accepts<byte[]>("image/png")
             .Produces<PngInfoResponse>()
             .Produces<ApiError>(StatusCodes.Status400BadRequest);
         api.MapGet("/samplers", () => Results.Json(SamplerRegistry.Names, StudioJson.Options))
@@ -342,7 +341,8 @@ public static class StudioApi
 /// <param name="Keys">Training keys and their values, under the TOML names.</param>
 /// <param name="Dataset">The dataset folder, relative to <c>datasets/</c>.</param>
 /// <param name="BaseModel">The base model: <c>toy</c> (default) or a path under <c>models/</c>.</param>
-public sealed record RunRequest(string Method, Dictionary<string, JsonElement>? Keys, string Dataset, string? BaseModel);
+/// <param name="SamplePromptLines">Sample prompts (the <c>sample_prompts</c> file's syntax), written to the run folder's <c>sample_prompts.txt</c> and used as <c>sample_prompts</c>.</param>
+public sealed record RunRequest(string Method, Dictionary<string, JsonElement>? Keys, string Dataset, string? BaseModel, string? SamplePromptLines);
 
 /// <summary>A sample image of a run.</summary>
 /// <param name="Name">Its file name in the run's <c>output/sample/</c>.</param>

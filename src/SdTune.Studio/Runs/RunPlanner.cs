@@ -26,6 +26,9 @@ public sealed class RunPlanner(RunStore store)
         ["resume"] = "is set by the studio (a run resumes from its own saved state).",
     };
 
+    /// <summary>The <c>output_dir</c> of a configuration to download (relative: next to the file).</summary>
+    private const string OutputFolderOfToml = "output";
+
     /// <summary>The file a run's <c>sample_prompt_lines</c> are written to, in the run folder.</summary>
     public const string SamplePromptsFile = "sample_prompts.txt";
 
@@ -35,7 +38,7 @@ public sealed class RunPlanner(RunStore store)
     {
         var id = RunStore.NewId();
         var folder = store.Folder(id);
-        var plan = Plan(body, store.OutputPath(id), Path.Combine(folder, SamplePromptsFile));
+        var plan = Plan(body, store.OutputPath(id), Path.Combine(folder, SamplePromptsFile), requireDataset: true);
 
         Directory.CreateDirectory(folder);
         if (plan.SamplePromptLines is { } lines)
@@ -59,18 +62,19 @@ public sealed class RunPlanner(RunStore store)
 
     /// <summary>
     /// <c>POST /api/config/toml</c>: the request's configuration as the TOML <c>sdtune train --config</c> reads, built and
-    /// checked as <see cref="Create"/> does (without <c>dataset</c> it is not validated as a whole, only key by key).
+    /// checked as <see cref="Create"/> does (without <c>dataset</c> it is not validated as a whole, only key by key). Its
+    /// <c>output_dir</c> is <c>output</c>, which the CLI reads next to the configuration file.
     /// </summary>
     /// <exception cref="StudioRequestException">As for <see cref="Create"/>.</exception>
     public string Toml(JsonNode? body)
     {
-        var plan = Plan(body, outputDir: null, samplePromptsPath: null);
+        var plan = Plan(body, outputDir: OutputFolderOfToml, samplePromptsPath: null, requireDataset: false);
         return plan.Config.ToToml();
     }
 
     private sealed record RunPlan(TrainingConfig Config, string BaseModel, string? Dataset, string? SamplePromptLines);
 
-    private RunPlan Plan(JsonNode? body, string? outputDir, string? samplePromptsPath)
+    private RunPlan Plan(JsonNode? body, string outputDir, string? samplePromptsPath, bool requireDataset)
     {
         if (body is not JsonObject request)
         {
@@ -84,7 +88,7 @@ public sealed class RunPlanner(RunStore store)
 
         var method = Text(request, "method") ?? throw new StudioRequestException("method", "is required.");
         var dataset = Text(request, "dataset");
-        if (dataset is null && outputDir is not null)
+        if (dataset is null && requireDataset)
         {
             // A run needs its dataset; a configuration to download may leave it out.
             throw new StudioRequestException("dataset", "is required (a folder under datasets/).");
@@ -144,10 +148,7 @@ public sealed class RunPlanner(RunStore store)
             config = config with { SamplePrompts = samplePromptsPath ?? SamplePromptsFile };
         }
 
-        if (outputDir is not null)
-        {
-            config = config with { OutputDir = outputDir };
-        }
+        config = config with { OutputDir = outputDir };
 
         if (datasetPath is not null)
         {

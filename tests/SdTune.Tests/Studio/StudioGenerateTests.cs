@@ -105,6 +105,7 @@ public sealed class StudioGenerateTests(StudioFixture studio)
 
         using var form = new MultipartFormDataContent { { new ByteArrayContent(png), "file", "dropped.png" } };
         using var multipart = await studio.Client.PostAsync("/api/pnginfo", form);
+        Assert.True(multipart.IsSuccessStatusCode, $"{multipart.StatusCode}: {await multipart.Content.ReadAsStringAsync()}");
         Assert.Equal(image.GetProperty("infotext").GetString(), (await multipart.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("parameters").GetString());
 
         using var notPng = await studio.Client.PostAsync("/api/pnginfo", new ByteArrayContent([1, 2, 3]));
@@ -126,7 +127,7 @@ public sealed class StudioGenerateTests(StudioFixture studio)
     {
         var keys = new Dictionary<string, object> { ["max_train_steps"] = 7, ["network_dim"] = 4, ["learning_rate"] = 0.0002, ["mixed_precision"] = "no", ["seed"] = 3 };
         using var response = await studio.Client.PostAsJsonAsync("/api/config/toml", new { method = "lora", keys, dataset = "tiny", base_model = "toy" });
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.True(response.IsSuccessStatusCode, await response.Content.ReadAsStringAsync());
         var toml = await response.Content.ReadAsStringAsync();
         var read = TrainingConfig.Parse(toml, "studio");
         var cli = TrainingConfig.Parse("", "command line").WithOverrides(["method=lora", "max_train_steps=7", "network_dim=4", "learning_rate=0.0002", "mixed_precision=no", "seed=3"]);
@@ -138,7 +139,7 @@ public sealed class StudioGenerateTests(StudioFixture studio)
 
         Assert.Equal(Path.Combine(studio.Home, "datasets", "tiny"), read.TrainDataDir);
 
-        var (code, error) = await Post("/api/config/toml", new { method = "lora", keys = new { network_dim = -1 } });
+        var (code, error) = await Post("/api/config/toml", new { method = "lora", dataset = "tiny", keys = new { network_dim = -1 } });
         Assert.Equal((400, "network_dim"), (code, error.GetProperty("field").GetString()));
     }
 
