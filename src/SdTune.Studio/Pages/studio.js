@@ -126,9 +126,11 @@ async function showRuns(params) {
   viewed = params.get("run");
   if (viewed) {
     $("run-view").hidden = false;
-    const run = await api(`/api/runs/${encodeURIComponent(viewed)}`);
-    renderView(run);
-    if (!isFinal(run)) { follow(run.id); }
+    try {
+      const run = await api(`/api/runs/${encodeURIComponent(viewed)}`);
+      renderView(run);
+      if (!isFinal(run)) { follow(run.id); }
+    } catch (e) { $("run-error").textContent = e.message; }
   }
   for (const run of (await api("/api/runs")).reverse()) { update(run); }
 }
@@ -330,7 +332,8 @@ async function showGenerate(params) {
   const params = new URLSearchParams(location.search);
   if (params.has("token")) {
     params.delete("token");
-    history.replaceState(null, "", location.pathname + (params.size ? "?" + params : ""));
+    const rest = params.toString();
+    history.replaceState(null, "", location.pathname + (rest ? "?" + rest : ""));
   }
   const page = { "/train": "train", "/generate": "generate" }[location.pathname] || "runs";
   $("page-" + page).hidden = false;
