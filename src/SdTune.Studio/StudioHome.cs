@@ -18,7 +18,7 @@ public sealed class StudioHome
         ArgumentNullException.ThrowIfNull(directory);
         Root = Path.GetFullPath(directory);
         ToyModel = toyModel is null ? null : Path.GetFullPath(toyModel);
-        foreach (var folder in new[] { Runs, Storage, Models, Loras, Datasets })
+        foreach (var folder in new[] { Runs, Storage, Models, Loras, Datasets, Outputs })
         {
             Directory.CreateDirectory(folder);
         }
@@ -47,6 +47,9 @@ public sealed class StudioHome
 
     /// <summary>Training datasets (folders).</summary>
     public string Datasets => Path.Combine(Root, "datasets");
+
+    /// <summary>Generated images (PNGs with A1111's parameters).</summary>
+    public string Outputs => Path.Combine(Root, "outputs");
 
     /// <summary>The roots a request may name paths under.</summary>
     public IReadOnlyList<string> PathRoots => [Models, Loras, Datasets];

@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SdTune.Studio.Api;
+using SdTune.Studio.Generation;
 using SdTune.Studio.Jobs;
 using SdTune.Studio.Runs;
 
@@ -101,6 +102,7 @@ public sealed class StudioServer : IAsyncDisposable
         services.AddSingleton(home);
         services.AddSingleton<RunStore>();
         services.AddSingleton<RunPlanner>();
+        services.AddSingleton<StudioGenerator>();
         services.AddTransient<TrainingJob>();
         services.AddSingleton(storage);
         services.AddHangfire(c => c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings());
@@ -119,7 +121,12 @@ public sealed class StudioServer : IAsyncDisposable
     private static void MapPages(WebApplication app)
     {
         var assembly = typeof(StudioServer).Assembly;
-        app.MapGet("/", () => Page(assembly, "index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
+        foreach (var path in new[] { "/", "/train", "/generate" })
+        {
+            // One document; the script shows the page the path names (Runs, Train or Generate).
+            app.MapGet(path, () => Page(assembly, "index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
+        }
+
         app.MapGet("/studio.js", () => Page(assembly, "studio.js", "text/javascript; charset=utf-8")).ExcludeFromDescription();
     }
 

@@ -5,6 +5,9 @@ using Hangfire;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using SdTune.Imaging;
+using SdTune.Schedulers;
+using SdTune.Studio.Generation;
 using SdTune.Studio.Jobs;
 using SdTune.Studio.Runs;
 
@@ -15,6 +18,9 @@ public static class StudioApi
 {
     /// <summary>How often the event stream looks at a run's progress.</summary>
     private static readonly TimeSpan EventPollInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The largest PNG <c>POST /api/pnginfo</c> reads.</summary>
+    private const int MaxPngBytes = 64 << 20;
 
     /// <summary>Maps the endpoints.</summary>
     public static void Map(IEndpointRouteBuilder app)
@@ -50,6 +56,38 @@ public static class StudioApi
             .WithSummary("Stops a run after its current step (saving its state); a queued run is taken off the queue.")
             .Produces<RunStatus>(StatusCodes.Status202Accepted)
             .Produces<ApiError>(StatusCodes.Status404NotFound);
+        api.MapGet("/runs/{id}/samples", RunSamples)
+            .WithSummary("The run's sample images so far (output/sample/*.png, written every sample_every_n_steps or _epochs with sample_prompts), oldest first, with their URLs.")
+            .Produces<SampleImageInfo[]>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound);
+        api.MapGet("/runs/{id}/samples/{name}", RunSample)
+            .WithSummary("One sample image of the run (PNG).")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png")
+            .Produces<ApiError>(StatusCodes.Status404NotFound);
+        api.MapPost("/generate", Generate)
+            .WithSummary("Generates images synchronously (one request at a time) with the library's pipeline, as sdtune generate does; saves them with their parameters under outputs/ and answers their names, URLs and infotext.")
+            .Accepts<GenerateRequestBody>("application/json")
+            .Produces<GenerateResponse>()
+            .Produces<ApiError>(StatusCodes.Status400BadRequest);
+        api.MapGet("/images/{name}", Image)
+            .WithSummary("A generated image (PNG with A1111's parameters) from outputs/.")
+            .Produces(StatusCodes.Status200OK, contentType: "image/png")
+            .Produces<ApiError>(StatusCodes.Status404NotFound);
+        api.MapPost("/pnginfo", PngInfo)
+            .WithSummary("A PNG (the request body, or the first file of a multipart form) → its A1111 parameters: the text and its fields.")
+            .Produces<PngInfoResponse>()
+            .Produces<ApiError>(StatusCodes.Status400BadRequest);
+        api.MapGet("/samplers", () => Results.Json(SamplerRegistry.Names, StudioJson.Options))
+            .WithSummary("The samplers POST /api/generate accepts (A1111's names).")
+            .Produces<string[]>();
+        api.MapGet("/loras", (StudioGenerator generator) => Results.Json(generator.Loras(), StudioJson.Options))
+            .WithSummary("The LoRAs POST /api/generate accepts: files under loras/ and run:ID for completed runs with a .safetensors output.")
+            .Produces<LoraInfo[]>();
+        api.MapPost("/config/toml", ConfigToml)
+            .WithSummary("A run request (method, keys, optional dataset and base_model) → the TOML sdtune train --config reads, checked as POST /api/runs checks it.")
+            .Accepts<RunRequest>("application/json")
+            .Produces<string>(StatusCodes.Status200OK, "application/toml")
+            .Produces<ApiError>(StatusCodes.Status400BadRequest);
         api.MapPost("/runs/{id}/resume", ResumeRun)
             .WithSummary("Queues a stopped, failed or completed run again; it continues from its latest saved state.")
             .Produces<RunStatus>(StatusCodes.Status202Accepted)
@@ -81,6 +119,118 @@ public static class StudioApi
 
         status = Enqueue(store, jobs, status);
         return Results.Json(status, StudioJson.Options, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<IResult> Generate(HttpRequest request, StudioGenerator generator)
+    {
+        try
+        {
+            var body = await ReadJson(request);
+            return Results.Json(await generator.GenerateAsync(body, request.HttpContext.RequestAborted), StudioJson.Options);
+        }
+        catch (StudioRequestException e)
+        {
+            return BadRequest(e);
+        }
+    }
+
+    private static async Task<IResult> ConfigToml(HttpRequest request, RunPlanner planner)
+    {
+        try
+        {
+            return Results.Text(planner.Toml(await ReadJson(request)), "application/toml; charset=utf-8");
+        }
+        catch (StudioRequestException e)
+        {
+            return BadRequest(e);
+        }
+    }
+
+    private static async Task<JsonNode?> ReadJson(HttpRequest request)
+    {
+        try
+        {
+            return await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            throw new StudioRequestException("body", $"not valid JSON: {e.Message}");
+        }
+    }
+
+    private static IResult Image(string name, StudioHome home) =>
+        StudioGenerator.IsImageName(name) && File.Exists(Path.Combine(home.Outputs, name))
+            ? Results.File(Path.Combine(home.Outputs, name), "image/png")
+            : Results.Json(new ApiError($"no image \"{name}\".", "name"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
+
+    private static IResult RunSamples(string id, RunStore store)
+    {
+        if (store.Read(id) is null)
+        {
+            return NotFound(id);
+        }
+
+        var folder = Path.Combine(store.OutputPath(id), "sample");
+        var samples = Directory.Exists(folder)
+            ? Directory.EnumerateFiles(folder, "*.png").Select(f => new FileInfo(f)).OrderBy(f => f.LastWriteTimeUtc).ThenBy(f => f.Name, StringComparer.Ordinal)
+                .Select(f => new SampleImageInfo(f.Name, $"/api/runs/{id}/samples/{Uri.EscapeDataString(f.Name)}")).ToArray()
+            : [];
+        return Results.Json(samples, StudioJson.Options);
+    }
+
+    private static IResult RunSample(string id, string name, RunStore store)
+    {
+        var path = store.Read(id) is null || !StudioGenerator.IsImageName(name) ? null : Path.Combine(store.OutputPath(id), "sample", name);
+        return path is not null && File.Exists(path)
+            ? Results.File(path, "image/png")
+            : Results.Json(new ApiError($"run {id} has no sample \"{name}\".", "name"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
+    }
+
+    private static async Task<IResult> PngInfo(HttpRequest request)
+    {
+        byte[] png;
+        string name;
+        var cancellationToken = request.HttpContext.RequestAborted;
+        if (request.HasFormContentType)
+        {
+            var form = await request.ReadFormAsync(cancellationToken);
+            if (form.Files.FirstOrDefault() is not { } file)
+            {
+                return BadRequest(new StudioRequestException("file", "the form has no file."));
+            }
+
+            if (file.Length > MaxPngBytes)
+            {
+                return BadRequest(new StudioRequestException("file", $"is larger than {MaxPngBytes >> 20} MiB."));
+            }
+
+            using var buffer = new MemoryStream();
+            await file.CopyToAsync(buffer, cancellationToken);
+            png = buffer.ToArray();
+            name = file.FileName;
+        }
+        else
+        {
+            using var buffer = new MemoryStream();
+            await request.Body.CopyToAsync(buffer, cancellationToken);
+            if (buffer.Length > MaxPngBytes)
+            {
+                return BadRequest(new StudioRequestException("file", $"is larger than {MaxPngBytes >> 20} MiB."));
+            }
+
+            png = buffer.ToArray();
+            name = "upload";
+        }
+
+        try
+        {
+            var text = PngText.Find(PngText.Read(png, name), PngText.ParametersKeyword);
+            return Results.Json(new PngInfoResponse(text, text is null ? [] : [.. GenerationInfotext.ParseFields(text).Select(f => new InfotextField(f.Key, f.Value))]), StudioJson.Options);
+        }
+        catch (Exception e) when (e is InvalidDataException or FormatException or ArgumentException)
+        {
+            return BadRequest(new StudioRequestException("file", e.Message, e));
+        }
     }
 
     private static IResult StopRun(string id, RunStore store)
@@ -191,4 +341,20 @@ public static class StudioApi
 /// <param name="Keys">Training keys and their values, under the TOML names.</param>
 /// <param name="Dataset">The dataset folder, relative to <c>datasets/</c>.</param>
 /// <param name="BaseModel">The base model: <c>toy</c> (default) or a path under <c>models/</c>.</param>
-public sealed record RunRequest(string Method, Dictionary<string, JsonElement>? Keys, string Dataset, string? BaseModel);
+/// <param name="SamplePromptLines">Sample prompts (the <c>sample_prompts</c> file's syntax), written to the run folder's <c>sample_prompts.txt</c> and used as <c>sample_prompts</c>.</param>
+public sealed record RunRequest(string Method, Dictionary<string, JsonElement>? Keys, string Dataset, string? BaseModel, string? SamplePromptLines);
+
+/// <summary>A sample image of a run.</summary>
+/// <param name="Name">Its file name in the run's <c>output/sample/</c>.</param>
+/// <param name="Url">Where it is served.</param>
+public sealed record SampleImageInfo(string Name, string Url);
+
+/// <summary>The answer of <c>POST /api/pnginfo</c>.</summary>
+/// <param name="Parameters">The PNG's <c>parameters</c> text (A1111's infotext); null when it has none.</param>
+/// <param name="Fields">Its fields, in order: Prompt, Negative prompt, then Steps, Sampler, ... as the infotext names them.</param>
+public sealed record PngInfoResponse(string? Parameters, IReadOnlyList<InfotextField> Fields);
+
+/// <summary>One infotext field.</summary>
+/// <param name="Key">Its name.</param>
+/// <param name="Value">Its value.</param>
+public sealed record InfotextField(string Key, string Value);

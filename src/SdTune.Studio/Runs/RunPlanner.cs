@@ -14,7 +14,7 @@ namespace SdTune.Studio.Runs;
 public sealed class RunPlanner(RunStore store)
 {
     /// <summary>The request's fields.</summary>
-    public static readonly IReadOnlyList<string> Fields = ["method", "keys", "dataset", "base_model"];
+    public static readonly IReadOnlyList<string> Fields = ["method", "keys", "dataset", "base_model", "sample_prompt_lines"];
 
     /// <summary>Keys the studio sets itself (from <c>dataset</c>, <c>base_model</c> and the run folder).</summary>
     private static readonly Dictionary<string, string> OwnKeys = new(StringComparer.Ordinal)
@@ -26,9 +26,55 @@ public sealed class RunPlanner(RunStore store)
         ["resume"] = "is set by the studio (a run resumes from its own saved state).",
     };
 
+    /// <summary>The <c>output_dir</c> of a configuration to download (relative: next to the file).</summary>
+    private const string OutputFolderOfToml = "output";
+
+    /// <summary>The file a run's <c>sample_prompt_lines</c> are written to, in the run folder.</summary>
+    public const string SamplePromptsFile = "sample_prompts.txt";
+
     /// <summary>Validates <paramref name="body"/>, creates the run folder with its configuration and a queued status, and returns that status.</summary>
     /// <exception cref="StudioRequestException">The request is malformed, names a path outside the studio's folders, or sets a key wrongly (the message is the CLI's).</exception>
     public RunStatus Create(JsonNode? body)
+    {
+        var id = RunStore.NewId();
+        var folder = store.Folder(id);
+        var plan = Plan(body, store.OutputPath(id), Path.Combine(folder, SamplePromptsFile), requireDataset: true);
+
+        Directory.CreateDirectory(folder);
+        if (plan.SamplePromptLines is { } lines)
+        {
+            File.WriteAllText(Path.Combine(folder, SamplePromptsFile), lines);
+        }
+
+        File.WriteAllText(store.ConfigPath(id), WithRelativePaths(plan.Config, folder).ToToml());
+        var status = new RunStatus
+        {
+            Id = id,
+            State = RunState.Queued,
+            Method = plan.Config.Method,
+            BaseModel = plan.BaseModel,
+            Dataset = plan.Dataset!,
+            CreatedAt = DateTimeOffset.UtcNow,
+        };
+        store.Write(status);
+        return status;
+    }
+
+    /// <summary>
+    /// <c>POST /api/config/toml</c>: the request's configuration as the TOML <c>sdtune train --config</c> reads, built and
+    /// checked as <see cref="Create"/> does (without <c>dataset</c> it is not validated as a whole, only key by key). Its
+    /// <c>output_dir</c> is <c>output</c>, which the CLI reads next to the configuration file.
+    /// </summary>
+    /// <exception cref="StudioRequestException">As for <see cref="Create"/>.</exception>
+    public string Toml(JsonNode? body)
+    {
+        var plan = Plan(body, outputDir: OutputFolderOfToml, samplePromptsPath: null, requireDataset: false);
+        return plan.Config.ToToml();
+    }
+
+    private sealed record RunPlan(TrainingConfig Config, string BaseModel, string? Dataset, string? SamplePromptLines);
+
+    private RunPlan Plan(JsonNode? body, string outputDir, string? samplePromptsPath, bool requireDataset)
     {
         if (body is not JsonObject request)
         {
@@ -41,8 +87,14 @@ public sealed class RunPlanner(RunStore store)
         }
 
         var method = Text(request, "method") ?? throw new StudioRequestException("method", "is required.");
-        var dataset = Text(request, "dataset") ?? throw new StudioRequestException("dataset", "is required (a folder under datasets/).");
+        var dataset = Text(request, "dataset");
+        if (dataset is null && requireDataset)
+        {
+            // A run needs its dataset; a configuration to download may leave it out.
+            throw new StudioRequestException("dataset", "is required (a folder under datasets/).");
+        }
         var baseModel = Text(request, "base_model") ?? StudioHome.ToyModelName;
+        var samplePromptLines = Text(request, "sample_prompt_lines");
         var keys = request["keys"] switch
         {
             null => [],
@@ -51,10 +103,14 @@ public sealed class RunPlanner(RunStore store)
         };
 
         var home = store.Home;
-        var datasetPath = home.Confine(home.Datasets, dataset, "dataset");
-        if (!Directory.Exists(datasetPath))
+        string? datasetPath = null;
+        if (dataset is not null)
         {
-            throw new StudioRequestException("dataset", $"no folder \"{dataset}\" in the datasets folder.");
+            datasetPath = home.Confine(home.Datasets, dataset, "dataset");
+            if (!Directory.Exists(datasetPath))
+            {
+                throw new StudioRequestException("dataset", $"no folder \"{dataset}\" in the datasets folder.");
+            }
         }
 
         var modelPath = home.Model(baseModel);
@@ -62,7 +118,7 @@ public sealed class RunPlanner(RunStore store)
         foreach (var (name, value) in keys)
         {
             var key = name.Replace('-', '_');
-            if (OwnKeys.TryGetValue(key, out var why))
+            if (OwnKeys.TryGetValue(key, out var why) || (samplePromptLines is not null && key == "sample_prompts" && (why = "is set by the studio from \"sample_prompt_lines\".") is not null))
             {
                 throw new StudioRequestException(key, why);
             }
@@ -78,24 +134,28 @@ public sealed class RunPlanner(RunStore store)
             config = config with { SaveState = true };
         }
 
-        var id = RunStore.NewId();
-        var folder = store.Folder(id);
-        config = config with { OutputDir = store.OutputPath(id) };
-        Validate(config);
-
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(store.ConfigPath(id), WithRelativePaths(config, folder).ToToml());
-        var status = new RunStatus
+        if (samplePromptLines is not null)
         {
-            Id = id,
-            State = RunState.Queued,
-            Method = config.Method,
-            BaseModel = baseModel,
-            Dataset = Path.GetRelativePath(home.Datasets, datasetPath).Replace('\\', '/'),
-            CreatedAt = DateTimeOffset.UtcNow,
-        };
-        store.Write(status);
-        return status;
+            try
+            {
+                SamplePromptFile.Parse(samplePromptLines, "sample_prompt_lines");
+            }
+            catch (TrainingConfigException e)
+            {
+                throw new StudioRequestException("sample_prompt_lines", e.Message, e);
+            }
+
+            config = config with { SamplePrompts = samplePromptsPath ?? SamplePromptsFile };
+        }
+
+        config = config with { OutputDir = outputDir };
+
+        if (datasetPath is not null)
+        {
+            Validate(config);
+        }
+
+        return new RunPlan(config, baseModel, datasetPath is null ? null : Path.GetRelativePath(home.Datasets, datasetPath).Replace('\\', '/'), samplePromptLines);
     }
 
     /// <summary>
