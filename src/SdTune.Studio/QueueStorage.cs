@@ -1,27 +1,71 @@
 using Hangfire;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
 using Hangfire.Storage.SQLite;
 
 namespace SdTune.Studio;
 
-/// <summary>The job queue's storage: a SQLite file (embedded; queued jobs survive a restart).</summary>
+/// <summary>
+/// The job queue's storage: a SQLite file (embedded; one machine) or a PostgreSQL database (a studio and workers on
+/// several machines). Queued jobs survive a restart with either.
+/// </summary>
 public static class QueueStorage
 {
     /// <summary>
-    /// How long a job a worker took may go without finishing before the queue gives it to another worker (a worker that
-    /// was killed never finishes its job). The next attempt resumes from the run's latest saved state.
+    /// The PostgreSQL default for <see cref="StudioOptions.InvisibilityTimeout"/>: how long after a killed worker's last
+    /// confirmation its job goes back to the queue (a running job is confirmed continually, so its length does not matter).
     /// </summary>
-    public static readonly TimeSpan InvisibilityTimeout = TimeSpan.FromMinutes(30);
+    public static readonly TimeSpan DefaultPostgreSqlInvisibilityTimeout = TimeSpan.FromMinutes(5);
 
-    /// <summary>Opens the storage named by <paramref name="storage"/>: a SQLite file path.</summary>
-    /// <param name="storage">A SQLite file (created when missing).</param>
+    /// <summary>
+    /// The SQLite default for <see cref="StudioOptions.InvisibilityTimeout"/>: SQLite storage does not confirm running
+    /// jobs, so this is also the time after which a job still running is handed out again (the run's lock keeps a second
+    /// worker from training it at the same time).
+    /// </summary>
+    public static readonly TimeSpan DefaultSqliteInvisibilityTimeout = TimeSpan.FromMinutes(30);
+
+    /// <summary>True when <paramref name="storage"/> is a PostgreSQL connection string (<c>Host=...;Database=...</c>) rather than a SQLite file.</summary>
+    public static bool IsPostgreSql(string storage)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        return storage.Contains("Host=", StringComparison.OrdinalIgnoreCase) || storage.Contains("Server=", StringComparison.OrdinalIgnoreCase)
+            || storage.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || storage.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Opens the storage named by <paramref name="storage"/>: a PostgreSQL connection string or a SQLite file path.</summary>
+    /// <param name="storage">A PostgreSQL connection string (<c>Host=...;Port=...;Username=...;Database=...</c>; the queue's tables are created when missing) or a SQLite file (created when missing).</param>
     /// <param name="pollInterval">How often an idle worker looks for a new job.</param>
-    /// <exception cref="ArgumentException">The storage is not a SQLite file (PostgreSQL storage is not supported yet).</exception>
-    public static JobStorage Open(string storage, TimeSpan pollInterval)
+    /// <param name="invisibilityTimeout">
+    /// How long a job a worker took stays invisible to the other workers without that worker confirming it is still
+    /// running it. With PostgreSQL a running job is confirmed continually (a sliding timeout), so a job of any length
+    /// stays with its worker, and the job of a worker that was killed goes back to the queue this long after its last
+    /// confirmation. SQLite has no confirmation: there it is the longest a job may run before another worker takes it too.
+    /// Null: <see cref="DefaultPostgreSqlInvisibilityTimeout"/> or <see cref="DefaultSqliteInvisibilityTimeout"/>.
+    /// </param>
+    /// <exception cref="ArgumentException">A URL-style PostgreSQL address (give the key=value connection string).</exception>
+    public static JobStorage Open(string storage, TimeSpan pollInterval, TimeSpan? invisibilityTimeout = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(storage);
-        if (storage.Contains("Host=", StringComparison.OrdinalIgnoreCase) || storage.StartsWith("postgres", StringComparison.OrdinalIgnoreCase))
+        if (invisibilityTimeout is { } given)
         {
-            throw new ArgumentException("--storage: PostgreSQL storage is not supported yet; give a SQLite file (for example the studio's storage/hangfire.db on a shared folder).", nameof(storage));
+            ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(given, TimeSpan.Zero, nameof(invisibilityTimeout));
+        }
+
+        if (IsPostgreSql(storage))
+        {
+            if (storage.Contains("://", StringComparison.Ordinal))
+            {
+                throw new ArgumentException("--storage: give PostgreSQL as a connection string, e.g. \"Host=db;Port=5432;Username=sdtune;Password=...;Database=sdtune\", not a URL.", nameof(storage));
+            }
+
+            var options = new PostgreSqlStorageOptions
+            {
+                QueuePollInterval = pollInterval,
+                InvisibilityTimeout = invisibilityTimeout ?? DefaultPostgreSqlInvisibilityTimeout,
+                UseSlidingInvisibilityTimeout = true,
+                PrepareSchemaIfNecessary = true,
+            };
+            return new PostgreSqlStorage(new NpgsqlConnectionFactory(storage, options), options);
         }
 
         var path = Path.GetFullPath(storage);
@@ -29,7 +73,7 @@ public static class QueueStorage
         return new SQLiteStorage(path, new SQLiteStorageOptions
         {
             QueuePollInterval = pollInterval,
-            InvisibilityTimeout = InvisibilityTimeout,
+            InvisibilityTimeout = invisibilityTimeout ?? DefaultSqliteInvisibilityTimeout,
         });
     }
 }

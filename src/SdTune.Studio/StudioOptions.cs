@@ -20,12 +20,22 @@ public sealed record StudioOptions
     /// <summary>The access token; a new random one when null.</summary>
     public AccessToken? Token { get; init; }
 
-    /// <summary>The job queue's storage (a SQLite file); the studio folder's <c>storage/hangfire.db</c> when null.</summary>
+    /// <summary>
+    /// The job queue's storage: a PostgreSQL connection string (<c>Host=...;Port=...;Username=...;Database=...</c>) or a
+    /// SQLite file; the studio folder's <c>storage/hangfire.db</c> when null.
+    /// </summary>
     public string? Storage { get; init; }
 
     /// <summary>How often an idle worker looks for a new job.</summary>
     public TimeSpan QueuePollInterval { get; init; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Run a job worker in the studio's process (one job at a time), so the studio works alone.</summary>
+    /// <summary>
+    /// How long a job taken by a worker that stopped confirming it (a killed worker, a lost machine) waits before the
+    /// queue gives it to another worker, which resumes the run from its latest saved state; null for the storage's
+    /// default (see <see cref="QueueStorage.Open"/>).
+    /// </summary>
+    public TimeSpan? InvisibilityTimeout { get; init; }
+
+    /// <summary>Run a job worker in the studio's process (one job at a time), so the studio works alone; false for a studio whose jobs only separate workers run.</summary>
     public bool Worker { get; init; } = true;
 }

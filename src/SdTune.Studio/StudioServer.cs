@@ -98,7 +98,7 @@ public sealed class StudioServer : IAsyncDisposable
     /// <summary>The job services: storage, client, the training job and, with <see cref="StudioOptions.Worker"/>, a server with one worker.</summary>
     internal static void AddJobs(IServiceCollection services, StudioHome home, StudioOptions options)
     {
-        var storage = QueueStorage.Open(options.Storage ?? home.QueueDatabase, options.QueuePollInterval);
+        var storage = QueueStorage.Open(options.Storage ?? home.QueueDatabase, options.QueuePollInterval, options.InvisibilityTimeout);
         services.AddSingleton(home);
         services.AddSingleton<RunStore>();
         services.AddSingleton<RunPlanner>();

@@ -9,7 +9,10 @@ namespace SdTune.Studio.Jobs;
 /// to the run folder's <c>progress.json</c>. When the run folder holds a saved state (from a stop, an interrupted worker
 /// or an earlier attempt), the job resumes from the latest one instead of starting over, so running the job again after
 /// a worker was killed continues the run. A stop request (the run folder's <c>stop</c> file) ends it after the current
-/// step with a state saved.
+/// step with a state saved. The job is idempotent: an attempt on a run that an earlier attempt already finished
+/// (completed or stopped; a resume request sets the run back to queued first) does nothing, and an attempt that finds
+/// the run's lock (<c>run.lock</c>, held while a worker trains it; freed by the system when that worker dies) held by
+/// another worker leaves the run to it. Each attempt appends a line to the run's <c>attempts.log</c>.
 /// </summary>
 public sealed class TrainingJob(RunStore store)
 {
@@ -27,6 +30,20 @@ public sealed class TrainingJob(RunStore store)
     public void Run(string runId, CancellationToken cancellationToken)
     {
         var status = store.Read(runId) ?? throw new InvalidOperationException($"run {runId}: no such run.");
+        using var runLock = RunLock.TryTake(store.Folder(runId));
+        if (runLock is null)
+        {
+            // Another worker trains this run right now (the queue handed the job out again while it was running).
+            return;
+        }
+
+        status = store.Read(runId) ?? status;
+        if (status.State is RunState.Completed or RunState.Stopped)
+        {
+            // An earlier attempt finished the run (its worker died before the queue heard of it): nothing to do.
+            return;
+        }
+
         if (File.Exists(store.StopPath(runId)))
         {
             store.Write(status with { State = RunState.Stopped });
@@ -49,6 +66,8 @@ public sealed class TrainingJob(RunStore store)
                 status = status with { ResumedFromStep = saved.Step, Step = saved.Step };
                 store.Write(status);
             }
+
+            store.AppendAttempt(runId, status.ResumedFromStep ?? 0);
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var poll = new Timer(_ =>

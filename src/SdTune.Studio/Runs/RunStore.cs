@@ -21,6 +21,9 @@ public sealed partial class RunStore(StudioHome home)
     /// <summary>The stop request's file name.</summary>
     public const string StopFile = "stop";
 
+    /// <summary>The job attempts' log's file name: one line per attempt (time, worker, the step it started from).</summary>
+    public const string AttemptsFile = "attempts.log";
+
     /// <summary>The trainer's output folder's name.</summary>
     public const string OutputFolder = "output";
 
@@ -83,6 +86,21 @@ public sealed partial class RunStore(StudioHome home)
         var temporary = Path.Combine(folder, $".{ProgressFile}.{Guid.NewGuid():N}.tmp");
         File.WriteAllText(temporary, JsonSerializer.Serialize(status with { UpdatedAt = DateTimeOffset.UtcNow }, StudioJson.Options));
         File.Move(temporary, path, overwrite: true);
+    }
+
+    /// <summary>Appends a line for a job attempt that starts training the run at <paramref name="fromStep"/> (0: from the start) to its <see cref="AttemptsFile"/>.</summary>
+    public void AppendAttempt(string id, long fromStep)
+    {
+        var line = string.Create(CultureInfo.InvariantCulture, $"{DateTimeOffset.UtcNow:O} worker={Environment.MachineName}:{Environment.ProcessId} from_step={fromStep}\n");
+        File.AppendAllText(Path.Combine(Folder(id), AttemptsFile), line);
+    }
+
+    /// <summary>The steps the run's job attempts started training from, in order (see <see cref="AppendAttempt"/>).</summary>
+    public IReadOnlyList<long> AttemptSteps(string id)
+    {
+        var path = Path.Combine(Folder(id), AttemptsFile);
+        return !File.Exists(path) ? [] :
+            [.. File.ReadAllLines(path).Select(l => l.Split(' ').Single(p => p.StartsWith("from_step=", StringComparison.Ordinal))).Select(p => long.Parse(p["from_step=".Length..], CultureInfo.InvariantCulture))];
     }
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]

@@ -5,7 +5,9 @@ public static class TrainingStateFolders
 {
     /// <summary>
     /// The state folder of <paramref name="outputDir"/> with the most optimizer steps done, and that step; null when
-    /// the folder holds none. A folder is written whole (under a temporary name, then renamed), so any one found is complete.
+    /// the folder holds none. A folder is written whole (under a hidden temporary name, then renamed), so any one found is
+    /// complete; the hidden staging folders (see <see cref="IO.StagingPaths"/>), which a killed process may leave half
+    /// written, are not looked at.
     /// </summary>
     /// <param name="outputDir">A run's <c>output_dir</c>.</param>
     /// <exception cref="InvalidDataException">A state folder's counters are unreadable.</exception>
@@ -20,7 +22,7 @@ public static class TrainingStateFolders
         (string Folder, long Step)? latest = null;
         foreach (var folder in Directory.EnumerateDirectories(outputDir).Order(StringComparer.Ordinal))
         {
-            if (!File.Exists(Path.Combine(folder, TrainingState.CountersFile)))
+            if (Path.GetFileName(folder).StartsWith('.') || !File.Exists(Path.Combine(folder, TrainingState.CountersFile)))
             {
                 continue;
             }
