@@ -8,6 +8,7 @@ using SdTune.Runtime;
 //   dotnet run -c Release --project bench/SdTune.Bench -- lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only]
 //   dotnet run -c Release --project bench/SdTune.Bench -- controlnet [--sampling-steps N] [--steps N] [--with-baseline] [--skip-sampling] [--skip-training]
 //   dotnet run -c Release --project bench/SdTune.Bench -- merge [--model sdxl|sd15] [--work DIR] [--keep]   (peak memory of a streamed add-difference merge)
+//   dotnet run -c Release --project bench/SdTune.Bench -- studio [--clients 50] [--seconds 20] [--jobs 30]   (queue dispatch rate; API response time under load)
 //   dotnet run -c Release --project bench/SdTune.Bench -- child vae-encode sdxl-base   (memory of model build + one VAE encode) [--savings-only]
 //   dotnet run -c Release --project bench/SdTune.Bench -- child unet-step sdxl-base [--no-checkpointing]   (memory of one bf16 UNet step, by phase)
 var work = Option("--work") ?? Path.Combine(Path.GetTempPath(), "sdtune-bench");
@@ -27,6 +28,9 @@ switch (args.FirstOrDefault())
         return HeaderLimitBenchmark.Run(work);
     case "merge":
         return CheckpointMergeBenchmark.Run(work, Option("--model") ?? "sdxl", args.Contains("--keep"));
+    case "studio":
+        return StudioLoadBenchmark.Run(int.Parse(Option("--clients") ?? "50", System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(Option("--seconds") ?? "20", System.Globalization.CultureInfo.InvariantCulture), int.Parse(Option("--jobs") ?? "30", System.Globalization.CultureInfo.InvariantCulture));
     case "child" when args.Length >= 3:
         switch (args[1])
         {
@@ -63,7 +67,7 @@ switch (args.FirstOrDefault())
 }
 
 Console.WriteLine(TorchRuntime.Describe());
-Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only] | headers [--work DIR] | merge [--model sdxl|sd15] [--keep] | lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only] | controlnet [--sampling-steps N] [--steps N] [--with-baseline] [--skip-sampling] [--skip-training]");
+Console.Error.WriteLine("usage: SdTune.Bench load [--work DIR] [--repeats N] | sampling [--tiny-only] | headers [--work DIR] | merge [--model sdxl|sd15] [--keep] | lora-training [--models sd15,sdxl-base] [--steps N] [--savings-only] | controlnet [--sampling-steps N] [--steps N] [--with-baseline] [--skip-sampling] [--skip-training] | studio [--clients 50] [--seconds 20] [--jobs 30]");
 return 2;
 
 string? Option(string name)
