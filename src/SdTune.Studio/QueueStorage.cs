@@ -46,6 +46,11 @@ public static class QueueStorage
     public static JobStorage Open(string storage, TimeSpan pollInterval, TimeSpan? invisibilityTimeout = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(storage);
+
+        // Hangfire logs through one process-wide provider, which the ASP.NET Core integration points at a host's logger
+        // factory; once that host is disposed (an earlier studio in the same process), the storage's constructor would log
+        // into the disposed factory and fail. Clear it: the new host sets its own when it starts.
+        Hangfire.Logging.LogProvider.SetCurrentLogProvider(null);
         if (invisibilityTimeout is { } given)
         {
             ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(given, TimeSpan.Zero, nameof(invisibilityTimeout));
