@@ -91,15 +91,10 @@ public class UNetBehaviourTests
     [Fact]
     public void ControlNet_residuals_are_added_to_every_skip_and_the_mid_block()
     {
-        using var fixture = SafetensorsFile.Open(TestPaths.Fixture("unet_sd1_tiny.safetensors"));
-        using var unet = new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json")));
-        ModuleWeights.Load(unet, fixture, ignore: ModelTestUtil.IsFixtureData);
-        unet.eval();
+        var (unet, sample, timestep, context) = TinyUnetWithInputs();
+        using var owned = unet;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var sample = fixture.Read("input.sample");
-        var timestep = fixture.Read("input.timestep");
-        var context = fixture.Read("input.encoder_hidden_states");
 
         // Skips of the tiny UNet: conv_in, 2 resnets + downsampler at 16x16 (32 ch), 2 resnets at 8x8 (64 ch).
         Assert.Equal(6, unet.SkipConnectionCount);
@@ -119,15 +114,10 @@ public class UNetBehaviourTests
     [Fact]
     public void T2I_adapter_features_are_added_inside_the_down_blocks()
     {
-        using var fixture = SafetensorsFile.Open(TestPaths.Fixture("unet_sd1_tiny.safetensors"));
-        using var unet = new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json")));
-        ModuleWeights.Load(unet, fixture, ignore: ModelTestUtil.IsFixtureData);
-        unet.eval();
+        var (unet, sample, timestep, context) = TinyUnetWithInputs();
+        using var owned = unet;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var sample = fixture.Read("input.sample");
-        var timestep = fixture.Read("input.timestep");
-        var context = fixture.Read("input.encoder_hidden_states");
 
         var plain = unet.forward(sample, timestep, context);
         var withZeros = unet.forward(sample, timestep, context, downIntrablockAdditionalResiduals: [zeros(2, 32, 16, 16), zeros(2, 64, 8, 8)]);
@@ -141,15 +131,10 @@ public class UNetBehaviourTests
     public void A_mid_block_feature_of_batch_one_is_added_to_every_row_as_the_down_block_features_are()
     {
         // full_adapter_xl's last feature goes to the mid block; a pipeline computes features once (batch 1) for a CFG batch of 2.
-        using var fixture = SafetensorsFile.Open(TestPaths.Fixture("unet_sd1_tiny.safetensors"));
-        using var unet = new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json")));
-        ModuleWeights.Load(unet, fixture, ignore: ModelTestUtil.IsFixtureData);
-        unet.eval();
+        var (unet, sample, timestep, context) = TinyUnetWithInputs();
+        using var owned = unet;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var sample = fixture.Read("input.sample");
-        var timestep = fixture.Read("input.timestep");
-        var context = fixture.Read("input.encoder_hidden_states");
         Assert.Equal(2, sample.shape[0]);
 
         var down = new[] { zeros(1, 32, 16, 16), zeros(1, 64, 8, 8) };
@@ -219,5 +204,15 @@ public class UNetBehaviourTests
         }
 
         Assert.Equal(before, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    /// <summary>The tiny SD 1.x UNet of the reference fixture with its weights, in eval mode, and the fixture's inputs.</summary>
+    private static (UNet2DConditionModel Unet, Tensor Sample, Tensor Timestep, Tensor Context) TinyUnetWithInputs()
+    {
+        using var fixture = SafetensorsFile.Open(TestPaths.Fixture("unet_sd1_tiny.safetensors"));
+        var unet = new UNet2DConditionModel(UNet2DConditionConfig.Load(TestPaths.Fixture("unet_sd1_tiny.config.json")));
+        ModuleWeights.Load(unet, fixture, ignore: ModelTestUtil.IsFixtureData);
+        unet.eval();
+        return (unet, fixture.Read("input.sample"), fixture.Read("input.timestep"), fixture.Read("input.encoder_hidden_states"));
     }
 }
