@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Reflection;
 using Hangfire;
 using Hangfire.Dashboard;
 using Microsoft.AspNetCore.Builder;
@@ -75,7 +74,7 @@ public sealed class StudioServer : IAsyncDisposable
         app.UseHangfireDashboard("/hangfire", new DashboardOptions { Authorization = [new TokenCheckedFilter()], AppPath = "/", DisplayStorageConnectionString = false }, app.Services.GetRequiredService<JobStorage>());
         app.MapOpenApi();
         StudioApi.Map(app);
-        MapPages(app);
+        StudioPages.Map(app);
 
         var server = new StudioServer(app, token, home);
         await app.StartAsync(cancellationToken);
@@ -116,24 +115,6 @@ public sealed class StudioServer : IAsyncDisposable
                 o.ShutdownTimeout = TimeSpan.FromMinutes(1);
             }, storage);
         }
-    }
-
-    private static void MapPages(WebApplication app)
-    {
-        var assembly = typeof(StudioServer).Assembly;
-        foreach (var path in new[] { "/", "/train", "/generate" })
-        {
-            // One document; the script shows the page the path names (Runs, Train or Generate).
-            app.MapGet(path, () => Page(assembly, "index.html", "text/html; charset=utf-8")).ExcludeFromDescription();
-        }
-
-        app.MapGet("/studio.js", () => Page(assembly, "studio.js", "text/javascript; charset=utf-8")).ExcludeFromDescription();
-    }
-
-    private static IResult Page(Assembly assembly, string name, string contentType)
-    {
-        var stream = assembly.GetManifestResourceStream($"SdTune.Studio.Pages.{name}");
-        return stream is null ? Results.NotFound() : Results.Stream(stream, contentType);
     }
 
     /// <summary>The dashboard's own check: the access token was already checked in front of it.</summary>

@@ -5,6 +5,7 @@ using System.Text.Json;
 using SdTune.Checkpoints;
 using SdTune.Imaging;
 using SdTune.Pipelines;
+using SdTune.Studio;
 using SdTune.Studio.Runs;
 using SdTune.Training;
 using SkiaSharp;
@@ -161,10 +162,10 @@ public sealed class StudioGenerateTests(StudioFixture studio)
     }
 
     [Theory]
-    [InlineData("/train")]
-    [InlineData("/generate")]
-    [InlineData("/")]
-    public async Task The_pages_need_the_token_and_hold_the_elements_the_browser_test_uses(string path)
+    [InlineData("/", "runs", "run-view,run-progress,run-loss,run-eta,run-samples,run-open-generate,runs", "/api/runs,/samples,/events")]
+    [InlineData("/train", "train", "train-method,train-dataset,train-base-model,train-keys,train-sample-prompts,train-save-toml,train-start,train-toml", "/api/methods,/api/config/toml,/api/runs,/api/models,/api/datasets")]
+    [InlineData("/generate", "generate", "gen-prompt,gen-negative-prompt,gen-model,gen-lora,gen-lora-weight,gen-sampler,gen-steps,gen-cfg,gen-seed,gen-width,gen-height,gen-batch-size,gen-submit,gen-results,gen-error,pnginfo-drop,pnginfo-file,pnginfo-result", "/api/generate,/api/pnginfo,/api/samplers,/api/loras,/api/models")]
+    public async Task Each_page_needs_the_token_and_holds_the_elements_and_calls_the_endpoints_it_is_made_of(string path, string page, string ids, string endpoints)
     {
         using (var anonymous = await studio.Anonymous.GetAsync(path))
         {
@@ -172,16 +173,22 @@ public sealed class StudioGenerateTests(StudioFixture studio)
         }
 
         var html = await studio.Client.GetStringAsync(path);
-        foreach (var id in new[] { "nav-runs", "nav-train", "nav-generate", "train-method", "train-dataset", "train-base-model", "train-keys", "train-sample-prompts", "train-save-toml", "train-start", "train-toml", "run-view", "run-progress", "run-loss", "run-eta", "run-samples", "run-open-generate", "gen-prompt", "gen-negative-prompt", "gen-model", "gen-lora", "gen-lora-weight", "gen-sampler", "gen-steps", "gen-cfg", "gen-seed", "gen-width", "gen-height", "gen-batch-size", "gen-submit", "gen-results", "gen-error", "pnginfo-drop", "pnginfo-file", "pnginfo-result" })
+        Assert.Contains($"data-page=\"{page}\"", html, StringComparison.Ordinal);
+        Assert.Contains($"<script src=\"/{page}.js\">", html, StringComparison.Ordinal);
+        foreach (var id in StudioPages.All.Select(p => "nav-" + p.Name).Concat(ids.Split(',')))
         {
             Assert.Contains($"id=\"{id}\"", html, StringComparison.Ordinal);
         }
 
-        var script = await studio.Client.GetStringAsync("/studio.js");
-        foreach (var endpoint in new[] { "/api/methods", "/api/config/toml", "/api/runs", "/api/generate", "/api/pnginfo", "/api/samplers", "/api/loras", "/samples", "/events" })
+        var script = await studio.Client.GetStringAsync($"/{page}.js");
+        Assert.Contains($"registerPage(\"{page}\"", script, StringComparison.Ordinal);
+        foreach (var endpoint in endpoints.Split(','))
         {
             Assert.Contains(endpoint, script, StringComparison.Ordinal);
         }
+
+        using var missing = await studio.Client.GetAsync("/no-such-script.js");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
     }
 
     private async Task<(int Status, JsonElement Body)> Post(string path, object request)

@@ -1,0 +1,85 @@
+// Generate: /api/generate with the model, LoRA and sampler pickers; PNG info of a dropped image.
+"use strict";
+function intOrNull(id) { const text = $(id).value.trim(); if (text === "") { return null; } const n = Number(text); return Number.isFinite(n) ? n : text; }
+
+function generateRequest() {
+  const request = {
+    prompt: $("gen-prompt").value,
+    negative_prompt: $("gen-negative-prompt").value,
+    model: $("gen-model").value,
+    sampler: $("gen-sampler").value,
+    steps: intOrNull("gen-steps"),
+    cfg: intOrNull("gen-cfg"),
+    seed: intOrNull("gen-seed"),
+    width: intOrNull("gen-width"),
+    height: intOrNull("gen-height"),
+    batch_size: intOrNull("gen-batch-size"),
+  };
+  for (const key of Object.keys(request)) { if (request[key] === null) { delete request[key]; } }
+  if ($("gen-lora").value) { request.loras = [{ name: $("gen-lora").value, weight: intOrNull("gen-lora-weight") ?? 1 }]; }
+  return request;
+}
+
+async function generate(event) {
+  event.preventDefault();
+  clearErrors($("gen-form"));
+  $("gen-submit").disabled = true;
+  $("gen-status").textContent = "Generating…";
+  try {
+    const result = await api("/api/generate", { method: "POST", body: JSON.stringify(generateRequest()) });
+    $("gen-status").textContent = `${result.images.length} image(s) in ${result.seconds.toFixed(1)} s` + (result.warnings.length ? "; " + result.warnings.join("; ") : "");
+    $("gen-results").prepend(...result.images.map(image => element("figure", { className: "gen-image" },
+      element("a", { href: image.url, target: "_blank" }, element("img", { src: image.url, alt: image.name })),
+      element("figcaption", { textContent: image.infotext }))));
+  } catch (e) {
+    $("gen-status").textContent = "";
+    showError(e, "gen-error-", "gen-error");
+  } finally { $("gen-submit").disabled = false; }
+}
+
+let lastInfo = null;
+
+async function pngInfo(file) {
+  $("pnginfo-error").textContent = "";
+  $("pnginfo-result").replaceChildren();
+  $("pnginfo-use").hidden = true;
+  try {
+    const info = await api("/api/pnginfo", { method: "POST", body: file, headers: { "Content-Type": "image/png" } });
+    lastInfo = info;
+    if (info.parameters == null) { $("pnginfo-error").textContent = "This PNG has no generation parameters."; return; }
+    $("pnginfo-result").replaceChildren(...info.fields.flatMap(f => [element("dt", { textContent: f.key }), element("dd", { textContent: f.value })]));
+    $("pnginfo-use").hidden = false;
+  } catch (e) { $("pnginfo-error").textContent = e.message; }
+}
+
+function useInfo() {
+  const fields = Object.fromEntries(lastInfo.fields.map(f => [f.key, f.value]));
+  const set = (id, value) => { if (value !== undefined) { $(id).value = value; } };
+  set("gen-prompt", fields["Prompt"]);
+  set("gen-negative-prompt", fields["Negative prompt"] ?? "");
+  set("gen-steps", fields["Steps"]);
+  set("gen-cfg", fields["CFG scale"]);
+  set("gen-seed", fields["Seed"]);
+  set("gen-width", fields["Size-1"]);
+  set("gen-height", fields["Size-2"]);
+  if (fields["Sampler"] && [...$("gen-sampler").options].some(o => o.value === fields["Sampler"])) { $("gen-sampler").value = fields["Sampler"]; }
+}
+
+async function showGenerate(params) {
+  fill($("gen-model"), await api("/api/models"));
+  fill($("gen-sampler"), await api("/api/samplers"));
+  $("gen-sampler").value = "Euler a";
+  const loras = await api("/api/loras");
+  fill($("gen-lora"), loras.map(l => ({ value: l.name, label: l.method ? `${l.name} (${l.method})` : l.name })), "none");
+  const wanted = params.get("lora");
+  if (wanted && loras.some(l => l.name === wanted)) { $("gen-lora").value = wanted; }
+  $("gen-form").onsubmit = generate;
+  $("pnginfo-file").onchange = () => { if ($("pnginfo-file").files.length) { pngInfo($("pnginfo-file").files[0]); } };
+  const drop = $("pnginfo-drop");
+  drop.ondragover = e => { e.preventDefault(); drop.classList.add("over"); };
+  drop.ondragleave = () => drop.classList.remove("over");
+  drop.ondrop = e => { e.preventDefault(); drop.classList.remove("over"); if (e.dataTransfer.files.length) { pngInfo(e.dataTransfer.files[0]); } };
+  $("pnginfo-use").onclick = useInfo;
+}
+
+registerPage("generate", showGenerate);
