@@ -10,6 +10,7 @@ using SdTune.Schedulers;
 using SdTune.Studio.Generation;
 using SdTune.Studio.Jobs;
 using SdTune.Studio.Runs;
+using SdTune.Training;
 
 namespace SdTune.Studio.Api;
 
@@ -18,6 +19,9 @@ public static class StudioApi
 {
     /// <summary>How often the event stream looks at a run's progress.</summary>
     private static readonly TimeSpan EventPollInterval = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>The most points <c>GET /api/runs/{id}/loss</c> answers.</summary>
+    private const int MaxLossPoints = 1000;
 
     /// <summary>The largest PNG <c>POST /api/pnginfo</c> reads.</summary>
     private const int MaxPngBytes = 64 << 20;
@@ -59,6 +63,18 @@ public static class StudioApi
         api.MapGet("/runs/{id}/samples", RunSamples)
             .WithSummary("The run's sample images so far (output/sample/*.png, written every sample_every_n_steps or _epochs with sample_prompts), oldest first, with their URLs.")
             .Produces<SampleImageInfo[]>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound);
+        api.MapGet("/runs/{id}/loss", (string id, RunStore store) => store.Read(id) is null ? NotFound(id) : Results.Json(LossCurve.Read(store.Folder(id), MaxLossPoints), StudioJson.Options))
+            .WithSummary("The run's loss curve in step order: every step's loss, or, past 1000 steps, 1000 points each the mean of consecutive steps.")
+            .Produces<LossPoint[]>()
+            .Produces<ApiError>(StatusCodes.Status404NotFound);
+        api.MapGet("/runs/{id}/config", RunConfig)
+            .WithSummary("The run's configuration as TOML: the trainer's resolved configuration (every key, defaults filled in) once training started, else the configuration it was queued with.")
+            .Produces<string>(StatusCodes.Status200OK, "application/toml")
+            .Produces<ApiError>(StatusCodes.Status404NotFound);
+        api.MapGet("/runs/{id}/files/{*path}", RunFile)
+            .WithSummary("One of the run's output files (as GET /api/runs/{id} lists them under outputs), for download.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
             .Produces<ApiError>(StatusCodes.Status404NotFound);
         api.MapGet("/runs/{id}/samples/{name}", RunSample)
             .WithSummary("One sample image of the run (PNG).")
@@ -184,6 +200,27 @@ public static class StudioApi
         return path is not null && File.Exists(path)
             ? Results.File(path, "image/png")
             : Results.Json(new ApiError($"run {id} has no sample \"{name}\".", "name"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
+    }
+
+    private static IResult RunConfig(string id, RunStore store)
+    {
+        if (store.Read(id) is null)
+        {
+            return NotFound(id);
+        }
+
+        var resolved = Path.Combine(store.OutputPath(id), ResolvedTrainingConfig.FileName);
+        return Results.Text(File.ReadAllText(File.Exists(resolved) ? resolved : store.ConfigPath(id)), "application/toml; charset=utf-8");
+    }
+
+    private static IResult RunFile(string id, string path, RunStore store)
+    {
+        // Only the files the run lists as its outputs are served, so no path of the request reaches the disk.
+        var output = store.Read(id)?.Outputs.FirstOrDefault(o => o == path);
+        var file = output is null ? null : Path.Combine(store.Folder(id), output);
+        return file is not null && File.Exists(file)
+            ? Results.File(file, "application/octet-stream", Path.GetFileName(file))
+            : Results.Json(new ApiError($"run {id} has no output \"{path}\".", "path"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
     }
 
     private static async Task<IResult> PngInfo(HttpRequest request)

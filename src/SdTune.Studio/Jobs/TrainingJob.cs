@@ -6,13 +6,13 @@ namespace SdTune.Studio.Jobs;
 
 /// <summary>
 /// The queue's training job: trains one run in this process with the library's <see cref="Trainer"/>, reporting progress
-/// to the run folder's <c>progress.json</c>. When the run folder holds a saved state (from a stop, an interrupted worker
-/// or an earlier attempt), the job resumes from the latest one instead of starting over, so running the job again after
-/// a worker was killed continues the run. A stop request (the run folder's <c>stop</c> file) ends it after the current
-/// step with a state saved. The job is idempotent: an attempt on a run that an earlier attempt already finished
-/// (completed or stopped; a resume request sets the run back to queued first) does nothing, and an attempt that finds
-/// the run's lock (<c>run.lock</c>, held while a worker trains it; freed by the system when that worker dies) held by
-/// another worker leaves the run to it. Each attempt appends a line to the run's <c>attempts.log</c>.
+/// to the run folder's <c>progress.json</c> and <see cref="LossCurve"/>. When the run folder holds a saved state (from a
+/// stop, an interrupted worker or an earlier attempt), the job resumes from the latest one instead of starting over, so
+/// running the job again after a worker was killed continues the run. A stop request (the run folder's <c>stop</c> file)
+/// ends it after the current step with a state saved. The job is idempotent: an attempt on a run that an earlier attempt
+/// already finished (completed or stopped; a resume request sets the run back to queued first) does nothing, and an
+/// attempt that finds the run's lock (<c>run.lock</c>, held while a worker trains it; freed by the system when that worker
+/// dies) held by another worker leaves the run to it. Each attempt appends a line to the run's <c>attempts.log</c>.
 /// </summary>
 public sealed class TrainingJob(RunStore store)
 {
@@ -79,6 +79,7 @@ public sealed class TrainingJob(RunStore store)
             }, null, StopPollInterval, StopPollInterval);
 
             var lastWrite = DateTimeOffset.MinValue;
+            var losses = new List<(long, double)>();
             var result = new Trainer(config, new TrainerServices
             {
                 Progress = new TrainingProgressCallback(p =>
@@ -94,8 +95,11 @@ public sealed class TrainingJob(RunStore store)
                         ItPerSecond = p.StepsPerSecond,
                         EtaSeconds = p.Remaining.TotalSeconds,
                     };
+                    losses.Add((p.Step, p.Loss));
                     if (p.Step == p.TotalSteps || DateTimeOffset.UtcNow - lastWrite >= ProgressInterval)
                     {
+                        LossCurve.Append(store.Folder(runId), losses);
+                        losses.Clear();
                         store.Write(status);
                         lastWrite = DateTimeOffset.UtcNow;
                     }
@@ -109,6 +113,7 @@ public sealed class TrainingJob(RunStore store)
             }).Run(stop.Token);
 
             var folder = store.Folder(runId);
+            LossCurve.Append(folder, losses);
             status = status with
             {
                 Step = result.Steps,

@@ -40,4 +40,21 @@ function eta(seconds) {
   return `${Math.floor(s / 3600)}:${String(Math.floor(s / 60) % 60).padStart(2, "0")}:${String(s % 60).padStart(2, "0")}`;
 }
 
+/** Clears the error messages under scope. */
+function clearErrors(scope) {
+  for (const e of scope.querySelectorAll(".error")) { e.textContent = ""; }
+}
+
+/** Shows an API error next to the field it names (element prefix + field), or in the general element. */
+function showError(error, prefix, general) {
+  const target = error.field ? $(prefix + error.field) : null;
+  if (target) {
+    target.textContent = error.message;
+    const input = $("key-" + error.field);
+    if (input) { input.focus(); }
+  } else {
+    $(general).textContent = (error.field ? error.field + ": " : "") + error.message;
+  }
+}
+
 const isFinal = run => ["completed", "stopped", "failed"].includes(run.state);

@@ -30,6 +30,8 @@ function renderRow(run) {
 let viewed = null;
 let samplesShown = new Set();
 let samplesAt = -1;
+let configState = null;
+let lossAt = 0;
 
 function renderView(run) {
   if (run.id !== viewed) { return; }
@@ -45,7 +47,7 @@ function renderView(run) {
   $("run-its").textContent = run.it_per_second == null ? "" : run.it_per_second.toFixed(2);
   $("run-eta").textContent = eta(run.eta_seconds);
   $("run-error").textContent = run.error ? (run.error_field ? run.error_field + ": " : "") + run.error : "";
-  $("run-outputs").replaceChildren(...run.outputs.map(o => element("li", { textContent: o })));
+  $("run-outputs").replaceChildren(...run.outputs.map(o => element("li", {}, element("a", { href: `/api/runs/${run.id}/files/${o}`, textContent: o }))));
   $("run-messages").textContent = run.messages.join("\n");
   $("run-stop").textContent = isFinal(run) ? "Resume" : "Stop";
   $("run-stop").onclick = async () => { update(await api(`/api/runs/${run.id}/${isFinal(run) ? "resume" : "stop"}`, { method: "POST" })); follow(run.id); };
@@ -55,6 +57,11 @@ function renderView(run) {
   if (run.step !== samplesAt || isFinal(run)) {
     samplesAt = run.step;
     loadSamples(run.id);
+    loadLoss(run.id, isFinal(run));
+  }
+  if (run.state !== configState) {
+    configState = run.state;
+    api(`/api/runs/${run.id}/config`).then(text => { $("run-config").textContent = text; });
   }
 }
 
@@ -65,6 +72,35 @@ async function loadSamples(id) {
     samplesShown.add(sample.name);
     $("run-samples").append(element("figure", {}, element("img", { src: sample.url, alt: sample.name, className: "run-sample" }), element("figcaption", { textContent: sample.name })));
   }
+}
+
+// The loss chart: at most one request a second while the run trains, and one at the end.
+async function loadLoss(id, final) {
+  if (!final && Date.now() - lossAt < 1000) { return; }
+  lossAt = Date.now();
+  drawLoss(await api(`/api/runs/${id}/loss`));
+}
+
+function drawLoss(points) {
+  const svg = $("run-loss-chart");
+  const ns = "http://www.w3.org/2000/svg";
+  const node = (tag, attributes, text) => {
+    const e = document.createElementNS(ns, tag);
+    for (const [k, v] of Object.entries(attributes)) { e.setAttribute(k, v); }
+    if (text !== undefined) { e.textContent = text; }
+    return e;
+  };
+  if (points.length === 0) { svg.replaceChildren(); return; }
+  const [left, top, width, height] = [50, 10, 540, 170];
+  const steps = points.map(p => p.step), losses = points.map(p => p.loss);
+  const [x0, x1] = [Math.min(...steps), Math.max(...steps)], [y0, y1] = [Math.min(...losses), Math.max(...losses)];
+  const x = s => left + (x1 === x0 ? width / 2 : (s - x0) / (x1 - x0) * width);
+  const y = l => top + (y1 === y0 ? height / 2 : (y1 - l) / (y1 - y0) * height);
+  svg.replaceChildren(
+    node("polyline", { points: points.map(p => `${x(p.step).toFixed(1)},${y(p.loss).toFixed(1)}`).join(" ") }),
+    node("text", { x: 2, y: top + 10 }, y1.toPrecision(3)), node("text", { x: 2, y: top + height }, y0.toPrecision(3)),
+    node("text", { x: left, y: 198 }, `step ${x0}`), node("text", { x: left + width - 60, y: 198 }, `step ${x1}`));
+  svg.dataset.points = String(points.length);
 }
 
 function update(run) {

@@ -60,21 +60,6 @@ function trainRequest() {
   return request;
 }
 
-function clearErrors(scope) {
-  for (const e of scope.querySelectorAll(".error")) { e.textContent = ""; }
-}
-
-function showError(error, prefix, general) {
-  const target = error.field ? $(prefix + error.field) : null;
-  if (target) {
-    target.textContent = error.message;
-    const input = $("key-" + error.field);
-    if (input) { input.focus(); }
-  } else {
-    $(general).textContent = (error.field ? error.field + ": " : "") + error.message;
-  }
-}
-
 async function saveToml() {
   clearErrors($("page-train"));
   try {

@@ -15,6 +15,9 @@ namespace SdTune.Training;
 /// </summary>
 public sealed class ResolvedTrainingConfig
 {
+    /// <summary>The file the trainer writes the resolved configuration to, in its output folder.</summary>
+    public const string FileName = "config.resolved.toml";
+
     private ResolvedTrainingConfig(TrainingConfig config, DatasetConfig? dataset, PixelSize resolution, IReadOnlyList<string> warnings)
     {
         Config = config;

@@ -35,6 +35,21 @@ public sealed class StudioRunTests(StudioFixture studio)
         Assert.Equal("output/last.safetensors", output);
         Assert.True(File.Exists(Path.Combine(studio.Home, "runs", id, output)));
         Assert.Contains(await studio.Client.GetFromJsonAsync<RunStatus[]>("/api/runs", StudioJson.Options) ?? [], r => r.Id == id);
+
+        // The loss curve has every step, the configuration is the trainer's resolved one, the output downloads.
+        var curve = (await studio.Client.GetFromJsonAsync<LossPoint[]>($"/api/runs/{id}/loss", StudioJson.Options))!;
+        Assert.Equal([1L, 2L, 3L], curve.Select(p => p.Step));
+        Assert.All(curve, p => Assert.True(p.Loss > 0));
+        Assert.Equal(data.GetProperty("loss").GetDouble(), curve[^1].Loss);
+        var config = await studio.Client.GetStringAsync($"/api/runs/{id}/config");
+        Assert.Contains("network_dim = 2", config, StringComparison.Ordinal);
+        Assert.Contains("learning_rate = ", config, StringComparison.Ordinal);
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(studio.Home, "runs", id, output)), await studio.Client.GetByteArrayAsync($"/api/runs/{id}/files/{output}"));
+        foreach (var escape in new[] { "output/../progress.json", "config.toml", "..%2Fprogress.json" })
+        {
+            using var refused = await studio.Client.GetAsync($"/api/runs/{id}/files/{escape}");
+            Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        }
     }
 
     [Fact]

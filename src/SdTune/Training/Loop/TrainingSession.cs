@@ -20,7 +20,6 @@ namespace SdTune.Training.Loop;
 /// </summary>
 internal sealed class TrainingSession : IDisposable
 {
-    private const string ResolvedConfigFile = "config.resolved.toml";
     private readonly TrainingParts parts;
     private readonly TrainingPosition position;
     private readonly TrainingJournal journal;
@@ -54,7 +53,7 @@ internal sealed class TrainingSession : IDisposable
 
             var samples = new SampleImages(parts, services, journal);
             Directory.CreateDirectory(parts.OutputDir);
-            AtomicFile.WriteAllText(Path.Combine(parts.OutputDir, ResolvedConfigFile), resolved.ToToml());
+            AtomicFile.WriteAllText(Path.Combine(parts.OutputDir, ResolvedTrainingConfig.FileName), resolved.ToToml());
             if (resolved.Config.LoggingDir is { } logging)
             {
                 journal.LogTo(Path.Combine(Path.GetFullPath(logging), resolved.Config.OutputName + position.StartedAt.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture)));
