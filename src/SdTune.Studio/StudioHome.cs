@@ -1,9 +1,10 @@
 namespace SdTune.Studio;
 
 /// <summary>
-/// The studio's folder: <c>runs/</c> (one folder per run), <c>storage/</c> (the job queue's SQLite file), and the roots
-/// requests may name files under: <c>models/</c>, <c>loras/</c> and <c>datasets/</c>. A path in a request is read
-/// relative to its root and refused when it leads outside every root.
+/// The studio's folder: <c>runs/</c> (one folder per run), <c>storage/</c> (the job queue's SQLite file), <c>outputs/</c>
+/// (generated images), and the roots requests may name files under: <c>models/</c>, <c>loras/</c>, <c>embeddings/</c>,
+/// <c>hypernetworks/</c>, <c>controlnet/</c> and <c>datasets/</c>. A path in a request is read relative to its root and
+/// refused when it leads outside every root.
 /// </summary>
 public sealed class StudioHome
 {
@@ -18,7 +19,7 @@ public sealed class StudioHome
         ArgumentNullException.ThrowIfNull(directory);
         Root = Path.GetFullPath(directory);
         ToyModel = toyModel is null ? null : Path.GetFullPath(toyModel);
-        foreach (var folder in new[] { Runs, Storage, Models, Loras, Datasets, Outputs })
+        foreach (var folder in new[] { Runs, Storage, Models, Loras, Embeddings, Hypernetworks, ControlNets, Datasets, Outputs })
         {
             Directory.CreateDirectory(folder);
         }
@@ -45,6 +46,15 @@ public sealed class StudioHome
     /// <summary>LoRA files.</summary>
     public string Loras => Path.Combine(Root, "loras");
 
+    /// <summary>Textual-inversion embeddings, named in prompts by file name.</summary>
+    public string Embeddings => Path.Combine(Root, "embeddings");
+
+    /// <summary>Hypernetwork files.</summary>
+    public string Hypernetworks => Path.Combine(Root, "hypernetworks");
+
+    /// <summary>ControlNets and T2I-Adapters (single files or diffusers folders).</summary>
+    public string ControlNets => Path.Combine(Root, "controlnet");
+
     /// <summary>Training datasets (folders).</summary>
     public string Datasets => Path.Combine(Root, "datasets");
 
@@ -52,7 +62,7 @@ public sealed class StudioHome
     public string Outputs => Path.Combine(Root, "outputs");
 
     /// <summary>The roots a request may name paths under.</summary>
-    public IReadOnlyList<string> PathRoots => [Models, Loras, Datasets];
+    public IReadOnlyList<string> PathRoots => [Models, Loras, Embeddings, Hypernetworks, ControlNets, Datasets];
 
     /// <summary>
     /// <paramref name="value"/> as an absolute path: relative paths are read against <paramref name="root"/>; the result
@@ -77,7 +87,7 @@ public sealed class StudioHome
         var allowed = rooted ? PathRoots : [root];
         if (!allowed.Any(r => IsUnder(full, r)))
         {
-            var where = rooted ? "the studio's models, loras and datasets folders" : $"the {Path.GetFileName(root)} folder";
+            var where = rooted ? "the studio's library folders" : $"the {Path.GetFileName(root)} folder";
             throw new StudioRequestException(field, $"\"{value}\" is outside {where}.");
         }
 

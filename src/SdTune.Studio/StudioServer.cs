@@ -101,6 +101,7 @@ public sealed class StudioServer : IAsyncDisposable
         services.AddSingleton(home);
         services.AddSingleton<RunStore>();
         services.AddSingleton<RunPlanner>();
+        services.AddSingleton<StudioLibrary>();
         services.AddSingleton<StudioGenerator>();
         services.AddTransient<TrainingJob>();
         services.AddSingleton(storage);

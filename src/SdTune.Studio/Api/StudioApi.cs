@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using SdTune.Imaging;
+using SdTune.Imaging.Preprocessors;
 using SdTune.Schedulers;
 using SdTune.Studio.Generation;
 using SdTune.Studio.Jobs;
@@ -96,9 +97,21 @@ public static class StudioApi
         api.MapGet("/samplers", () => Results.Json(SamplerRegistry.Names, StudioJson.Options))
             .WithSummary("The samplers POST /api/generate accepts (A1111's names).")
             .Produces<string[]>();
-        api.MapGet("/loras", (StudioGenerator generator) => Results.Json(generator.Loras(), StudioJson.Options))
+        api.MapGet("/loras", (StudioLibrary library) => Results.Json(library.Loras(), StudioJson.Options))
             .WithSummary("The LoRAs POST /api/generate accepts: files under loras/ and run:ID for completed runs with a .safetensors output.")
-            .Produces<LoraInfo[]>();
+            .Produces<LibraryEntry[]>();
+        api.MapGet("/embeddings", (StudioLibrary library) => Results.Json(library.Embeddings(), StudioJson.Options))
+            .WithSummary("The textual-inversion embeddings under embeddings/, by the name a prompt writes.")
+            .Produces<LibraryEntry[]>();
+        api.MapGet("/hypernetworks", (StudioLibrary library) => Results.Json(library.Hypernetworks(), StudioJson.Options))
+            .WithSummary("The hypernetworks under hypernetworks/.")
+            .Produces<LibraryEntry[]>();
+        api.MapGet("/controls", (StudioLibrary library) => Results.Json(library.Controls(), StudioJson.Options))
+            .WithSummary("The ControlNets and T2I-Adapters under controlnet/ (single files and diffusers folders).")
+            .Produces<LibraryEntry[]>();
+        api.MapGet("/preprocessors", () => Results.Json(PreprocessorRegistry.Names, StudioJson.Options))
+            .WithSummary("The preprocessors a control may run on its image.")
+            .Produces<string[]>();
         api.MapPost("/config/toml", ConfigToml)
             .WithSummary("A run request (method, keys, optional dataset and base_model) → the TOML sdtune train --config reads, checked as POST /api/runs checks it.")
             .Accepts<RunRequest>("application/json")

@@ -1,8 +1,21 @@
-// Generate: /api/generate with the model, LoRA and sampler pickers; PNG info of a dropped image.
+// Generate: /api/generate with the model, LoRA, embedding, hypernetwork, ControlNet and sampler pickers, img2img and the
+// batch grid; PNG info of a dropped image.
 "use strict";
 function intOrNull(id) { const text = $(id).value.trim(); if (text === "") { return null; } const n = Number(text); return Number.isFinite(n) ? n : text; }
 
-function generateRequest() {
+/** A chosen file as a data: URL (what the API reads as base64), or null. */
+function fileData(id) {
+  const file = $(id).files[0];
+  if (!file) { return Promise.resolve(null); }
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+async function generateRequest() {
   const request = {
     prompt: $("gen-prompt").value,
     negative_prompt: $("gen-negative-prompt").value,
@@ -17,6 +30,18 @@ function generateRequest() {
   };
   for (const key of Object.keys(request)) { if (request[key] === null) { delete request[key]; } }
   if ($("gen-lora").value) { request.loras = [{ name: $("gen-lora").value, weight: intOrNull("gen-lora-weight") ?? 1 }]; }
+  if ($("gen-hypernetwork").value) { request.hypernetworks = [{ name: $("gen-hypernetwork").value, strength: intOrNull("gen-hypernetwork-strength") ?? 1 }]; }
+  if ($("gen-grid").checked) { request.grid = true; }
+  const init = await fileData("gen-init-image");
+  if (init) { request.init_image = init; request.strength = intOrNull("gen-strength") ?? 0.75; }
+  if ($("gen-control-model").value) {
+    request.controls = [{
+      type: $("gen-control-type").value, model: $("gen-control-model").value, image: await fileData("gen-control-image"),
+      preprocessor: $("gen-control-preprocessor").value || "none",
+      scale: intOrNull("gen-control-scale") ?? 1, start: intOrNull("gen-control-start") ?? 0, end: intOrNull("gen-control-end") ?? 1,
+    }];
+    if (!request.controls[0].image) { delete request.controls[0].image; }
+  }
   return request;
 }
 
@@ -26,11 +51,13 @@ async function generate(event) {
   $("gen-submit").disabled = true;
   $("gen-status").textContent = "Generating…";
   try {
-    const result = await api("/api/generate", { method: "POST", body: JSON.stringify(generateRequest()) });
+    const result = await api("/api/generate", { method: "POST", body: JSON.stringify(await generateRequest()) });
     $("gen-status").textContent = `${result.images.length} image(s) in ${result.seconds.toFixed(1)} s` + (result.warnings.length ? "; " + result.warnings.join("; ") : "");
-    $("gen-results").prepend(...result.images.map(image => element("figure", { className: "gen-image" },
+    const figure = (image, className) => element("figure", { className },
       element("a", { href: image.url, target: "_blank" }, element("img", { src: image.url, alt: image.name })),
-      element("figcaption", { textContent: image.infotext }))));
+      element("figcaption", { textContent: image.infotext }));
+    $("gen-results").prepend(...result.images.map(image => figure(image, "gen-image")));
+    if (result.grid) { $("gen-results").prepend(figure(result.grid, "gen-grid")); }
   } catch (e) {
     $("gen-status").textContent = "";
     showError(e, "gen-error-", "gen-error");
@@ -71,6 +98,15 @@ async function showGenerate(params) {
   $("gen-sampler").value = "Euler a";
   const loras = await api("/api/loras");
   fill($("gen-lora"), loras.map(l => ({ value: l.name, label: l.method ? `${l.name} (${l.method})` : l.name })), "none");
+  const names = entries => entries.map(e => e.name);
+  fill($("gen-embedding"), names(await api("/api/embeddings")), "none");
+  fill($("gen-hypernetwork"), names(await api("/api/hypernetworks")), "none");
+  fill($("gen-control-model"), names(await api("/api/controls")), "none");
+  fill($("gen-control-preprocessor"), await api("/api/preprocessors"), "none");
+  $("gen-embedding-insert").onclick = () => {
+    const name = $("gen-embedding").value;
+    if (name) { $("gen-prompt").value = ($("gen-prompt").value.trim() + " " + name).trim(); }
+  };
   const wanted = params.get("lora");
   if (wanted && loras.some(l => l.name === wanted)) { $("gen-lora").value = wanted; }
   $("gen-form").onsubmit = generate;

@@ -55,6 +55,15 @@ public sealed class StudioGenerateTests(StudioFixture studio)
     [InlineData("""{"prompt": "x", "loras": ["../storage/hangfire.db"]}""", "loras", "outside")]
     [InlineData("""{"prompt": "x", "loras": ["run:nope"]}""", "loras", "no run")]
     [InlineData("""{"prompt": "x", "colour": 1}""", "colour", "unknown field")]
+    [InlineData("""{"prompt": "x", "hypernetworks": ["../loras/a.pt"]}""", "hypernetworks", "outside")]
+    [InlineData("""{"prompt": "x", "hypernetworks": [{"name": "none.pt", "strength": 1}]}""", "hypernetworks", "no hypernetwork \"none.pt\"")]
+    [InlineData("""{"prompt": "x", "controls": {}}""", "controls", "expected an array")]
+    [InlineData("""{"prompt": "x", "controls": [{"model": "nope", "image": ""}]}""", "controls", "no ControlNet or T2I-Adapter \"nope\"")]
+    [InlineData("""{"prompt": "x", "controls": [{"model": "../models", "image": ""}]}""", "controls", "outside")]
+    [InlineData("""{"prompt": "x", "init_image": "%%%"}""", "init_image", "base64")]
+    [InlineData("""{"prompt": "x", "init_image": "data:image/png;base64,aGVsbG8="}""", "init_image", "not an image")]
+    [InlineData("""{"prompt": "x", "strength": 2}""", "strength", "--strength")]
+    [InlineData("""{"prompt": "x", "grid": "yes"}""", "grid", "true or false")]
     public async Task A_wrong_generation_request_gets_400_naming_the_field(string json, string field, string message)
     {
         using var response = await studio.Client.PostAsync("/api/generate", new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
