@@ -259,6 +259,7 @@ internal static class DatasetApi
     /// <exception cref="StudioRequestException">The name leads outside the datasets folder.</exception>
     private static string? Dataset(StudioHome home, string name)
     {
+        name = Unslash(name);
         if (Path.IsPathRooted(name))
         {
             throw new StudioRequestException("name", $"\"{name}\" is an absolute path; name a folder under datasets/.");
@@ -277,8 +278,7 @@ internal static class DatasetApi
     /// <summary>An image of the dataset by its path relative to the dataset folder; null when there is no such file.</summary>
     private static string? Image(StudioHome home, string folder, string path)
     {
-        // Kestrel leaves encoded slashes encoded; read them as the separators they stand for.
-        path = path.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+        path = Unslash(path);
         if (Path.IsPathRooted(path))
         {
             throw new StudioRequestException("path", $"\"{path}\" is an absolute path; give it relative to the dataset folder.");
@@ -392,6 +392,9 @@ internal static class DatasetApi
         JsonValue v when v.TryGetValue<string>(out var s) => s,
         _ => throw new StudioRequestException(key, "expected a string."),
     };
+
+    /// <summary>A route value with its encoded slashes (which the server leaves encoded) read as the separators they stand for.</summary>
+    private static string Unslash(string value) => value.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
 
     private static string Relative(string folder, string path) => Path.GetRelativePath(folder, path).Replace('\\', '/');
 
