@@ -109,6 +109,11 @@ internal static class DatasetApi
                 throw new StudioRequestException("caption", "is empty; training refuses an empty caption file (delete the file to use the folder's class tokens).");
             }
 
+            if (CaptionsFromMetadata(folder))
+            {
+                throw new StudioRequestException("path", "this dataset's captions come from its metadata.jsonl (its \"text\" values); training does not read caption files here.");
+            }
+
             var extension = CaptionExtension(Text(body, "caption_extension"));
             var captionFile = CaptionFiles.Candidates(image, extension)[0];
             Real(home, captionFile, "path");
@@ -162,7 +167,7 @@ internal static class DatasetApi
         for (var s = 0; s < dataset.Subsets.Count; s++)
         {
             var subset = dataset.Subsets[s];
-            var subsetName = Path.GetFileName(subset.ImageDirectory!);
+            var subsetName = Path.GetFileName(subset.MetadataFile ?? subset.ImageDirectory!);
             if (subset.MetadataFile is not null)
             {
                 // A metadata.jsonl dataset: captions come from that file, not caption files; list what the trainer registered.
@@ -252,6 +257,21 @@ internal static class DatasetApi
             trainingError is null ? null : Shorten(folder, trainingError),
             [.. warnings.Select(w => Shorten(folder, w))]);
         return new DatasetListing(images, summary);
+    }
+
+    /// <summary>True when training reads the folder as one imagefolder subset, its captions from a <c>metadata.jsonl</c>.</summary>
+    private static bool CaptionsFromMetadata(string folder)
+    {
+        try
+        {
+            // The resolution plays no part in which subsets the folder convention finds.
+            var options = new DatasetOptions { Resolution = new PixelSize(64, 64) };
+            return DatasetConfig.FromFolders(folder, null, options, new SubsetOptions(), []).Datasets[0].Subsets.Any(s => s.IsFineTune);
+        }
+        catch (DatasetConfigException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The dataset folder <paramref name="name"/> under <see cref="StudioHome.Datasets"/>.</summary>
@@ -462,7 +482,7 @@ public sealed record DatasetImage(
 /// <param name="Images">The number of images.</param>
 /// <param name="ImagesWithRepeats">Readable images × their repeats: the samples of one epoch.</param>
 /// <param name="Buckets">The buckets, with their images.</param>
-/// <param name="MissingCaptions">Images without a caption file.</param>
+/// <param name="MissingCaptions">Images without a usable caption file (none, empty, or not UTF-8).</param>
 /// <param name="Unreadable">Images that cannot be read.</param>
 /// <param name="TrainingError">Why training would refuse the folder (for example an image with no caption and no class tokens); null when it accepts it.</param>
 /// <param name="Warnings">What training warns about (ignored folders, skipped images, captions taken from class tokens).</param>

@@ -101,6 +101,25 @@ public sealed class StudioDataTests(StudioFixture studio)
         Assert.Equal((HttpStatusCode.NotFound, "path"), (missing.StatusCode, await Field(missing)));
     }
 
+    [Fact]
+    public async Task A_metadata_jsonl_folder_lists_its_captions_and_refuses_caption_file_edits()
+    {
+        var name = "data-" + Guid.NewGuid().ToString("N")[..8];
+        var folder = Path.Combine(studio.Home, "datasets", name);
+        Directory.CreateDirectory(folder);
+        WritePng(Path.Combine(folder, "a.png"), 64, 32);
+        File.WriteAllText(Path.Combine(folder, "metadata.jsonl"), "{\"file_name\": \"a.png\", \"text\": \"from the metadata\"}\n");
+
+        var listing = await studio.Client.GetFromJsonAsync<JsonElement>($"/api/datasets/{name}/images?resolution=64");
+        var image = Assert.Single(listing.GetProperty("images").EnumerateArray());
+        Assert.Equal(("a.png", "from the metadata", "64x64", 1), (image.GetProperty("path").GetString(), image.GetProperty("caption").GetString(), image.GetProperty("bucket").GetString(), image.GetProperty("repeats").GetInt32()));
+        Assert.Equal(JsonValueKind.Null, image.GetProperty("caption_file").ValueKind);
+
+        using var put = await studio.Client.PutAsJsonAsync($"/api/datasets/{name}/captions/a.png", new { caption = "x" });
+        Assert.Equal((HttpStatusCode.BadRequest, "path"), (put.StatusCode, await Field(put)));
+        Assert.False(File.Exists(Path.Combine(folder, "a.caption")));
+    }
+
     [Theory]
     [InlineData("files/..%2F..%2Fruns%2Fx.png", "path")]
     [InlineData("files/10_dog%2F..%2F..%2Ftiny%2Fa.png", "path")]
