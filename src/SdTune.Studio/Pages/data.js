@@ -45,7 +45,7 @@ function imageCard(name, image) {
   };
   const facts = [image.path, `${image.repeats} repeats`, image.readable ? `${image.width}×${image.height} → ${image.bucket ?? "no bucket"}` : "unreadable"];
   const card = element("figure", { id: "data-image-" + image.index, className: "data-image" },
-    element("img", { src: image.url, alt: image.path, loading: "lazy" }),
+    ...(image.readable ? [element("img", { src: image.url, alt: image.path, loading: "lazy" })] : []),
     element("figcaption", { textContent: facts.join(" · ") }),
     ...(image.error ? [element("p", { className: "error", textContent: image.error })] : []),
     ...(image.caption_error ? [element("p", { className: "error", textContent: image.caption_error })] : []),
