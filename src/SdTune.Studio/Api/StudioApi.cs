@@ -41,6 +41,7 @@ public static class StudioApi
         api.MapGet("/datasets", (StudioHome home) => Results.Json(home.DatasetNames(), StudioJson.Options))
             .WithSummary("The dataset folders under datasets/.")
             .Produces<string[]>();
+        DatasetApi.Map(api);
         api.MapPost("/runs", CreateRun)
             .WithSummary("Queues a training run: method, keys (training key → value, as in the TOML), dataset (a folder under datasets/), base_model (default toy).")
             .Accepts<RunRequest>("application/json")

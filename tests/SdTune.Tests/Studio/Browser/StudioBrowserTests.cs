@@ -113,4 +113,37 @@ public sealed class StudioBrowserTests : IAsyncLifetime
 
         Assert.Empty(pageErrors);
     }
+
+    [Fact]
+    public async Task A_user_sees_a_dataset_as_training_reads_it_and_edits_a_caption()
+    {
+        var dog = Path.Combine(studio.Home, "datasets", "pets", "2_dog");
+        Directory.CreateDirectory(dog);
+        using (var bitmap = new SkiaSharp.SKBitmap(64, 32))
+        using (var data = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100))
+        {
+            await File.WriteAllBytesAsync(Path.Combine(dog, "a.png"), data.ToArray());
+        }
+
+        await File.WriteAllTextAsync(Path.Combine(dog, "a.caption"), "a dog");
+        await File.WriteAllBytesAsync(Path.Combine(dog, "b.png"), [1, 2, 3]);
+
+        await page.GotoAsync($"{studio.Studio.Address}data?token={studio.Studio.Token.Value}&dataset=pets&resolution=64");
+        await Expect(page.Locator("#data-dataset")).ToHaveValueAsync("pets");
+        await Expect(page.Locator("#data-summary")).ToContainTextAsync("2 images, 2 images × repeats per epoch");
+        await Expect(page.Locator("#data-summary")).ToContainTextAsync("1 without a caption file, 1 unreadable");
+        await Expect(page.Locator("#data-buckets")).ToContainTextAsync("64x64");
+        await Expect(page.Locator("#data-image-0")).ToContainTextAsync("64×32 → 64x64");
+        await Expect(page.Locator("#data-image-0 .caption")).ToHaveValueAsync("a dog");
+        await Expect(page.Locator("#data-image-1")).ToHaveClassAsync(new System.Text.RegularExpressions.Regex("unreadable"));
+        await Expect(page.Locator("#data-image-1 .error").First).ToContainTextAsync("b.png");
+
+        await page.FillAsync("#data-image-0 .caption", "a brown dog");
+        await page.ClickAsync("#data-image-0 .save-caption");
+        await Expect(page.Locator("#data-image-0 .status")).ToHaveTextAsync("saved to 2_dog/a.caption");
+        Assert.Equal("a brown dog", await File.ReadAllTextAsync(Path.Combine(dog, "a.caption")));
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "studio-data.png"), FullPage = false });
+
+        Assert.Empty(pageErrors);
+    }
 }
