@@ -1,7 +1,8 @@
 namespace SdTune.Studio;
 
 /// <summary>
-/// The studio's folder: <c>runs/</c> (one folder per run), <c>storage/</c> (the job queue's SQLite file), and the roots
+/// The studio's folder: <c>runs/</c> (one folder per run), <c>benchmarks/</c> and <c>grids/</c> (one folder per
+/// benchmark or grid job), <c>storage/</c> (the job queue's SQLite file), and the roots
 /// requests may name files under: <c>models/</c>, <c>loras/</c> and <c>datasets/</c>. A path in a request is read
 /// relative to its root and refused when it leads outside every root.
 /// </summary>
@@ -13,12 +14,14 @@ public sealed class StudioHome
     /// <summary>Creates the folders under <paramref name="directory"/> when missing.</summary>
     /// <param name="directory">The studio's folder.</param>
     /// <param name="toyModel">The embedded toy base model (a diffusers folder), offered as the model <see cref="ToyModelName"/>; null when there is none.</param>
-    public StudioHome(string directory, string? toyModel)
+    /// <param name="benchmarkSpec">The concept benchmark's spec (a TOML file) benchmark jobs run on the toy base model; null when there is none.</param>
+    public StudioHome(string directory, string? toyModel, string? benchmarkSpec = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
         Root = Path.GetFullPath(directory);
         ToyModel = toyModel is null ? null : Path.GetFullPath(toyModel);
-        foreach (var folder in new[] { Runs, Storage, Models, Loras, Datasets, Outputs })
+        BenchmarkSpec = benchmarkSpec is null ? null : Path.GetFullPath(benchmarkSpec);
+        foreach (var folder in new[] { Runs, Benchmarks, Grids, Storage, Models, Loras, Datasets, Outputs })
         {
             Directory.CreateDirectory(folder);
         }
@@ -30,8 +33,17 @@ public sealed class StudioHome
     /// <summary>The embedded toy base model, or null.</summary>
     public string? ToyModel { get; }
 
+    /// <summary>The concept benchmark's spec, or null.</summary>
+    public string? BenchmarkSpec { get; }
+
     /// <summary>One folder per run.</summary>
     public string Runs => Path.Combine(Root, "runs");
+
+    /// <summary>One folder per benchmark job.</summary>
+    public string Benchmarks => Path.Combine(Root, "benchmarks");
+
+    /// <summary>One folder per grid job.</summary>
+    public string Grids => Path.Combine(Root, "grids");
 
     /// <summary>The job queue's storage.</summary>
     public string Storage => Path.Combine(Root, "storage");

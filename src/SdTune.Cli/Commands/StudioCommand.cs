@@ -47,6 +47,7 @@ internal static class StudioCommand
             {
                 Home = parse.GetValue(home)!,
                 ToyModel = ToyModel(),
+                BenchmarkSpec = File.Exists(ToyAssets.BenchmarkSpec) ? ToyAssets.BenchmarkSpec : null,
                 Listen = address,
                 Port = portNumber,
                 Storage = parse.GetValue(storage),
@@ -77,6 +78,7 @@ internal static class StudioCommand
             {
                 Home = parse.GetValue(home)!,
                 ToyModel = ToyModel(),
+                BenchmarkSpec = File.Exists(ToyAssets.BenchmarkSpec) ? ToyAssets.BenchmarkSpec : null,
                 Storage = parse.GetValue(storage),
                 InvisibilityTimeout = Invisibility(parse.GetValue(invisibility)),
             });

@@ -30,6 +30,7 @@ public sealed class StudioFixture : IAsyncLifetime
         {
             Home = home.Path,
             ToyModel = Path.Combine(AppContext.BaseDirectory, "toyworld", "base-model"),
+            BenchmarkSpec = Path.Combine(AppContext.BaseDirectory, "toyworld", "benchmark.toml"),
             QueuePollInterval = TimeSpan.FromMilliseconds(200),
         });
         Client = new HttpClient { BaseAddress = Studio.Address, Timeout = TimeSpan.FromMinutes(2) };
