@@ -42,9 +42,6 @@ public sealed record BenchmarkStatus
     /// <summary>The chart's URL, once completed.</summary>
     public string? ChartUrl { get; init; }
 
-    /// <summary>The markdown report's file name in the job folder, once completed.</summary>
-    public string? Report { get; init; }
-
     /// <summary>Why the job failed.</summary>
     public string? Error { get; init; }
 

@@ -38,7 +38,7 @@ public sealed class BenchmarkJob(BenchmarkStore store)
         }
 
         var messages = new List<string>();
-        status = status with { State = JobState.Running, Error = null, Messages = [], Rows = [], ChartUrl = null, Report = null };
+        status = status with { State = JobState.Running, Error = null, Messages = [], Rows = [], ChartUrl = null };
         store.Write(status);
         try
         {
@@ -60,7 +60,6 @@ public sealed class BenchmarkJob(BenchmarkStore store)
                 State = JobState.Completed,
                 Rows = rows,
                 ChartUrl = BenchmarkStore.FilesUrl(id) + MethodBenchmark.ChartFileName,
-                Report = MethodBenchmark.ReportFileName,
             });
         }
         catch (Exception e)

@@ -1,8 +1,16 @@
 // Compare: method benchmarks (table, chart, grids) and X/Y grids of finished runs, both queued jobs polled every second.
 "use strict";
-const compareFinal = job => ["completed", "failed"].includes(job.state);
 const percent = x => (100 * x).toFixed(0) + "%";
 let benchViewed = null;
+const shown = {};
+
+/** True when the list differs from what was last shown under key (so a poll redraws only what changed). */
+function changed(key, value) {
+  const text = JSON.stringify(value);
+  if (shown[key] === text) { return false; }
+  shown[key] = text;
+  return true;
+}
 
 function compareError(target, e) { $(target).textContent = (e instanceof ApiError && e.field ? e.field + ": " : "") + e.message; }
 
@@ -53,11 +61,11 @@ function showBenchmark(job) {
 
 async function refreshBenchmarks() {
   const jobs = await api("/api/benchmarks");
+  if (!changed("benchmarks:" + benchViewed, jobs)) { return; }
   $("compare-benchmarks").replaceChildren(...jobs.map(benchmarkRow));
   if (benchViewed === null && jobs.length) { benchViewed = jobs[0].id; }
   const viewed = jobs.find(j => j.id === benchViewed);
   if (viewed) { showBenchmark(viewed); }
-  return jobs.some(j => !compareFinal(j));
 }
 
 async function startGrid(event) {
@@ -88,15 +96,13 @@ function gridFigure(job) {
 
 async function refreshGrids() {
   const jobs = await api("/api/grids");
+  if (!changed("grids", jobs)) { return; }
   $("compare-grids").replaceChildren(...jobs.map(gridFigure));
-  return jobs.some(j => !compareFinal(j));
 }
 
 async function poll() {
-  try {
-    const busy = [await refreshBenchmarks(), await refreshGrids()];
-    setTimeout(poll, busy.some(b => b) ? 1000 : 5000);
-  } catch { setTimeout(poll, 5000); }
+  try { await refreshBenchmarks(); await refreshGrids(); } catch (e) { $("compare-grid-error").textContent = e.message; }
+  setTimeout(poll, 1000);
 }
 
 async function showCompare() {

@@ -124,6 +124,22 @@ public sealed class StudioCompareTests(StudioFixture studio)
         }
 
         Assert.Contains((await studio.Client.GetFromJsonAsync<JsonElement>("/api/grids")).EnumerateArray(), g => g.GetProperty("id").GetString() == job.GetProperty("id").GetString());
+
+        // LoRA weights as the columns, one panel per prompt: weight 0 draws what weight 4 does not.
+        var (_, byWeight) = await Post("/api/grids", new { runs = new[] { runId }, prompts, weights = new[] { 0.0, 4.0 }, steps = 3, seed = 7, width = 32, height = 32 });
+        var weighed = await WaitFor($"/api/grids/{byWeight.GetProperty("id").GetString()}");
+        Assert.Equal("completed", weighed.GetProperty("state").GetString());
+        var pictures = new List<byte[]>();
+        foreach (var url in weighed.GetProperty("cell_urls").EnumerateArray())
+        {
+            using var picture = SKBitmap.Decode(await studio.Client.GetByteArrayAsync(url.GetString()));
+            pictures.Add(BitmapPixels.ReadOpaqueRgba(picture));
+        }
+
+        Assert.Equal(4, pictures.Count);
+        Assert.NotEqual(pictures[0], pictures[1]);
+        using var panels = SKBitmap.Decode(await studio.Client.GetByteArrayAsync(weighed.GetProperty("image_url").GetString()));
+        Assert.True(panels.Width >= 4 * 32, $"two panels of two columns do not fit in {panels.Width} pixels");
     }
 
     [Fact]
