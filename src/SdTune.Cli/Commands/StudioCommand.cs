@@ -47,7 +47,7 @@ internal static class StudioCommand
             {
                 Home = parse.GetValue(home)!,
                 ToyModel = ToyModel(),
-                BenchmarkSpec = File.Exists(ToyAssets.BenchmarkSpec) ? ToyAssets.BenchmarkSpec : null,
+                BenchmarkSpec = BenchmarkSpec(),
                 Listen = address,
                 Port = portNumber,
                 Storage = parse.GetValue(storage),
@@ -78,7 +78,7 @@ internal static class StudioCommand
             {
                 Home = parse.GetValue(home)!,
                 ToyModel = ToyModel(),
-                BenchmarkSpec = File.Exists(ToyAssets.BenchmarkSpec) ? ToyAssets.BenchmarkSpec : null,
+                BenchmarkSpec = BenchmarkSpec(),
                 Storage = parse.GetValue(storage),
                 InvisibilityTimeout = Invisibility(parse.GetValue(invisibility)),
             });
@@ -106,4 +106,6 @@ internal static class StudioCommand
         new("--home") { Description = "The studio folder (runs, storage, models, loras, datasets).", DefaultValueFactory = _ => "studio" };
 
     private static string? ToyModel() => File.Exists(Path.Combine(ToyAssets.BaseModel, "model_index.json")) ? ToyAssets.BaseModel : null;
+
+    private static string? BenchmarkSpec() => File.Exists(ToyAssets.BenchmarkSpec) ? ToyAssets.BenchmarkSpec : null;
 }
