@@ -1,10 +1,11 @@
 namespace SdTune.Studio;
 
 /// <summary>
-/// The studio's folder: <c>runs/</c> (one folder per run), <c>storage/</c> (the job queue's SQLite file), <c>outputs/</c>
-/// (generated images), and the roots requests may name files under: <c>models/</c>, <c>loras/</c>, <c>embeddings/</c>,
-/// <c>hypernetworks/</c>, <c>controlnet/</c> and <c>datasets/</c>. A path in a request is read relative to its root and
-/// refused when it leads outside every root.
+/// The studio's folder: <c>runs/</c> (one folder per run), <c>benchmarks/</c> and <c>grids/</c> (one folder per
+/// benchmark or grid job), <c>storage/</c> (the job queue's SQLite file), <c>outputs/</c> (generated images), and the
+/// roots requests may name files under: <c>models/</c>, <c>loras/</c>, <c>embeddings/</c>, <c>hypernetworks/</c>,
+/// <c>controlnet/</c> and <c>datasets/</c>. A path in a request is read relative to its root and refused when it leads
+/// outside every root.
 /// </summary>
 public sealed class StudioHome
 {
@@ -14,12 +15,14 @@ public sealed class StudioHome
     /// <summary>Creates the folders under <paramref name="directory"/> when missing.</summary>
     /// <param name="directory">The studio's folder.</param>
     /// <param name="toyModel">The embedded toy base model (a diffusers folder), offered as the model <see cref="ToyModelName"/>; null when there is none.</param>
-    public StudioHome(string directory, string? toyModel)
+    /// <param name="benchmarkSpec">The concept benchmark's spec (a TOML file) benchmark jobs run on the toy base model; null when there is none.</param>
+    public StudioHome(string directory, string? toyModel, string? benchmarkSpec = null)
     {
         ArgumentNullException.ThrowIfNull(directory);
         Root = Path.GetFullPath(directory);
         ToyModel = toyModel is null ? null : Path.GetFullPath(toyModel);
-        foreach (var folder in new[] { Runs, Storage, Models, Loras, Embeddings, Hypernetworks, ControlNets, Datasets, Outputs })
+        BenchmarkSpec = benchmarkSpec is null ? null : Path.GetFullPath(benchmarkSpec);
+        foreach (var folder in new[] { Runs, Benchmarks, Grids, Storage, Models, Loras, Embeddings, Hypernetworks, ControlNets, Datasets, Outputs })
         {
             Directory.CreateDirectory(folder);
         }
@@ -31,8 +34,17 @@ public sealed class StudioHome
     /// <summary>The embedded toy base model, or null.</summary>
     public string? ToyModel { get; }
 
+    /// <summary>The concept benchmark's spec, or null.</summary>
+    public string? BenchmarkSpec { get; }
+
     /// <summary>One folder per run.</summary>
     public string Runs => Path.Combine(Root, "runs");
+
+    /// <summary>One folder per benchmark job.</summary>
+    public string Benchmarks => Path.Combine(Root, "benchmarks");
+
+    /// <summary>One folder per grid job.</summary>
+    public string Grids => Path.Combine(Root, "grids");
 
     /// <summary>The job queue's storage.</summary>
     public string Storage => Path.Combine(Root, "storage");

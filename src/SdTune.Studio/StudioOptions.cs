@@ -11,6 +11,9 @@ public sealed record StudioOptions
     /// <summary>The embedded toy base model, offered as the model <c>toy</c>; null when there is none.</summary>
     public string? ToyModel { get; init; }
 
+    /// <summary>The concept benchmark's spec (a TOML file) that benchmark jobs run on the toy base model; null when there is none.</summary>
+    public string? BenchmarkSpec { get; init; }
+
     /// <summary>The address to listen on; the loopback address by default.</summary>
     public IPAddress Listen { get; init; } = IPAddress.Loopback;
 

@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SdTune.Studio.Api;
+using SdTune.Studio.Compare;
 using SdTune.Studio.Generation;
 using SdTune.Studio.Jobs;
 using SdTune.Studio.Runs;
@@ -53,7 +54,7 @@ public sealed class StudioServer : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var token = options.Token ?? AccessToken.Generate();
-        var home = new StudioHome(options.Home, options.ToyModel);
+        var home = new StudioHome(options.Home, options.ToyModel, options.BenchmarkSpec);
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = [],
@@ -94,7 +95,7 @@ public sealed class StudioServer : IAsyncDisposable
         await app.DisposeAsync();
     }
 
-    /// <summary>The job services: storage, client, the training job and, with <see cref="StudioOptions.Worker"/>, a server with one worker.</summary>
+    /// <summary>The job services: storage, client, the training, benchmark and grid jobs and, with <see cref="StudioOptions.Worker"/>, a server with one worker.</summary>
     internal static void AddJobs(IServiceCollection services, StudioHome home, StudioOptions options)
     {
         var storage = QueueStorage.Open(options.Storage ?? home.QueueDatabase, options.QueuePollInterval, options.InvisibilityTimeout);
@@ -104,6 +105,10 @@ public sealed class StudioServer : IAsyncDisposable
         services.AddSingleton<StudioLibrary>();
         services.AddSingleton<StudioGenerator>();
         services.AddTransient<TrainingJob>();
+        services.AddSingleton<BenchmarkStore>();
+        services.AddTransient<BenchmarkJob>();
+        services.AddSingleton<GridStore>();
+        services.AddTransient<GridJob>();
         services.AddSingleton(storage);
         services.AddHangfire(c => c.SetDataCompatibilityLevel(CompatibilityLevel.Version_180).UseSimpleAssemblyNameTypeSerializer().UseRecommendedSerializerSettings());
         if (options.Worker)

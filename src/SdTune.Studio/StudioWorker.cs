@@ -14,7 +14,7 @@ public static class StudioWorker
     public static IHost Create(StudioOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var home = new StudioHome(options.Home, options.ToyModel);
+        var home = new StudioHome(options.Home, options.ToyModel, options.BenchmarkSpec);
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
         {
             Args = [],

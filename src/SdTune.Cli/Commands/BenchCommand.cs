@@ -1,6 +1,5 @@
 using System.CommandLine;
 using SdTune.IO;
-using SdTune.Runtime;
 using SdTune.ToyWorld;
 using SdTune.ToyWorld.Benchmark;
 
@@ -10,10 +9,10 @@ namespace SdTune.Cli.Commands;
 internal static class BenchCommand
 {
     /// <summary>The report's file name in the output folder.</summary>
-    public const string ReportFileName = "report.md";
+    public const string ReportFileName = MethodBenchmark.ReportFileName;
 
     /// <summary>The chart's file name in the output folder.</summary>
-    public const string ChartFileName = "chart.png";
+    public const string ChartFileName = MethodBenchmark.ChartFileName;
 
     public static Command Create() => new("bench", "Benchmarks on the toy world: `bench methods` compares the fine-tuning methods on a new subject; `bench tune` finds each method's best setting; `bench control` scores trained ControlNets and T2I-Adapters.")
     {
@@ -41,7 +40,7 @@ internal static class BenchCommand
             var clock = System.Diagnostics.Stopwatch.StartNew();
             var summaries = MethodBenchmark.Run(options, Console.Error.WriteLine);
             var table = MethodBenchmark.ToMarkdown(summaries);
-            AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, ReportFileName), Report(options, table, clock.Elapsed));
+            AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, ReportFileName), MethodBenchmark.Report(options, table, clock.Elapsed));
             MethodChart.Save([.. summaries.Select(r => r.Mean)], Path.Combine(options.OutputDirectory, ChartFileName));
             Console.WriteLine(table);
             Console.WriteLine($"Grids: {string.Join(", ", summaries.Select(r => r.Grid))}");
@@ -91,21 +90,6 @@ internal static class BenchCommand
         [.. text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(v =>
             double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var d) ? d : throw new ArgumentException($"{option}: '{v}' is not a number."))];
 
-    /// <summary>The report: a title, a header line with the run's settings (the thread count in use included), the table and the chart.</summary>
-    internal static string Report(BenchmarkOptions options, string table, TimeSpan elapsed)
-    {
-        var spec = options.Spec;
-        var pictures = spec.Evaluation.Count * spec.ImagesPerPrompt * options.Seeds;
-        return $"# Concept benchmark: {spec.Subject.Name} ({spec.Identifier} {spec.ClassWord})\n\n" +
-            $"Base model: {options.BaseModel}; spec: {spec.Source}; {options.Steps} steps per method, batch {options.BatchSize}; {Threads(TorchThreads.Current)}; " +
-            $"evaluation: {options.Sampler}, {options.SamplingSteps} steps, CFG {options.CfgScale}, {spec.ImagesPerPrompt} pictures per prompt; " +
-            $"{options.Seeds} seed(s) per row (mean ± sample standard deviation over the seeds), {pictures} pictures per measure " +
-            $"(one picture = {100.0 / pictures:F1} points); the whole table took {elapsed.TotalMinutes:F1} minutes.\n\n" +
-            $"{table}\n![quality, file size and training time per method]({ChartFileName})\n";
-    }
-
-    private static string Threads(int count) => count == 1 ? "1 CPU thread" : $"{count} CPU threads";
-
     /// <summary>The options both benchmark commands take: the spec, the base model, the output folder and the rows to run.</summary>
     private sealed class Inputs(string defaultOutput, string outputHelp)
     {
@@ -117,19 +101,11 @@ internal static class BenchCommand
 
         public Option<string?> Methods { get; } = new("--methods") { Description = $"Comma-separated rows of the spec (default: all; the default spec has {string.Join(", ", BenchmarkMethods.All.Select(m => m.Name))})." };
 
-        public BenchmarkOptions Options(ParseResult parse)
-        {
-            var spec = BenchmarkSpec.Load(parse.GetValue(Spec) ?? ToyAssets.BenchmarkSpec);
-            var rows = BenchmarkMethods.For(spec);
-            return new BenchmarkOptions
-            {
-                BaseModel = ToyAssets.ModelOrDefault(parse.GetValue(Model)),
-                Spec = spec,
-                OutputDirectory = parse.GetValue(Output)!,
-                Methods = parse.GetValue(Methods) is { } names
-                    ? [.. names.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Select(n => BenchmarkMethods.Get(n, rows))]
-                    : rows,
-            };
-        }
+        public BenchmarkOptions Options(ParseResult parse) =>
+            BenchmarkOptions.ForSpec(
+                BenchmarkSpec.Load(parse.GetValue(Spec) ?? ToyAssets.BenchmarkSpec),
+                ToyAssets.ModelOrDefault(parse.GetValue(Model)),
+                parse.GetValue(Output)!,
+                parse.GetValue(Methods)?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
     }
 }

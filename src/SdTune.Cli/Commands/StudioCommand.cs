@@ -47,6 +47,7 @@ internal static class StudioCommand
             {
                 Home = parse.GetValue(home)!,
                 ToyModel = ToyModel(),
+                BenchmarkSpec = BenchmarkSpec(),
                 Listen = address,
                 Port = portNumber,
                 Storage = parse.GetValue(storage),
@@ -77,6 +78,7 @@ internal static class StudioCommand
             {
                 Home = parse.GetValue(home)!,
                 ToyModel = ToyModel(),
+                BenchmarkSpec = BenchmarkSpec(),
                 Storage = parse.GetValue(storage),
                 InvisibilityTimeout = Invisibility(parse.GetValue(invisibility)),
             });
@@ -104,4 +106,6 @@ internal static class StudioCommand
         new("--home") { Description = "The studio folder (runs, storage, models, loras, datasets).", DefaultValueFactory = _ => "studio" };
 
     private static string? ToyModel() => File.Exists(Path.Combine(ToyAssets.BaseModel, "model_index.json")) ? ToyAssets.BaseModel : null;
+
+    private static string? BenchmarkSpec() => File.Exists(ToyAssets.BenchmarkSpec) ? ToyAssets.BenchmarkSpec : null;
 }

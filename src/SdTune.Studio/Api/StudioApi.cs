@@ -123,6 +123,7 @@ public static class StudioApi
             .Produces<RunStatus>(StatusCodes.Status202Accepted)
             .Produces<ApiError>(StatusCodes.Status404NotFound)
             .Produces<ApiError>(StatusCodes.Status409Conflict);
+        CompareApi.Map(api);
     }
 
     private static async Task<IResult> CreateRun(HttpRequest request, RunPlanner planner, RunStore store, IBackgroundJobClient jobs)

@@ -34,24 +34,15 @@ internal sealed class GenerateRequestReader(StudioLibrary library)
     /// <exception cref="StudioRequestException">A field is missing, of the wrong type, out of range, or names an unknown sampler, model or file.</exception>
     public StudioGeneration Read(JsonNode? body)
     {
-        if (body is not JsonObject json)
-        {
-            throw new StudioRequestException("body", "expected a JSON object with " + string.Join(", ", Fields) + ".");
-        }
-
-        if (json.Select(p => p.Key).FirstOrDefault(k => !Fields.Contains(k)) is { } unknown)
-        {
-            throw new StudioRequestException(unknown, "unknown field; expected " + string.Join(", ", Fields) + ".");
-        }
-
-        var prompt = Text(json, "prompt") ?? throw new StudioRequestException("prompt", "is required.");
-        var sampler = Text(json, "sampler") ?? "Euler a";
+        var fields = new RequestFields(body, Fields);
+        var prompt = fields.Text("prompt") ?? throw new StudioRequestException("prompt", "is required.");
+        var sampler = fields.Text("sampler") ?? "Euler a";
         if (!SamplerRegistry.IsKnown(sampler))
         {
             throw new StudioRequestException("sampler", $"unknown sampler \"{sampler}\"; expected one of {string.Join(", ", SamplerRegistry.Names)}.");
         }
 
-        var modelName = Text(json, "model") ?? StudioHome.ToyModelName;
+        var modelName = fields.Text("model") ?? StudioHome.ToyModelName;
         var modelPath = library.Home.Model(modelName, "model");
         var images = new List<SKBitmap>();
         try
@@ -59,22 +50,22 @@ internal sealed class GenerateRequestReader(StudioLibrary library)
             var request = new GenerationRequest
             {
                 Prompt = prompt,
-                NegativePrompt = Text(json, "negative_prompt") ?? "",
+                NegativePrompt = fields.Text("negative_prompt") ?? "",
                 Sampler = SamplerRegistry.Resolve(sampler),
-                Steps = Number(json, "steps", 20, v => v.GetValue<int>()),
-                CfgScale = Number(json, "cfg", 7.0, v => v.GetValue<double>()),
-                Seed = Number(json, "seed", -1L, v => v.GetValue<long>()),
-                Width = Number<int?>(json, "width", null, v => v.GetValue<int>()),
-                Height = Number<int?>(json, "height", null, v => v.GetValue<int>()),
-                BatchSize = Number(json, "batch_size", 1, v => v.GetValue<int>()),
-                Loras = Weighted(json["loras"], "loras", "weight", library.LoraPath),
-                Hypernetworks = Weighted(json["hypernetworks"], "hypernetworks", "strength", n => library.FilePath(library.Home.Hypernetworks, n, "hypernetworks", "hypernetwork")),
-                InitImage = Image(json, "init_image", images),
-                Strength = Number(json, "strength", 0.75, v => v.GetValue<double>()),
-                Controls = Controls(json["controls"], images),
+                Steps = fields.Value("steps", 20),
+                CfgScale = fields.Value("cfg", 7.0),
+                Seed = fields.Value("seed", -1L),
+                Width = fields.Optional<int>("width"),
+                Height = fields.Optional<int>("height"),
+                BatchSize = fields.Value("batch_size", 1),
+                Loras = Weighted(fields["loras"], "loras", "weight", library.LoraPath),
+                Hypernetworks = Weighted(fields["hypernetworks"], "hypernetworks", "strength", n => library.FilePath(library.Home.Hypernetworks, n, "hypernetworks", "hypernetwork")),
+                InitImage = Image(fields, "init_image", images),
+                Strength = fields.Value("strength", 0.75),
+                Controls = Controls(fields["controls"], images),
             };
             Validate(request);
-            return new StudioGeneration(request, modelName, modelPath, Flag(json, "grid", "grid") ?? false, images);
+            return new StudioGeneration(request, modelName, modelPath, fields.Flag("grid", false), images);
         }
         catch
         {
@@ -107,26 +98,22 @@ internal sealed class GenerateRequestReader(StudioLibrary library)
             return [];
         }
 
-        if (node is not JsonArray array || array.Any(c => c is not JsonObject))
+        if (node is not JsonArray array)
         {
             throw new StudioRequestException("controls", "expected an array of {\"model\": ..., \"image\": ...} objects.");
         }
 
         var controls = new List<ControlRequest>();
-        foreach (var control in array.Cast<JsonObject>())
+        foreach (var item in array)
         {
-            if (control.Select(p => p.Key).FirstOrDefault(k => !ControlFields.Contains(k)) is { } unknown)
-            {
-                throw new StudioRequestException("controls", $"{unknown}: unknown field of a control; expected {string.Join(", ", ControlFields)}.");
-            }
-
-            var type = Text(control, "type", "controls") ?? "controlnet";
-            var model = Text(control, "model", "controls") ?? throw new StudioRequestException("controls", "each control needs a \"model\" (a ControlNet or T2I-Adapter under controlnet/).");
-            var resize = Text(control, "resize", "controls") ?? "crop";
-            var preprocessor = Text(control, "preprocessor", "controls");
+            var control = new RequestFields(item, ControlFields, "controls");
+            var type = control.Text("type") ?? "controlnet";
+            var model = control.Text("model") ?? throw control.Error("model", "each control needs a model (a ControlNet or T2I-Adapter under controlnet/).");
+            var resize = control.Text("resize") ?? "crop";
+            var preprocessor = control.Text("preprocessor");
             if (preprocessor is not null and not "none" && !PreprocessorRegistry.Names.Contains(preprocessor))
             {
-                throw new StudioRequestException("controls", $"preprocessor: unknown preprocessor \"{preprocessor}\"; expected none or one of {string.Join(", ", PreprocessorRegistry.Names)}.");
+                throw control.Error("preprocessor", $"unknown preprocessor \"{preprocessor}\"; expected none or one of {string.Join(", ", PreprocessorRegistry.Names)}.");
             }
 
             controls.Add(new ControlRequest
@@ -135,16 +122,16 @@ internal sealed class GenerateRequestReader(StudioLibrary library)
                 {
                     "controlnet" => ControlType.ControlNet,
                     "t2i_adapter" => ControlType.T2IAdapter,
-                    _ => throw new StudioRequestException("controls", $"type: \"{type}\" is not controlnet or t2i_adapter."),
+                    _ => throw control.Error("type", $"\"{type}\" is not controlnet or t2i_adapter."),
                 },
                 ModelPath = library.EntryPath(library.Home.ControlNets, model, "controls", "ControlNet or T2I-Adapter"),
-                Image = Image(control, "image", images, "controls") ?? throw new StudioRequestException("controls", "each control needs an \"image\" (base64 or a data: URL)."),
-                Scale = Number(control, "scale", 1.0, v => v.GetValue<double>(), "controls"),
-                GuidanceStart = Number(control, "start", 0.0, v => v.GetValue<double>(), "controls"),
-                GuidanceEnd = Number(control, "end", 1.0, v => v.GetValue<double>(), "controls"),
-                ResizeMode = Parse(() => ControlResizeModes.Parse(resize), "controls", "resize"),
+                Image = Image(control, "image", images) ?? throw control.Error("image", "each control needs an image (base64 or a data: URL)."),
+                Scale = control.Value("scale", 1.0),
+                GuidanceStart = control.Value("start", 0.0),
+                GuidanceEnd = control.Value("end", 1.0),
+                ResizeMode = Parse(() => ControlResizeModes.Parse(resize), control, "resize"),
                 Preprocessor = preprocessor is null or "none" ? null : preprocessor,
-                GuessMode = Flag(control, "guess_mode", "controls") ?? false,
+                GuessMode = control.Flag("guess_mode", false),
             });
         }
 
@@ -158,36 +145,36 @@ internal sealed class GenerateRequestReader(StudioLibrary library)
             return [];
         }
 
-        var shape = $"expected an array of {{\"name\": ..., \"{weightName}\": ...}} objects or names.";
         if (node is not JsonArray array)
         {
-            throw new StudioRequestException(field, shape);
+            throw new StudioRequestException(field, $"expected an array of {{\"name\": ..., \"{weightName}\": ...}} objects or names.");
         }
 
         var items = new List<(string, double)>();
         foreach (var item in array)
         {
-            var (name, weight) = item switch
+            if (item is JsonValue v && v.GetValueKind() == JsonValueKind.String)
             {
-                JsonValue v when v.GetValueKind() == JsonValueKind.String => (v.GetValue<string>(), 1.0),
-                JsonObject o => (Text(o, "name", field) ?? throw new StudioRequestException(field, "each entry needs a \"name\"."), Number(o, weightName, 1.0, v => v.GetValue<double>(), field)),
-                _ => throw new StudioRequestException(field, shape),
-            };
-            items.Add((resolve(name), weight));
+                items.Add((resolve(v.GetValue<string>()), 1.0));
+                continue;
+            }
+
+            var entry = new RequestFields(item, ["name", weightName], field);
+            var name = entry.Text("name") ?? throw entry.Error("name", "each entry needs a name.");
+            items.Add((resolve(name), entry.Value(weightName, 1.0)));
         }
 
         return items;
     }
 
     /// <summary>An image given as base64 (optionally a <c>data:</c> URL), decoded and added to <paramref name="images"/>; null when absent.</summary>
-    private static SKBitmap? Image(JsonObject json, string name, List<SKBitmap> images, string? report = null)
+    private static SKBitmap? Image(RequestFields fields, string name, List<SKBitmap> images)
     {
-        if (Text(json, name, report) is not { } text)
+        if (fields.Text(name) is not { } text)
         {
             return null;
         }
 
-        var field = report ?? name;
         var comma = text.StartsWith("data:", StringComparison.Ordinal) ? text.IndexOf(',', StringComparison.Ordinal) : -1;
         byte[] bytes;
         try
@@ -196,7 +183,7 @@ internal sealed class GenerateRequestReader(StudioLibrary library)
         }
         catch (FormatException e)
         {
-            throw new StudioRequestException(field, $"{(report is null ? "" : name + ": ")}not valid base64.", e);
+            throw fields.Error(name, "not valid base64.", e);
         }
 
         try
@@ -207,11 +194,11 @@ internal sealed class GenerateRequestReader(StudioLibrary library)
         }
         catch (ImageLoadException e)
         {
-            throw new StudioRequestException(field, e.Message, e);
+            throw fields.Error(name, e.Message, e);
         }
     }
 
-    private static T Parse<T>(Func<T> parse, string field, string name)
+    private static T Parse<T>(Func<T> parse, RequestFields fields, string name)
     {
         try
         {
@@ -219,38 +206,7 @@ internal sealed class GenerateRequestReader(StudioLibrary library)
         }
         catch (ArgumentException e)
         {
-            throw new StudioRequestException(field, $"{name}: {e.Message}", e);
-        }
-    }
-
-    private static string? Text(JsonObject json, string field, string? report = null) => json[field] switch
-    {
-        null => null,
-        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        _ => throw new StudioRequestException(report ?? field, $"{(report is null ? "" : field + ": ")}expected a string."),
-    };
-
-    private static bool? Flag(JsonObject json, string field, string report) => json[field] switch
-    {
-        null => null,
-        JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False => v.GetValue<bool>(),
-        _ => throw new StudioRequestException(report, $"{(report == field ? "" : field + ": ")}expected true or false."),
-    };
-
-    private static T Number<T>(JsonObject json, string field, T fallback, Func<JsonValue, T> read, string? report = null)
-    {
-        if (json[field] is null)
-        {
-            return fallback;
-        }
-
-        try
-        {
-            return json[field] is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? read(v) : throw new FormatException();
-        }
-        catch (Exception e) when (e is FormatException or InvalidOperationException or OverflowException)
-        {
-            throw new StudioRequestException(report ?? field, $"{(report is null ? "" : field + ": ")}expected a {(typeof(T) == typeof(double) ? "number" : "whole number")} in range, got {json[field]!.ToJsonString()}.");
+            throw fields.Error(name, e.Message, e);
         }
     }
 }

@@ -76,7 +76,7 @@ public sealed class StudioLibrary(RunStore store)
     }
 
     /// <summary>A finished run's LoRA file (its first .safetensors output), or null.</summary>
-    private string? RunLora(RunStatus run) =>
+    internal string? RunLora(RunStatus run) =>
         run.Outputs.FirstOrDefault(o => o.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) is { } output
             ? Path.Combine(store.Folder(run.Id), output)
             : null;

@@ -1,7 +1,7 @@
 namespace SdTune.Studio.Jobs;
 
 /// <summary>
-/// A run folder's <c>run.lock</c>, held open exclusively while a worker trains the run; the operating system frees it
+/// A job folder's <c>run.lock</c> (a run's, a benchmark's, a grid's), held open exclusively while a worker runs the job; the operating system frees it
 /// when the worker's process ends, killed or not.
 /// </summary>
 internal sealed class RunLock : IDisposable

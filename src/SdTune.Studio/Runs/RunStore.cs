@@ -1,7 +1,5 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text.Json;
-using System.Text.RegularExpressions;
+using SdTune.Studio.Jobs;
 
 namespace SdTune.Studio.Runs;
 
@@ -10,7 +8,7 @@ namespace SdTune.Studio.Runs;
 /// <c>progress.json</c> (the <see cref="RunStatus"/>, replaced atomically on every write), <c>stop</c> (present once a
 /// stop was asked for) and <c>output/</c> (the trainer's <c>output_dir</c>: outputs and state folders).
 /// </summary>
-public sealed partial class RunStore(StudioHome home)
+public sealed class RunStore(StudioHome home)
 {
     /// <summary>The training configuration's file name.</summary>
     public const string ConfigFile = "config.toml";
@@ -27,19 +25,19 @@ public sealed partial class RunStore(StudioHome home)
     /// <summary>The trainer's output folder's name.</summary>
     public const string OutputFolder = "output";
 
+    private readonly JobFolders<RunStatus> folders = new(home.Runs, ProgressFile, r => (r.Id, r.CreatedAt), r => r with { UpdatedAt = DateTimeOffset.UtcNow });
+
     /// <summary>The studio's folder.</summary>
     public StudioHome Home { get; } = home;
 
     /// <summary>A new run id: the UTC time and 6 random hex digits.</summary>
-    public static string NewId() =>
-        DateTimeOffset.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+    public static string NewId() => JobIds.New();
 
     /// <summary>True when <paramref name="id"/> has the form of a run id (so it names a folder directly under <c>runs/</c>).</summary>
-    public static bool IsValidId(string id) => IdPattern().IsMatch(id);
+    public static bool IsValidId(string id) => JobIds.IsValid(id);
 
     /// <summary>The run's folder.</summary>
-    public string Folder(string id) =>
-        IsValidId(id) ? Path.Combine(Home.Runs, id) : throw new ArgumentException($"'{id}' is not a run id.", nameof(id));
+    public string Folder(string id) => folders.Folder(id);
 
     /// <summary>The run's training configuration file.</summary>
     public string ConfigPath(string id) => Path.Combine(Folder(id), ConfigFile);
@@ -51,42 +49,16 @@ public sealed partial class RunStore(StudioHome home)
     public string StopPath(string id) => Path.Combine(Folder(id), StopFile);
 
     /// <summary>True when the run exists.</summary>
-    public bool Exists(string id) => IsValidId(id) && File.Exists(Path.Combine(Folder(id), ProgressFile));
+    public bool Exists(string id) => folders.Exists(id);
 
     /// <summary>The run's status, or null when there is no such run.</summary>
-    public RunStatus? Read(string id)
-    {
-        if (!IsValidId(id))
-        {
-            return null;
-        }
-
-        var path = Path.Combine(Folder(id), ProgressFile);
-        try
-        {
-            return File.Exists(path) ? JsonSerializer.Deserialize<RunStatus>(File.ReadAllText(path), StudioJson.Options) : null;
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-    }
+    public RunStatus? Read(string id) => folders.Read(id);
 
     /// <summary>Every run, newest first.</summary>
-    public IReadOnlyList<RunStatus> All() =>
-        [.. Directory.EnumerateDirectories(Home.Runs).Select(Path.GetFileName).Select(id => Read(id!)).OfType<RunStatus>().OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id, StringComparer.Ordinal)];
+    public IReadOnlyList<RunStatus> All() => folders.All();
 
-    /// <summary>Writes the run's status (to a temporary file renamed over the old one, so a reader never sees half a file).</summary>
-    public void Write(RunStatus status)
-    {
-        ArgumentNullException.ThrowIfNull(status);
-        var folder = Folder(status.Id);
-        Directory.CreateDirectory(folder);
-        var path = Path.Combine(folder, ProgressFile);
-        var temporary = Path.Combine(folder, $".{ProgressFile}.{Guid.NewGuid():N}.tmp");
-        File.WriteAllText(temporary, JsonSerializer.Serialize(status with { UpdatedAt = DateTimeOffset.UtcNow }, StudioJson.Options));
-        File.Move(temporary, path, overwrite: true);
-    }
+    /// <summary>Writes the run's status (atomically, so a reader never sees half a file).</summary>
+    public void Write(RunStatus status) => folders.Write(status);
 
     /// <summary>Appends a line for a job attempt that starts training the run at <paramref name="fromStep"/> (0: from the start) to its <see cref="AttemptsFile"/>.</summary>
     public void AppendAttempt(string id, long fromStep)
@@ -102,7 +74,4 @@ public sealed partial class RunStore(StudioHome home)
         return !File.Exists(path) ? [] :
             [.. File.ReadAllLines(path).Select(l => l.Split(' ').Single(p => p.StartsWith("from_step=", StringComparison.Ordinal))).Select(p => long.Parse(p["from_step=".Length..], CultureInfo.InvariantCulture))];
     }
-
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
-    private static partial Regex IdPattern();
 }

@@ -85,12 +85,12 @@ public class ThreadsOptionTests
         };
         using (TorchThreads.Use(1))
         {
-            Assert.Contains("batch 5; 1 CPU thread; evaluation:", HeaderLine(BenchCommand.Report(options, "table", TimeSpan.FromMinutes(1))), StringComparison.Ordinal);
+            Assert.Contains("batch 5; 1 CPU thread; evaluation:", HeaderLine(MethodBenchmark.Report(options, "table", TimeSpan.FromMinutes(1))), StringComparison.Ordinal);
         }
 
         using (TorchThreads.Use(3))
         {
-            Assert.Contains("batch 5; 3 CPU threads; evaluation:", HeaderLine(BenchCommand.Report(options, "table", TimeSpan.FromMinutes(1))), StringComparison.Ordinal);
+            Assert.Contains("batch 5; 3 CPU threads; evaluation:", HeaderLine(MethodBenchmark.Report(options, "table", TimeSpan.FromMinutes(1))), StringComparison.Ordinal);
         }
     }
 

@@ -30,11 +30,41 @@ public sealed class StudioFixture : IAsyncLifetime
         {
             Home = home.Path,
             ToyModel = Path.Combine(AppContext.BaseDirectory, "toyworld", "base-model"),
+            BenchmarkSpec = WriteSmallBenchmarkSpec(Path.Combine(home.Path, "benchmark.toml")),
             QueuePollInterval = TimeSpan.FromMilliseconds(200),
         });
         Client = new HttpClient { BaseAddress = Studio.Address, Timeout = TimeSpan.FromMinutes(2) };
         Client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Studio.Token.Value);
         Anonymous = new HttpClient(new HttpClientHandler { UseCookies = false }) { BaseAddress = Studio.Address };
+    }
+
+    /// <summary>
+    /// The shipped benchmark spec cut down so a benchmark job stays fast: its subject and instance pictures, one
+    /// evaluation placement, two pictures per prompt, and the rows lora and locon.
+    /// </summary>
+    private static string WriteSmallBenchmarkSpec(string path)
+    {
+        var shipped = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "toyworld", "benchmark.toml"));
+        var spec = shipped[..shipped.IndexOf("[[evaluation]]", StringComparison.Ordinal)].Replace("images_per_prompt = 4", "images_per_prompt = 2", StringComparison.Ordinal) + """
+            [[evaluation]]
+            background = "white"
+            size = "large"
+            position = "center"
+
+            [[methods]]
+            name = "lora"
+            description = "LoRA r2"
+            settings = { network_dim = 2, network_alpha = 2, learning_rate = 5e-3 }
+
+            [[methods]]
+            name = "locon"
+            method = "lora"
+            description = "LoCon r2, conv r2"
+            settings = { network_dim = 2, network_alpha = 2, network_args = ["conv_dim=2", "conv_alpha=2"], learning_rate = 5e-3 }
+
+            """;
+        File.WriteAllText(path, spec);
+        return path;
     }
 
     public async Task DisposeAsync()

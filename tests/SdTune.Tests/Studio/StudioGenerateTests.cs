@@ -175,6 +175,7 @@ public sealed class StudioGenerateTests(StudioFixture studio)
     [InlineData("/data", "data", "data-dataset,data-resolution,data-enable-bucket,data-summary,data-buckets,data-images", "/api/datasets,/images,/captions/")]
     [InlineData("/train", "train", "train-method,train-dataset,train-base-model,train-keys,train-sample-prompts,train-save-toml,train-start,train-toml", "/api/methods,/api/config/toml,/api/runs,/api/models,/api/datasets")]
     [InlineData("/generate", "generate", "gen-prompt,gen-negative-prompt,gen-model,gen-lora,gen-lora-weight,gen-sampler,gen-steps,gen-cfg,gen-seed,gen-width,gen-height,gen-batch-size,gen-submit,gen-results,gen-error,pnginfo-drop,pnginfo-file,pnginfo-result", "/api/generate,/api/pnginfo,/api/samplers,/api/loras,/api/models")]
+    [InlineData("/compare", "compare", "compare-bench-methods,compare-bench-steps,compare-bench-seeds,compare-bench-start,compare-benchmarks,compare-bench-table,compare-bench-chart,compare-grid-runs,compare-grid-prompts,compare-grid-start,compare-grids", "/api/benchmarks/methods,/api/benchmarks,/api/grids,/api/runs,/api/samplers")]
     public async Task Each_page_needs_the_token_and_holds_the_elements_and_calls_the_endpoints_it_is_made_of(string path, string page, string ids, string endpoints)
     {
         using (var anonymous = await studio.Anonymous.GetAsync(path))

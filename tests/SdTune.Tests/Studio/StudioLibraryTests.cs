@@ -102,9 +102,9 @@ public sealed class StudioLibraryTests(StudioFixture studio)
         var data = Convert.ToBase64String(PngWriter.Encode(image));
         foreach (var (control, message) in new (object, string)[]
         {
-            (new { model = "studio-canny" }, "needs an \"image\""),
-            (new { model = "studio-canny", image = data, type = "lora" }, "not controlnet or t2i_adapter"),
-            (new { model = "studio-canny", image = data, preprocessor = "sharpen" }, "unknown preprocessor"),
+            (new { model = "studio-canny" }, "image: each control needs an image"),
+            (new { model = "studio-canny", image = data, type = "lora" }, "type: \"lora\" is not controlnet or t2i_adapter"),
+            (new { model = "studio-canny", image = data, preprocessor = "sharpen" }, "preprocessor: unknown preprocessor \"sharpen\""),
             (new { model = "studio-canny", image = data, start = 0.8, end = 0.2 }, "after the end"),
             (new { model = "studio-canny", image = data, colour = 1 }, "colour: unknown field"),
         })

@@ -38,11 +38,35 @@ public sealed record BenchmarkOptions
     /// <summary>The sampler used for the evaluation pictures.</summary>
     public string Sampler { get; init; } = "DPM++ 2M";
 
+    /// <summary>The default of <see cref="SamplingSteps"/>.</summary>
+    public const int DefaultSamplingSteps = 20;
+
     /// <summary>Sampling steps of the evaluation pictures.</summary>
-    public int SamplingSteps { get; init; } = 20;
+    public int SamplingSteps { get; init; } = DefaultSamplingSteps;
 
     /// <summary>Classifier-free guidance scale of the evaluation pictures.</summary>
     public double CfgScale { get; init; } = 6.0;
+
+    /// <summary>
+    /// The options of a benchmark of <paramref name="spec"/>'s rows: the rows named in <paramref name="methods"/> (any
+    /// case, in the order given), or every row of the spec when it is null; the other settings at their defaults.
+    /// </summary>
+    /// <param name="spec">The benchmark spec.</param>
+    /// <param name="baseModel">The base model every method starts from.</param>
+    /// <param name="outputDirectory">Where the benchmark writes.</param>
+    /// <param name="methods">The rows to run, or null for all of them.</param>
+    /// <exception cref="ArgumentException">A name is not a row of the spec; the message lists the rows.</exception>
+    public static BenchmarkOptions ForSpec(BenchmarkSpec spec, string baseModel, string outputDirectory, IEnumerable<string>? methods = null)
+    {
+        var rows = BenchmarkMethods.For(spec);
+        return new BenchmarkOptions
+        {
+            BaseModel = baseModel,
+            Spec = spec,
+            OutputDirectory = outputDirectory,
+            Methods = methods is null ? rows : [.. methods.Select(n => BenchmarkMethods.Get(n, rows))],
+        };
+    }
 
     /// <summary>Checks the values.</summary>
     /// <exception cref="ArgumentException">A value is out of range; the message names it.</exception>

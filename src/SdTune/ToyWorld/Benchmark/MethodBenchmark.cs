@@ -19,6 +19,12 @@ public static class MethodBenchmark
     /// <summary>The name of the base model's row.</summary>
     public const string BaseRow = "base model";
 
+    /// <summary>The report's file name in the output folder.</summary>
+    public const string ReportFileName = "report.md";
+
+    /// <summary>The chart's file name in the output folder (<see cref="MethodChart"/>).</summary>
+    public const string ChartFileName = "chart.png";
+
     /// <summary>Runs the benchmark: every row once per seed (<see cref="BenchmarkOptions.Seeds"/>).</summary>
     /// <param name="options">What to run.</param>
     /// <param name="log">Receives progress lines.</param>
@@ -90,6 +96,25 @@ public static class MethodBenchmark
 
         return text.ToString();
     }
+
+    /// <summary>The report (<see cref="ReportFileName"/>): a title, a header line with the run's settings (the thread count in use included), the table and the chart (<see cref="ChartFileName"/>).</summary>
+    /// <param name="options">What was run.</param>
+    /// <param name="table">The table from <see cref="ToMarkdown"/>.</param>
+    /// <param name="elapsed">How long the whole benchmark took.</param>
+    public static string Report(BenchmarkOptions options, string table, TimeSpan elapsed)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var spec = options.Spec;
+        var pictures = spec.Evaluation.Count * spec.ImagesPerPrompt * options.Seeds;
+        return $"# Concept benchmark: {spec.Subject.Name} ({spec.Identifier} {spec.ClassWord})\n\n" +
+            $"Base model: {options.BaseModel}; spec: {spec.Source}; {options.Steps} steps per method, batch {options.BatchSize}; {Threads(TorchThreads.Current)}; " +
+            $"evaluation: {options.Sampler}, {options.SamplingSteps} steps, CFG {options.CfgScale}, {spec.ImagesPerPrompt} pictures per prompt; " +
+            $"{options.Seeds} seed(s) per row (mean ± sample standard deviation over the seeds), {pictures} pictures per measure " +
+            $"(one picture = {100.0 / pictures:F1} points); the whole table took {elapsed.TotalMinutes:F1} minutes.\n\n" +
+            $"{table}\n![quality, file size and training time per method]({ChartFileName})\n";
+    }
+
+    private static string Threads(int count) => count == 1 ? "1 CPU thread" : $"{count} CPU threads";
 
     private static MethodScore RunMethod(BenchmarkMethod method, string datasetConfig, BenchmarkOptions options, int round,
         Dictionary<(int Round, int Count), List<(SKBitmap Image, string Caption)>> classImages, Action<string> log)
