@@ -46,7 +46,7 @@ public sealed class BenchmarkJob(BenchmarkStore store)
             var clock = Stopwatch.StartNew();
             var summaries = MethodBenchmark.Run(options, line =>
             {
-                messages.Add(line);
+                messages.Add(Shorten(id, line));
                 status = status with { Messages = [.. messages.TakeLast(KeptMessages)] };
                 store.Write(status);
             });
@@ -64,8 +64,11 @@ public sealed class BenchmarkJob(BenchmarkStore store)
         }
         catch (Exception e)
         {
-            store.Write(status with { State = JobState.Failed, Error = e.Message });
+            store.Write(status with { State = JobState.Failed, Error = Shorten(id, e.Message) });
             throw;
         }
     }
+
+    /// <summary>A message with the benchmark folder's path taken out (its files are named relative to it, as the API serves them).</summary>
+    private string Shorten(string id, string message) => message.Replace(store.Folder(id) + Path.DirectorySeparatorChar, "", StringComparison.Ordinal);
 }

@@ -30,6 +30,7 @@ public sealed class StudioCompareTests(StudioFixture studio)
         var job = await WaitFor($"/api/benchmarks/{id}");
         Assert.Equal("completed", job.GetProperty("state").GetString());
         Assert.NotEmpty(job.GetProperty("messages").EnumerateArray());
+        Assert.All(job.GetProperty("messages").EnumerateArray(), m => Assert.DoesNotContain(studio.Home, m.GetString(), StringComparison.Ordinal));
 
         var rows = job.GetProperty("rows").EnumerateArray().ToArray();
         Assert.Equal(["base model", "lora"], rows.Select(r => r.GetProperty("method").GetString()));

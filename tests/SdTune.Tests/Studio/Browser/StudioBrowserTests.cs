@@ -111,6 +111,34 @@ public sealed class StudioBrowserTests : IAsyncLifetime
         await Expect(page.Locator("#pnginfo-result")).ToContainTextAsync("11");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "studio-generate.png"), FullPage = false });
 
+        // Compare: an X/Y grid of the run against the base model, and a one-row method benchmark, both queued jobs.
+        await page.ClickAsync("#nav-compare");
+        await page.WaitForURLAsync(new System.Text.RegularExpressions.Regex("/compare$"));
+        await page.CheckAsync($"#compare-grid-runs input[value='{runId}']");
+        await page.FillAsync("#compare-grid-prompts", "a red circle\na blue square");
+        await page.FillAsync("#compare-grid-steps", "4");
+        await page.FillAsync("#compare-grid-seed", "2");
+        await page.ClickAsync("#compare-grid-start");
+        var grid = page.Locator("#compare-grids img.grid");
+        await Expect(grid).ToHaveCountAsync(1, new() { Timeout = 60_000 });
+        Assert.True(await grid.EvaluateAsync<int>("img => img.decode().then(() => img.naturalWidth)") > 64, "two columns of 32-pixel pictures and the row labels");
+        var methods = page.Locator("#compare-bench-methods input[type=checkbox]");
+        for (var i = 1; i < await methods.CountAsync(); i++)
+        {
+            await methods.Nth(i).UncheckAsync();
+        }
+
+        await page.FillAsync("#compare-bench-steps", "3");
+        await page.FillAsync("#compare-bench-seeds", "1");
+        var method = await methods.First.GetAttributeAsync("value");
+        await page.ClickAsync("#compare-bench-start");
+
+        // The base model's row, then the method's.
+        await Expect(page.Locator("#compare-bench-table tbody tr")).ToHaveCountAsync(2, new() { Timeout = (float)TrainingTimeout.TotalMilliseconds });
+        await Expect(page.Locator("#compare-bench-table tbody tr").Nth(1).Locator("td").First).ToHaveTextAsync(method!);
+        await Expect(page.Locator("#compare-bench-chart")).ToBeVisibleAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Screenshots, "studio-compare.png"), FullPage = false });
+
         Assert.Empty(pageErrors);
     }
 
