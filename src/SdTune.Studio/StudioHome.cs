@@ -1,8 +1,8 @@
 namespace SdTune.Studio;
 
 /// <summary>
-/// The studio's folder: <c>runs/</c> (one folder per run), <c>benchmarks/</c> and <c>grids/</c> (one folder per
-/// benchmark or grid job), <c>storage/</c> (the job queue's SQLite file), <c>outputs/</c> (generated images), and the
+/// The studio's folder: <c>runs/</c> (one folder per run), <c>generations/</c>, <c>benchmarks/</c> and <c>grids/</c> (one
+/// folder per queued generation, benchmark or grid job), <c>storage/</c> (the job queue's SQLite file), <c>outputs/</c> (generated images), and the
 /// roots requests may name files under: <c>models/</c>, <c>loras/</c>, <c>embeddings/</c>, <c>hypernetworks/</c>,
 /// <c>controlnet/</c> and <c>datasets/</c>. A path in a request is read relative to its root and refused when it leads
 /// outside every root.
@@ -22,7 +22,7 @@ public sealed class StudioHome
         Root = Path.GetFullPath(directory);
         ToyModel = toyModel is null ? null : Path.GetFullPath(toyModel);
         BenchmarkSpec = benchmarkSpec is null ? null : Path.GetFullPath(benchmarkSpec);
-        foreach (var folder in new[] { Runs, Benchmarks, Grids, Storage, Models, Loras, Embeddings, Hypernetworks, ControlNets, Datasets, Outputs })
+        foreach (var folder in new[] { Runs, Generations, Benchmarks, Grids, Storage, Models, Loras, Embeddings, Hypernetworks, ControlNets, Datasets, Outputs })
         {
             Directory.CreateDirectory(folder);
         }
@@ -42,6 +42,9 @@ public sealed class StudioHome
 
     /// <summary>One folder per benchmark job.</summary>
     public string Benchmarks => Path.Combine(Root, "benchmarks");
+
+    /// <summary>One folder per queued generation (its request and status; the images go to <see cref="Outputs"/>).</summary>
+    public string Generations => Path.Combine(Root, "generations");
 
     /// <summary>One folder per grid job.</summary>
     public string Grids => Path.Combine(Root, "grids");

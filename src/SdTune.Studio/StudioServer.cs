@@ -105,6 +105,8 @@ public sealed class StudioServer : IAsyncDisposable
         services.AddSingleton<StudioLibrary>();
         services.AddSingleton<StudioGenerator>();
         services.AddTransient<TrainingJob>();
+        services.AddSingleton<GenerationStore>();
+        services.AddTransient<GenerationJob>();
         services.AddSingleton<BenchmarkStore>();
         services.AddTransient<BenchmarkJob>();
         services.AddSingleton<GridStore>();

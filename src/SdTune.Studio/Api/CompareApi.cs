@@ -56,7 +56,7 @@ internal static class CompareApi
     {
         try
         {
-            var status = store.Create(await ReadJson(request));
+            var status = store.Create(await ApiResults.ReadJson(request));
             // Written before the job exists, so a worker that takes it at once finds it.
             store.Write(status);
             jobs.Enqueue<BenchmarkJob>(job => job.Run(status.Id));
@@ -64,7 +64,7 @@ internal static class CompareApi
         }
         catch (StudioRequestException e)
         {
-            return Results.Json(new ApiError(e.Message, e.Field), StudioJson.Options, statusCode: StatusCodes.Status400BadRequest);
+            return ApiResults.BadRequest(e);
         }
     }
 
@@ -72,26 +72,14 @@ internal static class CompareApi
     {
         try
         {
-            var status = store.Create(await ReadJson(request));
+            var status = store.Create(await ApiResults.ReadJson(request));
             store.Write(status);
             jobs.Enqueue<GridJob>(job => job.Run(status.Id, CancellationToken.None));
             return Results.Json(status, StudioJson.Options, statusCode: StatusCodes.Status202Accepted);
         }
         catch (StudioRequestException e)
         {
-            return Results.Json(new ApiError(e.Message, e.Field), StudioJson.Options, statusCode: StatusCodes.Status400BadRequest);
-        }
-    }
-
-    private static async Task<JsonNode?> ReadJson(HttpRequest request)
-    {
-        try
-        {
-            return await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            throw new StudioRequestException("body", $"not valid JSON: {e.Message}");
+            return ApiResults.BadRequest(e);
         }
     }
 
@@ -100,8 +88,7 @@ internal static class CompareApi
             ? Results.File(path, "image/png")
             : Results.Json(new ApiError($"{kind} {id} has no image \"{name}\".", "name"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
 
-    private static IResult NotFound(string kind, string id) =>
-        Results.Json(new ApiError($"no {kind} \"{id}\".", "id"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
+    private static IResult NotFound(string kind, string id) => ApiResults.NotFound($"no {kind} \"{id}\".", "id");
 }
 
 /// <summary>The body of <c>POST /api/benchmarks</c> (described for the OpenAPI document; read field by field so each mistake names its field).</summary>

@@ -204,8 +204,7 @@ internal static class DatasetApi
         _ => "image/bmp",
     };
 
-    private static IResult BadRequest(StudioRequestException e) =>
-        Results.Json(new ApiError(e.Message, e.Field), StudioJson.Options, statusCode: StatusCodes.Status400BadRequest);
+    private static IResult BadRequest(StudioRequestException e) => ApiResults.BadRequest(e);
 
     private static IResult NoDataset(string name) =>
         Results.Json(new ApiError($"no dataset \"{name}\" in the datasets folder.", "name"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);

@@ -24,9 +24,6 @@ public static class StudioApi
     /// <summary>The most points <c>GET /api/runs/{id}/loss</c> answers.</summary>
     private const int MaxLossPoints = 1000;
 
-    /// <summary>The largest PNG <c>POST /api/pnginfo</c> reads.</summary>
-    private const int MaxPngBytes = 64 << 20;
-
     /// <summary>Maps the endpoints.</summary>
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -82,37 +79,7 @@ public static class StudioApi
             .WithSummary("One sample image of the run (PNG).")
             .Produces(StatusCodes.Status200OK, contentType: "image/png")
             .Produces<ApiError>(StatusCodes.Status404NotFound);
-        api.MapPost("/generate", Generate)
-            .WithSummary("Generates images synchronously (one request at a time) with the library's pipeline, as sdtune generate does; saves them with their parameters under outputs/ and answers their names, URLs and infotext.")
-            .Accepts<GenerateRequestBody>("application/json")
-            .Produces<GenerateResponse>()
-            .Produces<ApiError>(StatusCodes.Status400BadRequest);
-        api.MapGet("/images/{name}", Image)
-            .WithSummary("A generated image (PNG with A1111's parameters) from outputs/.")
-            .Produces(StatusCodes.Status200OK, contentType: "image/png")
-            .Produces<ApiError>(StatusCodes.Status404NotFound);
-        api.MapPost("/pnginfo", PngInfo)
-            .WithSummary("A PNG (the request body, or the first file of a multipart form) → its A1111 parameters: the text and its fields.")
-            .Produces<PngInfoResponse>()
-            .Produces<ApiError>(StatusCodes.Status400BadRequest);
-        api.MapGet("/samplers", () => Results.Json(SamplerRegistry.Names, StudioJson.Options))
-            .WithSummary("The samplers POST /api/generate accepts (A1111's names).")
-            .Produces<string[]>();
-        api.MapGet("/loras", (StudioLibrary library) => Results.Json(library.Loras(), StudioJson.Options))
-            .WithSummary("The LoRAs POST /api/generate accepts: files under loras/ and run:ID for completed runs with a .safetensors output.")
-            .Produces<LibraryEntry[]>();
-        api.MapGet("/embeddings", (StudioLibrary library) => Results.Json(library.Embeddings(), StudioJson.Options))
-            .WithSummary("The textual-inversion embeddings under embeddings/, by the name a prompt writes.")
-            .Produces<LibraryEntry[]>();
-        api.MapGet("/hypernetworks", (StudioLibrary library) => Results.Json(library.Hypernetworks(), StudioJson.Options))
-            .WithSummary("The hypernetworks under hypernetworks/.")
-            .Produces<LibraryEntry[]>();
-        api.MapGet("/controls", (StudioLibrary library) => Results.Json(library.Controls(), StudioJson.Options))
-            .WithSummary("The ControlNets and T2I-Adapters under controlnet/ (single files and diffusers folders).")
-            .Produces<LibraryEntry[]>();
-        api.MapGet("/preprocessors", () => Results.Json(PreprocessorRegistry.Names, StudioJson.Options))
-            .WithSummary("The preprocessors a control may run on its image.")
-            .Produces<string[]>();
+        GenerationApi.Map(api);
         api.MapPost("/config/toml", ConfigToml)
             .WithSummary("A run request (method, keys, optional dataset and base_model) → the TOML sdtune train --config reads, checked as POST /api/runs checks it.")
             .Accepts<RunRequest>("application/json")
@@ -152,47 +119,17 @@ public static class StudioApi
         return Results.Json(status, StudioJson.Options, statusCode: StatusCodes.Status202Accepted);
     }
 
-    private static async Task<IResult> Generate(HttpRequest request, StudioGenerator generator)
-    {
-        try
-        {
-            var body = await ReadJson(request);
-            return Results.Json(await generator.GenerateAsync(body, request.HttpContext.RequestAborted), StudioJson.Options);
-        }
-        catch (StudioRequestException e)
-        {
-            return BadRequest(e);
-        }
-    }
-
     private static async Task<IResult> ConfigToml(HttpRequest request, RunPlanner planner)
     {
         try
         {
-            return Results.Text(planner.Toml(await ReadJson(request)), "application/toml; charset=utf-8");
+            return Results.Text(planner.Toml(await ApiResults.ReadJson(request)), "application/toml; charset=utf-8");
         }
         catch (StudioRequestException e)
         {
             return BadRequest(e);
         }
     }
-
-    private static async Task<JsonNode?> ReadJson(HttpRequest request)
-    {
-        try
-        {
-            return await JsonNode.ParseAsync(request.Body, cancellationToken: request.HttpContext.RequestAborted);
-        }
-        catch (JsonException e)
-        {
-            throw new StudioRequestException("body", $"not valid JSON: {e.Message}");
-        }
-    }
-
-    private static IResult Image(string name, StudioHome home) =>
-        StudioGenerator.IsImageName(name) && File.Exists(Path.Combine(home.Outputs, name))
-            ? Results.File(Path.Combine(home.Outputs, name), "image/png")
-            : Results.Json(new ApiError($"no image \"{name}\".", "name"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
 
     private static IResult RunSamples(string id, RunStore store)
     {
@@ -236,53 +173,6 @@ public static class StudioApi
         return file is not null && File.Exists(file)
             ? Results.File(file, "application/octet-stream", Path.GetFileName(file))
             : Results.Json(new ApiError($"run {id} has no output \"{path}\".", "path"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
-    }
-
-    private static async Task<IResult> PngInfo(HttpRequest request)
-    {
-        byte[] png;
-        string name;
-        var cancellationToken = request.HttpContext.RequestAborted;
-        if (request.HasFormContentType)
-        {
-            var form = await request.ReadFormAsync(cancellationToken);
-            if (form.Files.FirstOrDefault() is not { } file)
-            {
-                return BadRequest(new StudioRequestException("file", "the form has no file."));
-            }
-
-            if (file.Length > MaxPngBytes)
-            {
-                return BadRequest(new StudioRequestException("file", $"is larger than {MaxPngBytes >> 20} MiB."));
-            }
-
-            using var buffer = new MemoryStream();
-            await file.CopyToAsync(buffer, cancellationToken);
-            png = buffer.ToArray();
-            name = file.FileName;
-        }
-        else
-        {
-            using var buffer = new MemoryStream();
-            await request.Body.CopyToAsync(buffer, cancellationToken);
-            if (buffer.Length > MaxPngBytes)
-            {
-                return BadRequest(new StudioRequestException("file", $"is larger than {MaxPngBytes >> 20} MiB."));
-            }
-
-            png = buffer.ToArray();
-            name = "upload";
-        }
-
-        try
-        {
-            var text = PngText.Find(PngText.Read(png, name), PngText.ParametersKeyword);
-            return Results.Json(new PngInfoResponse(text, text is null ? [] : [.. GenerationInfotext.ParseFields(text).Select(f => new InfotextField(f.Key, f.Value))]), StudioJson.Options);
-        }
-        catch (Exception e) when (e is InvalidDataException or FormatException or ArgumentException)
-        {
-            return BadRequest(new StudioRequestException("file", e.Message, e));
-        }
     }
 
     private static IResult StopRun(string id, RunStore store)
@@ -381,11 +271,9 @@ public static class StudioApi
         }
     }
 
-    private static IResult BadRequest(StudioRequestException e) =>
-        Results.Json(new ApiError(e.Message, e.Field), StudioJson.Options, statusCode: StatusCodes.Status400BadRequest);
+    private static IResult BadRequest(StudioRequestException e) => ApiResults.BadRequest(e);
 
-    private static IResult NotFound(string id) =>
-        Results.Json(new ApiError($"no run \"{id}\".", "id"), StudioJson.Options, statusCode: StatusCodes.Status404NotFound);
+    private static IResult NotFound(string id) => ApiResults.NotFound($"no run \"{id}\".", "id");
 }
 
 /// <summary>The body of <c>POST /api/runs</c> (described for the OpenAPI document; read field by field so each mistake names its field).</summary>
@@ -400,13 +288,3 @@ public sealed record RunRequest(string Method, Dictionary<string, JsonElement>? 
 /// <param name="Name">Its file name in the run's <c>output/sample/</c>.</param>
 /// <param name="Url">Where it is served.</param>
 public sealed record SampleImageInfo(string Name, string Url);
-
-/// <summary>The answer of <c>POST /api/pnginfo</c>.</summary>
-/// <param name="Parameters">The PNG's <c>parameters</c> text (A1111's infotext); null when it has none.</param>
-/// <param name="Fields">Its fields, in order: Prompt, Negative prompt, then Steps, Sampler, ... as the infotext names them.</param>
-public sealed record PngInfoResponse(string? Parameters, IReadOnlyList<InfotextField> Fields);
-
-/// <summary>One infotext field.</summary>
-/// <param name="Key">Its name.</param>
-/// <param name="Value">Its value.</param>
-public sealed record InfotextField(string Key, string Value);

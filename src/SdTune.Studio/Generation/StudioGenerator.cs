@@ -39,6 +39,26 @@ public sealed partial class StudioGenerator(StudioLibrary library)
         }
     }
 
+    /// <summary>As <see cref="GenerateAsync"/>, on the calling thread (a queued generation's worker).</summary>
+    /// <exception cref="StudioRequestException">The request is wrong; names the field.</exception>
+    public GenerateResponse Generate(JsonNode? body, CancellationToken cancellationToken)
+    {
+        using var generation = reader.Read(body);
+        oneAtATime.Wait(cancellationToken);
+        try
+        {
+            return Generate(generation, cancellationToken);
+        }
+        finally
+        {
+            oneAtATime.Release();
+        }
+    }
+
+    /// <summary>Checks a request as <see cref="Generate(JsonNode?, CancellationToken)"/> will read it, without generating.</summary>
+    /// <exception cref="StudioRequestException">The request is wrong; names the field.</exception>
+    public void Check(JsonNode? body) => reader.Read(body).Dispose();
+
     /// <summary>The pipeline options the studio generates with (the same for a model the library loads directly, so the images match).</summary>
     public PipelineOptions PipelineOptions(string modelName, string modelPath) => new()
     {

@@ -1,4 +1,4 @@
-// Generate: /api/generate with the model, LoRA, embedding, hypernetwork, ControlNet and sampler pickers, img2img and the
+// Generate: queued generations (/api/generations, as /api/generate takes them) with the model, LoRA, embedding, hypernetwork, ControlNet and sampler pickers, img2img and the
 // batch grid; PNG info of a dropped image.
 "use strict";
 function intOrNull(id) { const text = $(id).value.trim(); if (text === "") { return null; } const n = Number(text); return Number.isFinite(n) ? n : text; }
@@ -45,19 +45,26 @@ async function generateRequest() {
   return request;
 }
 
+// A generation is a queued job (POST /api/generations), so a worker pool shares the studio's work; the page polls it.
 async function generate(event) {
   event.preventDefault();
   clearErrors($("gen-form"));
   $("gen-submit").disabled = true;
-  $("gen-status").textContent = "Generating…";
+  $("gen-status").textContent = "Queued…";
   try {
-    const result = await api("/api/generate", { method: "POST", body: JSON.stringify(await generateRequest()) });
-    $("gen-status").textContent = `${result.images.length} image(s) in ${result.seconds.toFixed(1)} s` + (result.warnings.length ? "; " + result.warnings.join("; ") : "");
+    let job = await api("/api/generations", { method: "POST", body: JSON.stringify(await generateRequest()) });
+    while (!["completed", "failed"].includes(job.state)) {
+      await new Promise(resolve => setTimeout(resolve, 300));
+      job = await api(`/api/generations/${job.id}`);
+      $("gen-status").textContent = job.state === "running" ? "Generating…" : "Queued…";
+    }
+    if (job.state === "failed") { throw new ApiError(job.error, job.error_field); }
+    $("gen-status").textContent = `${job.images.length} image(s) in ${job.seconds.toFixed(1)} s` + (job.warnings.length ? "; " + job.warnings.join("; ") : "");
     const figure = (image, className) => element("figure", { className },
       element("a", { href: image.url, target: "_blank" }, element("img", { src: image.url, alt: image.name })),
       element("figcaption", { textContent: image.infotext }));
-    $("gen-results").prepend(...result.images.map(image => figure(image, "gen-image")));
-    if (result.grid) { $("gen-results").prepend(figure(result.grid, "gen-grid")); }
+    $("gen-results").prepend(...job.images.map(image => figure(image, "gen-image")));
+    if (job.grid) { $("gen-results").prepend(figure(job.grid, "gen-grid")); }
   } catch (e) {
     $("gen-status").textContent = "";
     showError(e, "gen-error-", "gen-error");

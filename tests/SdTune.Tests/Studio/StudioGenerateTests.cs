@@ -45,6 +45,44 @@ public sealed class StudioGenerateTests(StudioFixture studio)
         }
     }
 
+    [Fact]
+    public async Task A_queued_generation_is_generated_by_the_worker_as_the_synchronous_endpoint_generates_it()
+    {
+        var request = new { prompt = "a green square", sampler = "DPM++ 2M", steps = 3, seed = 17, width = 32, height = 32 };
+        var (code, queued) = await Post("/api/generations", request);
+        Assert.Equal(202, code);
+        var id = queued.GetProperty("id").GetString()!;
+        Assert.Equal("queued", queued.GetProperty("state").GetString());
+        Assert.True(File.Exists(Path.Combine(studio.Home, "generations", id, "request.json")));
+
+        JsonElement job;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            job = await studio.Client.GetFromJsonAsync<JsonElement>($"/api/generations/{id}");
+            if (job.GetProperty("state").GetString() is "completed" or "failed")
+            {
+                break;
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"generation {id} is still {job.GetProperty("state")}");
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("completed", job.GetProperty("state").GetString());
+        var (_, direct) = await Post("/api/generate", request);
+        var queuedImage = job.GetProperty("images")[0];
+        var directImage = direct.GetProperty("images")[0];
+        Assert.Equal(directImage.GetProperty("infotext").GetString(), queuedImage.GetProperty("infotext").GetString());
+        Assert.Equal(Pixels(await Image(direct)), Pixels(await studio.Client.GetByteArrayAsync(queuedImage.GetProperty("url").GetString())));
+        Assert.Contains((await studio.Client.GetFromJsonAsync<JsonElement>("/api/generations")).EnumerateArray(), g => g.GetProperty("id").GetString() == id);
+
+        var (badCode, bad) = await Post("/api/generations", new { prompt = "x", steps = 0 });
+        Assert.Equal((400, "steps"), (badCode, bad.GetProperty("field").GetString()));
+        using var missing = await studio.Client.GetAsync("/api/generations/20990101-000000-abcdef");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+    }
+
     [Theory]
     [InlineData("""{"prompt": "x", "sampler": "Euler z"}""", "sampler", "Euler a")]
     [InlineData("""{"prompt": "x", "steps": 0}""", "steps", "--steps")]
@@ -174,7 +212,7 @@ public sealed class StudioGenerateTests(StudioFixture studio)
     [InlineData("/", "runs", "run-view,run-progress,run-loss,run-eta,run-samples,run-open-generate,run-loss-chart,run-config,runs", "/api/runs,/samples,/events,/loss,/config,/files/")]
     [InlineData("/data", "data", "data-dataset,data-resolution,data-enable-bucket,data-summary,data-buckets,data-images", "/api/datasets,/images,/captions/")]
     [InlineData("/train", "train", "train-method,train-dataset,train-base-model,train-keys,train-sample-prompts,train-save-toml,train-start,train-toml", "/api/methods,/api/config/toml,/api/runs,/api/models,/api/datasets")]
-    [InlineData("/generate", "generate", "gen-prompt,gen-negative-prompt,gen-model,gen-lora,gen-lora-weight,gen-sampler,gen-steps,gen-cfg,gen-seed,gen-width,gen-height,gen-batch-size,gen-submit,gen-results,gen-error,pnginfo-drop,pnginfo-file,pnginfo-result", "/api/generate,/api/pnginfo,/api/samplers,/api/loras,/api/models")]
+    [InlineData("/generate", "generate", "gen-prompt,gen-negative-prompt,gen-model,gen-lora,gen-lora-weight,gen-sampler,gen-steps,gen-cfg,gen-seed,gen-width,gen-height,gen-batch-size,gen-submit,gen-results,gen-error,pnginfo-drop,pnginfo-file,pnginfo-result", "/api/generations,/api/pnginfo,/api/samplers,/api/loras,/api/models,/api/embeddings,/api/hypernetworks,/api/controls,/api/preprocessors")]
     [InlineData("/compare", "compare", "compare-bench-methods,compare-bench-steps,compare-bench-seeds,compare-bench-start,compare-benchmarks,compare-bench-table,compare-bench-chart,compare-grid-runs,compare-grid-prompts,compare-grid-start,compare-grids", "/api/benchmarks/methods,/api/benchmarks,/api/grids,/api/runs,/api/samplers")]
     public async Task Each_page_needs_the_token_and_holds_the_elements_and_calls_the_endpoints_it_is_made_of(string path, string page, string ids, string endpoints)
     {
