@@ -27,10 +27,26 @@ internal static class TrainingTestKit
     }
 
     /// <summary>A consistent tiny SDXL model: UNet cross-attention = 32 + 32 (both encoders side by side), added embedding = 16 + 6·8.</summary>
-    public static StableDiffusionModel TinySdxl(int seed = 8)
+    /// <param name="seed">Seeds the weights.</param>
+    /// <param name="threeBlocks">Three down blocks (plain, cross-attention, cross-attention) as SDXL's, instead of two.</param>
+    public static StableDiffusionModel TinySdxl(int seed = 8, bool threeBlocks = false)
     {
         var clip = ClipTextConfig.FromJsonFile(TestPaths.Fixture("clip_text_tiny.config.json"));
         var unet = TinyModels.SdxlUnetConfig() with { CrossAttentionDim = [64, 64], ProjectionClassEmbeddingsInputDim = 16 + (6 * 8) };
+        if (threeBlocks)
+        {
+            unet = unet with
+            {
+                DownBlockTypes = [UNet2DConditionConfig.PlainDownBlock, UNet2DConditionConfig.CrossAttnDownBlock, UNet2DConditionConfig.CrossAttnDownBlock],
+                UpBlockTypes = [UNet2DConditionConfig.CrossAttnUpBlock, UNet2DConditionConfig.CrossAttnUpBlock, UNet2DConditionConfig.PlainUpBlock],
+                BlockOutChannels = [32, 64, 64],
+                LayersPerBlock = [1, 1, 1],
+                CrossAttentionDim = [64, 64, 64],
+                TransformerLayersPerBlock = [1, 1, 1],
+                AttentionHeadDim = [1, 2, 2],
+            };
+        }
+
         var model = new StableDiffusionModel(
             SdArchitecture.SdxlBase,
             new UNet2DConditionModel(unet),
