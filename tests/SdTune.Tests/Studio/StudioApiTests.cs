@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using SdTune.Studio;
 using SdTune.Studio.Runs;
 using SdTune.Tests.Cli;
@@ -165,13 +166,24 @@ public sealed class StudioApiTests(StudioFixture studio)
     }
 
     [Fact]
-    public async Task The_openapi_document_is_served_and_names_the_runs_endpoints()
+    public async Task The_openapi_document_is_served_and_describes_every_api_endpoint_with_a_summary()
     {
         var document = await studio.Client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var paths = document.GetProperty("paths");
-        foreach (var path in new[] { "/api/runs", "/api/runs/{id}", "/api/runs/{id}/events", "/api/runs/{id}/stop", "/api/methods" })
+        var endpoints = studio.Studio.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/').Replace("{*", "{", StringComparison.Ordinal))
+            .Where(p => p.StartsWith("/api/", StringComparison.Ordinal))
+            .Distinct()
+            .ToList();
+        Assert.Contains("/api/generations", endpoints);
+        Assert.Contains("/api/datasets/{name}/images", endpoints);
+        Assert.True(endpoints.Count >= 30, string.Join(", ", endpoints));
+        foreach (var path in endpoints)
         {
-            Assert.True(paths.TryGetProperty(path, out _), path);
+            Assert.True(paths.TryGetProperty(path, out var item), $"{path} is not in the OpenAPI document");
+            Assert.All(item.EnumerateObject().Where(o => o.Value.ValueKind == JsonValueKind.Object), operation =>
+                Assert.True(operation.Value.TryGetProperty("summary", out var summary) && summary.GetString()!.Length > 10, $"{operation.Name} {path} has no summary"));
         }
     }
 
