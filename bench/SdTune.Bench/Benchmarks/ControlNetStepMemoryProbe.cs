@@ -33,6 +33,8 @@ internal static class ControlNetStepMemoryProbe
             }
         }
 
+        // As the trainer holds it: the VAE in the frozen weights' type too (unused here: latents are random).
+        model.Vae.to(ScalarType.BFloat16);
         unet.GradientCheckpointing = checkpointing;
         unet.train();
         var controlNet = ControlNetModel.FromUnet(unet, [16, 32, 96, 256]);
