@@ -11,6 +11,7 @@ using SdTune.Runtime;
 //   dotnet run -c Release --project bench/SdTune.Bench -- studio [--clients 50] [--seconds 20] [--jobs 30]   (queue dispatch rate; API response time under load)
 //   dotnet run -c Release --project bench/SdTune.Bench -- child vae-encode sdxl-base   (memory of model build + one VAE encode) [--savings-only]
 //   dotnet run -c Release --project bench/SdTune.Bench -- child unet-step sdxl-base [--no-checkpointing]   (memory of one bf16 UNet step, by phase)
+//   dotnet run -c Release --project bench/SdTune.Bench -- child controlnet-step AdamW|Adafactor [--steps N] [--no-checkpointing]   (memory of SD 1.5 ControlNet training steps, by phase)
 var work = Option("--work") ?? Path.Combine(Path.GetTempPath(), "sdtune-bench");
 var repeats = int.Parse(Option("--repeats") ?? "2", System.Globalization.CultureInfo.InvariantCulture);
 switch (args.FirstOrDefault())
@@ -54,6 +55,9 @@ switch (args.FirstOrDefault())
                 return 0;
             case "unet-step" when args.Length >= 3:
                 UnetStepMemoryProbe.Run(args[2], !args.Contains("--no-checkpointing"));
+                return 0;
+            case "controlnet-step" when args.Length >= 3:
+                ControlNetStepMemoryProbe.Run(args[2], int.Parse(Option("--steps") ?? "2", System.Globalization.CultureInfo.InvariantCulture), !args.Contains("--no-checkpointing"));
                 return 0;
             case "controlnet-train" when args.Length >= 7:
                 ControlNetBenchmark.Child(bool.Parse(args[2]), bool.Parse(args[3]), int.Parse(args[4], System.Globalization.CultureInfo.InvariantCulture), args[5], args[6]);

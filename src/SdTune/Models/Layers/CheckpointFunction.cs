@@ -17,6 +17,9 @@ internal sealed class CheckpointFunction : autograd.MultiTensorFunction<Checkpoi
 {
     private const string CallKey = "call";
 
+    [ThreadStatic]
+    private static List<Tensor>? returnedGradients;
+
     public override string Name => nameof(CheckpointFunction);
 
     public override List<Tensor> forward(autograd.AutogradContext ctx, params object[] vars)
@@ -43,6 +46,8 @@ internal sealed class CheckpointFunction : autograd.MultiTensorFunction<Checkpoi
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, List<Tensor> grad_outputs)
     {
+        // The previous node's gradients were copied by the autograd engine when its backward returned.
+        ReleaseReturnedGradients();
         var call = (CheckpointedCall)ctx.get_data(CallKey);
         var gradients = new List<Tensor>(call.ArgumentCount) { null! };
         using (var scope = NewDisposeScope())
@@ -63,10 +68,24 @@ internal sealed class CheckpointFunction : autograd.MultiTensorFunction<Checkpoi
 
             Recompute(call, leaves, grad_outputs);
 
+            // TorchSharp wraps the incoming gradients in the caller's dispose scope (the training step's), where they
+            // would keep every block's output gradient alive until the step ends; the engine holds its own references.
+            foreach (var incoming in grad_outputs)
+            {
+                incoming?.Dispose();
+            }
+
             foreach (var (leaf, needsGradient) in leaves.Zip(call.InputNeedsGradient))
             {
                 var gradient = needsGradient ? leaf?.grad : null;
-                gradients.Add(gradient is null ? null! : scope.MoveToOuter(gradient));
+                if (gradient is not null)
+                {
+                    // Handed to the engine, which copies them once this method returns; disposed by the next call.
+                    gradient.DetachFromDisposeScope();
+                    (returnedGradients ??= []).Add(gradient);
+                }
+
+                gradients.Add(gradient!);
             }
         }
 
@@ -76,6 +95,27 @@ internal sealed class CheckpointFunction : autograd.MultiTensorFunction<Checkpoi
         }
 
         return gradients;
+    }
+
+    /// <summary>
+    /// Disposes this thread's handles of the input gradients the last backward call returned. The engine took its own
+    /// references when that call returned; without this the handles would sit in the caller's dispose scope (the
+    /// training step's) and keep every checkpointed block's input gradient alive until the step ends. The last call's
+    /// handles (one block's input gradients) wait for the next backward on the thread.
+    /// </summary>
+    private static void ReleaseReturnedGradients()
+    {
+        if (returnedGradients is not { Count: > 0 } pending)
+        {
+            return;
+        }
+
+        foreach (var gradient in pending)
+        {
+            gradient.Dispose();
+        }
+
+        pending.Clear();
     }
 
     private static void Recompute(CheckpointedCall call, Tensor?[] leaves, List<Tensor> gradOutputs)

@@ -130,6 +130,8 @@ public sealed class ProdigyOptimizer : TrainingOptimizer
         // Pass 2: the Adam step with step size dlr (from the d the moments were built with).
         foreach (var (parameter, state, decay) in updated)
         {
+            // The denominator is parameter-sized: freed before the next parameter's, as in pass 1.
+            using var scope = NewDisposeScope();
             state.Step++;
             using var k = new HeldScalars();
             var denom = state["exp_avg_sq"].sqrt().add_(k[TensorScalar.Saturate(d * Options.Epsilon)]);

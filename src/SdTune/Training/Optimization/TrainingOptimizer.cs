@@ -199,7 +199,13 @@ public abstract class TrainingOptimizer : IStatefulOptimizer
     /// <summary>Whether a saved state tensor may have a shape other than the freshly initialised one (it is then adopted as stored).</summary>
     private protected virtual bool AcceptsAnyShape(string tensorName) => false;
 
-    /// <summary>The parameters that have a gradient, with their gradients (which live in the step's dispose scope).</summary>
+    /// <summary>
+    /// The parameters that have a gradient, with their gradients. Each one is handed out inside a dispose scope of its
+    /// own, disposed when the loop moves on to the next parameter (or leaves): the temporaries the loop body creates for
+    /// a parameter, parameter-sized for most updates, are freed before the next parameter's, so a step needs scratch
+    /// memory for one parameter rather than for all of them at once. A tensor the body keeps beyond its iteration must be
+    /// taken out of the scope (state tensors are, by <see cref="ParameterState.Add"/>).
+    /// </summary>
     private protected IEnumerable<(int Group, int Index, Parameter Parameter, Tensor Gradient)> ParametersWithGradients()
     {
         for (var g = 0; g < Groups.Count; g++)
@@ -207,6 +213,7 @@ public abstract class TrainingOptimizer : IStatefulOptimizer
             var parameters = Groups[g].Parameters;
             for (var i = 0; i < parameters.Count; i++)
             {
+                using var scope = NewDisposeScope();
                 if (parameters[i].grad is { } gradient)
                 {
                     yield return (g, i, parameters[i], gradient);
