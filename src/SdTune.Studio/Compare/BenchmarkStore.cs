@@ -43,6 +43,9 @@ public sealed class BenchmarkStore(StudioHome home)
     /// <summary>Every benchmark job, newest first.</summary>
     public IReadOnlyList<BenchmarkStatus> All() => folders.All();
 
+    /// <summary>Takes the job for this worker (see <see cref="JobFolders{TStatus}.Take"/>); null when another worker has it or it is finished.</summary>
+    internal (BenchmarkStatus Status, RunLock Lock)? Take(string id) => folders.Take(id, s => s.State == JobState.Completed);
+
     /// <summary>Writes the job's status atomically.</summary>
     public void Write(BenchmarkStatus status) => folders.Write(status);
 

@@ -43,6 +43,9 @@ public sealed class GridStore(RunStore runs, StudioGenerator generator, StudioLi
     /// <summary>Every grid job, newest first.</summary>
     public IReadOnlyList<GridStatus> All() => folders.All();
 
+    /// <summary>Takes the job for this worker (see <see cref="JobFolders{TStatus}.Take"/>); null when another worker has it or it is finished.</summary>
+    internal (GridStatus Status, RunLock Lock)? Take(string id) => folders.Take(id, s => s.State == JobState.Completed);
+
     /// <summary>Writes the job's status atomically.</summary>
     public void Write(GridStatus status) => folders.Write(status);
 

@@ -28,6 +28,9 @@ public sealed class GenerationStore(StudioHome home)
     /// <summary>Every queued generation, newest first.</summary>
     public IReadOnlyList<GenerationStatus> All() => folders.All();
 
+    /// <summary>Takes the job for this worker (see <see cref="JobFolders{TStatus}.Take"/>); null when another worker has it or it is finished.</summary>
+    internal (GenerationStatus Status, RunLock Lock)? Take(string id) => folders.Take(id, s => s.State == JobState.Completed);
+
     /// <summary>Writes the job's status atomically.</summary>
     public void Write(GenerationStatus status) => folders.Write(status);
 

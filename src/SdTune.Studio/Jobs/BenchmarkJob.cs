@@ -24,18 +24,13 @@ public sealed class BenchmarkJob(BenchmarkStore store)
     [AutomaticRetry(Attempts = 0)]
     public void Run(string id)
     {
-        var status = store.Read(id) ?? throw new InvalidOperationException($"benchmark {id}: no such job.");
-        using var jobLock = RunLock.TryTake(store.Folder(id));
-        if (jobLock is null)
+        if (store.Take(id) is not { } taken)
         {
             return;
         }
 
-        status = store.Read(id) ?? status;
-        if (status.State == JobState.Completed)
-        {
-            return;
-        }
+        var status = taken.Status;
+        using var jobLock = taken.Lock;
 
         var messages = new List<string>();
         status = status with { State = JobState.Running, Error = null, Messages = [], Rows = [], ChartUrl = null };

@@ -18,18 +18,13 @@ public sealed class GenerationJob(GenerationStore store, StudioGenerator generat
     [AutomaticRetry(Attempts = 0)]
     public void Run(string id, CancellationToken cancellationToken)
     {
-        var status = store.Read(id) ?? throw new InvalidOperationException($"generation {id}: no such job.");
-        using var jobLock = RunLock.TryTake(store.Folder(id));
-        if (jobLock is null)
+        if (store.Take(id) is not { } taken)
         {
             return;
         }
 
-        status = store.Read(id) ?? status;
-        if (status.State == JobState.Completed)
-        {
-            return;
-        }
+        var status = taken.Status;
+        using var jobLock = taken.Lock;
 
         status = status with { State = JobState.Running, Error = null, ErrorField = null };
         store.Write(status);

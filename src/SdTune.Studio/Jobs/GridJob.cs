@@ -25,18 +25,13 @@ public sealed class GridJob(GridStore store)
     [AutomaticRetry(Attempts = 0)]
     public void Run(string id, CancellationToken cancellationToken)
     {
-        var status = store.Read(id) ?? throw new InvalidOperationException($"grid {id}: no such job.");
-        using var jobLock = RunLock.TryTake(store.Folder(id));
-        if (jobLock is null)
+        if (store.Take(id) is not { } taken)
         {
             return;
         }
 
-        status = store.Read(id) ?? status;
-        if (status.State == JobState.Completed)
-        {
-            return;
-        }
+        var status = taken.Status;
+        using var jobLock = taken.Lock;
 
         status = status with { State = JobState.Running, Error = null, Cell = 0, ImageUrl = null, CellUrls = [], Warnings = [] };
         store.Write(status);

@@ -55,6 +55,32 @@ public sealed class JobFolders<TStatus>(string root, string statusFile, Func<TSt
         [.. Directory.EnumerateDirectories(Root).Select(Path.GetFileName).Select(id => Read(id!)).OfType<TStatus>()
             .OrderByDescending(s => describe(s).CreatedAt).ThenByDescending(s => describe(s).Id, StringComparer.Ordinal)];
 
+    /// <summary>
+    /// Takes the job for this worker: its folder's lock (held until disposed; the system frees it when the worker dies)
+    /// and its status as read under the lock. Null when another worker holds the lock (the queue handed the job out again
+    /// while it runs) or when an earlier attempt already finished it (<paramref name="finished"/>; that worker died before
+    /// the queue heard of it).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">There is no such job.</exception>
+    internal (TStatus Status, RunLock Lock)? Take(string id, Func<TStatus, bool> finished)
+    {
+        var status = Read(id) ?? throw new InvalidOperationException($"job {id}: no such job.");
+        var jobLock = RunLock.TryTake(Folder(id));
+        if (jobLock is null)
+        {
+            return null;
+        }
+
+        status = Read(id) ?? status;
+        if (finished(status))
+        {
+            jobLock.Dispose();
+            return null;
+        }
+
+        return (status, jobLock);
+    }
+
     /// <summary>Writes the job's status atomically (its folder is created when missing).</summary>
     public void Write(TStatus status)
     {

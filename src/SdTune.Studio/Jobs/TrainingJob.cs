@@ -29,20 +29,14 @@ public sealed class TrainingJob(RunStore store)
     [AutomaticRetry(Attempts = 0)]
     public void Run(string runId, CancellationToken cancellationToken)
     {
-        var status = store.Read(runId) ?? throw new InvalidOperationException($"run {runId}: no such run.");
-        using var runLock = RunLock.TryTake(store.Folder(runId));
-        if (runLock is null)
+        // Null when another worker trains this run right now, or an earlier attempt finished it (completed or stopped).
+        if (store.Take(runId) is not { } taken)
         {
-            // Another worker trains this run right now (the queue handed the job out again while it was running).
             return;
         }
 
-        status = store.Read(runId) ?? status;
-        if (status.State is RunState.Completed or RunState.Stopped)
-        {
-            // An earlier attempt finished the run (its worker died before the queue heard of it): nothing to do.
-            return;
-        }
+        var status = taken.Status;
+        using var runLock = taken.Lock;
 
         if (File.Exists(store.StopPath(runId)))
         {

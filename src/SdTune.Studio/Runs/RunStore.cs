@@ -57,6 +57,9 @@ public sealed class RunStore(StudioHome home)
     /// <summary>Every run, newest first.</summary>
     public IReadOnlyList<RunStatus> All() => folders.All();
 
+    /// <summary>Takes the job for this worker (see <see cref="JobFolders{TStatus}.Take"/>); null when another worker has it or it is finished.</summary>
+    internal (RunStatus Status, RunLock Lock)? Take(string id) => folders.Take(id, s => s.State is RunState.Completed or RunState.Stopped);
+
     /// <summary>Writes the run's status (atomically, so a reader never sees half a file).</summary>
     public void Write(RunStatus status) => folders.Write(status);
 
