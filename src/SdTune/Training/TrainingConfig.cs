@@ -65,6 +65,21 @@ public sealed record TrainingConfig
     /// <summary>Caption file extension, <c>caption_extension</c> (folder datasets, and subsets of a dataset TOML that set none).</summary>
     public string CaptionExtension { get; init; } = ".caption";
 
+    /// <summary>Aspect-ratio bucketing of a <c>train_data_dir</c> dataset, <c>enable_bucket</c> (sd-scripts' <c>--enable_bucket</c>).</summary>
+    public bool EnableBucket { get; init; }
+
+    /// <summary>The smallest bucket side, <c>min_bucket_reso</c> (256).</summary>
+    public int MinBucketReso { get; init; } = 256;
+
+    /// <summary>The largest bucket side, <c>max_bucket_reso</c> (1024).</summary>
+    public int MaxBucketReso { get; init; } = 1024;
+
+    /// <summary>Bucket sides are multiples of <c>bucket_reso_steps</c> (64).</summary>
+    public int BucketResoSteps { get; init; } = 64;
+
+    /// <summary>Buckets follow each image's own size and images are never enlarged, <c>bucket_no_upscale</c>.</summary>
+    public bool BucketNoUpscale { get; init; }
+
     /// <summary>Base learning rate, <c>learning_rate</c>.</summary>
     public double LearningRate { get; init; } = 1e-4;
 

@@ -25,6 +25,11 @@ public static class TrainingConfigKeys
 
 
     private static readonly Func<TrainingConfig, string?> InstanceLayout = c => c.InstanceDataDir is not null ? null : "applies to instance_data_dir datasets";
+    private static readonly Func<TrainingConfig, string?> FolderDataset = c => c.TrainDataDir is not null ? null
+        : c.DatasetConfig is not null ? "a dataset_config sets bucketing in its [[datasets]]" : "applies to train_data_dir datasets";
+
+    private static readonly Func<TrainingConfig, string?> Bucketing = c => FolderDataset(c) ?? (c.EnableBucket ? null : "needs enable_bucket");
+
     private static readonly Func<TrainingConfig, string?> PriorPreservation = c => c.InstanceDataDir is not null && c.WithPriorPreservation ? null : "needs with_prior_preservation";
 
     /// <summary>The trainer's own keys, in table order (the methods' keys follow them in <see cref="All"/>).</summary>
@@ -50,6 +55,14 @@ public static class TrainingConfigKeys
         {
             NotUsed = c => c.InstanceDataDir is null ? null : "instance_data_dir datasets are captioned by instance_prompt and class_prompt",
         },
+        new("enable_bucket", TrainingConfigKind.Flag, false, false, c => c.EnableBucket, (c, v) => c with { EnableBucket = (bool)v! })
+        {
+            NotUsed = FolderDataset, Flag = "--enable-bucket", Help = "Aspect-ratio bucketing of a train_data_dir dataset: each image trains at the bucket nearest its aspect ratio with the resolution's area.",
+        },
+        new("min_bucket_reso", TrainingConfigKind.Integer, false, false, c => c.MinBucketReso, (c, v) => c with { MinBucketReso = (int)v! }) { Range = NumericRange.Count(), NotUsed = Bucketing, Help = "The smallest bucket side." },
+        new("max_bucket_reso", TrainingConfigKind.Integer, false, false, c => c.MaxBucketReso, (c, v) => c with { MaxBucketReso = (int)v! }) { Range = NumericRange.Count(), NotUsed = Bucketing, Help = "The largest bucket side." },
+        new("bucket_reso_steps", TrainingConfigKind.Integer, false, false, c => c.BucketResoSteps, (c, v) => c with { BucketResoSteps = (int)v! }) { Range = NumericRange.Count(), NotUsed = Bucketing, Help = "Bucket sides are multiples of this (64; SDXL may use 32)." },
+        new("bucket_no_upscale", TrainingConfigKind.Flag, false, false, c => c.BucketNoUpscale, (c, v) => c with { BucketNoUpscale = (bool)v! }) { NotUsed = Bucketing, Help = "Buckets follow each image's own size; images are never enlarged." },
         new("learning_rate", TrainingConfigKind.Real, false, false, c => c.LearningRate, (c, v) => c with { LearningRate = (double)v! }) { Range = NumericRange.NonNegativeFloat32, Flag = "--learning-rate", Help = "Learning rate." },
         new("unet_lr", TrainingConfigKind.Real, true, false, c => c.UnetLr, (c, v) => c with { UnetLr = (double?)v })
         {
