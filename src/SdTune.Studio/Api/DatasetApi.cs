@@ -126,59 +126,20 @@ internal static class DatasetApi
     }
 
 
+    /// <summary>The listing's dataset options: the training keys of the query (resolution and bucketing) read and checked as a run reads them.</summary>
     private static DatasetOptions BucketOptions(IQueryCollection query)
     {
-        var text = query["resolution"].ToString() is { Length: > 0 } r ? r : DefaultResolution;
-        PixelSize resolution;
+        var keys = new[] { "resolution", "enable_bucket", "min_bucket_reso", "max_bucket_reso", "bucket_reso_steps", "bucket_no_upscale" };
         try
         {
-            resolution = new TrainingConfig { Resolution = text }.ResolutionSize!.Value;
+            var config = new TrainingConfig { Resolution = DefaultResolution }.WithOverrides(keys.Where(k => query[k].ToString().Length > 0).Select(k => $"{k}={query[k]}"));
+            return config.FolderDatasetOptions(config.ResolutionSize);
         }
         catch (TrainingConfigException e)
         {
-            throw new StudioRequestException("resolution", e.Message);
+            throw new StudioRequestException(e.Key ?? "resolution", e.Message, e);
         }
-
-        var defaults = new DatasetOptions();
-        var options = defaults with
-        {
-            Resolution = resolution,
-            EnableBucket = Bool(query, "enable_bucket", defaults.EnableBucket),
-            MinBucketReso = Int(query, "min_bucket_reso", defaults.MinBucketReso),
-            MaxBucketReso = Int(query, "max_bucket_reso", defaults.MaxBucketReso),
-            BucketResoSteps = Int(query, "bucket_reso_steps", defaults.BucketResoSteps),
-            BucketNoUpscale = Bool(query, "bucket_no_upscale", defaults.BucketNoUpscale),
-        };
-        if (options.BucketResoSteps < 1)
-        {
-            throw new StudioRequestException("bucket_reso_steps", "must be at least 1.");
-        }
-
-        if (options.MinBucketReso < 1)
-        {
-            throw new StudioRequestException("min_bucket_reso", "must be at least 1.");
-        }
-
-        return options.MaxBucketReso < options.MinBucketReso
-            ? throw new StudioRequestException("max_bucket_reso", $"{options.MaxBucketReso} is less than min_bucket_reso ({options.MinBucketReso}).")
-            : options;
     }
-
-    private static int Int(IQueryCollection query, string key, int fallback)
-    {
-        var text = query[key].ToString();
-        return text.Length == 0 ? fallback
-            : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value
-            : throw new StudioRequestException(key, $"\"{text}\" is not an integer.");
-    }
-
-    private static bool Bool(IQueryCollection query, string key, bool fallback) => query[key].ToString() switch
-    {
-        "" => fallback,
-        "true" or "1" => true,
-        "false" or "0" => false,
-        var text => throw new StudioRequestException(key, $"\"{text}\" is not true or false."),
-    };
 
     private static string CaptionExtension(string? text)
     {

@@ -98,40 +98,11 @@ public sealed class ResolvedTrainingConfig
             : DatasetConfig.FromFolders(
                 config.TrainDataDir!,
                 config.RegDataDir,
-                FolderDatasetOptions(config, size),
+                config.FolderDatasetOptions(size),
                 new SubsetOptions { CaptionExtension = config.CaptionExtension },
                 warnings,
                 conditioning);
         return dataset with { PriorLossWeight = config.PriorLossWeight, RequireConditioning = conditioning };
-    }
-
-    /// <summary>The dataset options of a <c>train_data_dir</c> dataset: batch size, resolution and the bucketing keys.</summary>
-    /// <exception cref="TrainingConfigException">The bucket sides cannot hold the resolution; names the key.</exception>
-    private static DatasetOptions FolderDatasetOptions(TrainingConfig config, PixelSize size)
-    {
-        if (config.EnableBucket && !config.BucketNoUpscale)
-        {
-            if (Math.Min(size.Width, size.Height) < config.MinBucketReso)
-            {
-                throw new TrainingConfigException("min_bucket_reso", $"({config.MinBucketReso}) must not exceed the smaller side of the resolution {size}.");
-            }
-
-            if (Math.Max(size.Width, size.Height) > config.MaxBucketReso)
-            {
-                throw new TrainingConfigException("max_bucket_reso", $"({config.MaxBucketReso}) must not be below the larger side of the resolution {size}.");
-            }
-        }
-
-        return new DatasetOptions
-        {
-            BatchSize = config.TrainBatchSize,
-            Resolution = size,
-            EnableBucket = config.EnableBucket,
-            MinBucketReso = config.MinBucketReso,
-            MaxBucketReso = config.MaxBucketReso,
-            BucketResoSteps = config.BucketResoSteps,
-            BucketNoUpscale = config.BucketNoUpscale,
-        };
     }
 
     private static void RequireClipSkipFits(TrainingConfig config, StableDiffusionModel model)

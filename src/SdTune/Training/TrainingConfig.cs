@@ -233,6 +233,48 @@ public sealed record TrainingConfig
     /// <summary>The configuration as TOML (every key, unset ones left out); <see cref="Parse"/> reads it back.</summary>
     public string ToToml() => TrainingConfigWriter.Write(this);
 
+    /// <summary>
+    /// The dataset options of a <c>train_data_dir</c> dataset: batch size, <paramref name="size"/> and the bucketing keys,
+    /// checked as sd-scripts checks its arguments (with <paramref name="size"/> null, only the checks that need no
+    /// resolution).
+    /// </summary>
+    /// <exception cref="TrainingConfigException">The bucket settings contradict each other or cannot hold the resolution; names the key.</exception>
+    public DatasetOptions FolderDatasetOptions(PixelSize? size)
+    {
+        if (EnableBucket)
+        {
+            Require(MaxBucketReso >= MinBucketReso, "max_bucket_reso", $"({MaxBucketReso}) must be at least min_bucket_reso ({MinBucketReso}).");
+            if (!BucketNoUpscale)
+            {
+                Require(MinBucketReso % BucketResoSteps == 0 && MaxBucketReso % BucketResoSteps == 0, "bucket_reso_steps",
+                    $"{BucketResoSteps} must divide min_bucket_reso ({MinBucketReso}) and max_bucket_reso ({MaxBucketReso}).");
+                Require(size is not { } small || Math.Min(small.Width, small.Height) >= MinBucketReso, "min_bucket_reso",
+                    $"({MinBucketReso}) must not exceed the smaller side of the resolution {size}.");
+                Require(size is not { } large || Math.Max(large.Width, large.Height) <= MaxBucketReso, "max_bucket_reso",
+                    $"({MaxBucketReso}) must not be below the larger side of the resolution {size}.");
+            }
+        }
+
+        return new DatasetOptions
+        {
+            BatchSize = TrainBatchSize,
+            Resolution = size,
+            EnableBucket = EnableBucket,
+            MinBucketReso = MinBucketReso,
+            MaxBucketReso = MaxBucketReso,
+            BucketResoSteps = BucketResoSteps,
+            BucketNoUpscale = BucketNoUpscale,
+        };
+
+        static void Require(bool condition, string key, string message)
+        {
+            if (!condition)
+            {
+                throw new TrainingConfigException(key, message);
+            }
+        }
+    }
+
     /// <summary>The training resolution as a size; null when it is left to the model.</summary>
     /// <exception cref="TrainingConfigException">The resolution is malformed or out of range.</exception>
     public PixelSize? ResolutionSize => Resolution is null ? null : TrainingConfigParser.ParseResolution(Resolution);

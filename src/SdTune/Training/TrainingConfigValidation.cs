@@ -56,11 +56,9 @@ internal static class TrainingConfigValidation
         }
 
         _ = c.ResolutionSize;
-        if (c.EnableBucket && c.TrainDataDir is not null)
+        if (c.TrainDataDir is not null)
         {
-            Require(c.MaxBucketReso >= c.MinBucketReso, "max_bucket_reso", $"({c.MaxBucketReso}) must be at least min_bucket_reso ({c.MinBucketReso}).");
-            Require(c.BucketNoUpscale || (c.MinBucketReso % c.BucketResoSteps == 0 && c.MaxBucketReso % c.BucketResoSteps == 0),
-                "bucket_reso_steps", $"{c.BucketResoSteps} must divide min_bucket_reso ({c.MinBucketReso}) and max_bucket_reso ({c.MaxBucketReso}).");
+            _ = c.FolderDatasetOptions(c.ResolutionSize);
         }
 
         foreach (var arg in c.OptimizerArgs)
