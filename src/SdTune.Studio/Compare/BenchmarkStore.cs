@@ -53,8 +53,7 @@ public sealed class BenchmarkStore(StudioHome home)
     public static string FilesUrl(string id) => $"/api/benchmarks/{id}/files/";
 
     /// <summary>The job's PNG <paramref name="name"/> (a chart or grid directly in its folder), or null when there is none.</summary>
-    public string? Png(string id, string name) =>
-        folders.Exists(id) && StudioGenerator.IsImageName(name) && File.Exists(Path.Combine(Folder(id), name)) ? Path.Combine(Folder(id), name) : null;
+    public string? Png(string id, string name) => folders.Png(id, name);
 
     /// <summary>The rows of the spec a request may name; none when the studio has no benchmark spec.</summary>
     public IReadOnlyList<BenchmarkMethodInfo> Methods() =>

@@ -60,8 +60,7 @@ public sealed class GridStore(RunStore runs, StudioGenerator generator, StudioLi
     }
 
     /// <summary>The job's PNG <paramref name="name"/>, or null when there is none.</summary>
-    public string? Png(string id, string name) =>
-        folders.Exists(id) && StudioGenerator.IsImageName(name) && File.Exists(Path.Combine(Folder(id), name)) ? Path.Combine(Folder(id), name) : null;
+    public string? Png(string id, string name) => folders.Png(id, name);
 
     /// <summary>A queued grid job from a request (not written yet); a random seed (-1, the default) is drawn now.</summary>
     /// <exception cref="StudioRequestException">A field is wrong; names it (<c>runs</c> for a run that is not completed or has no LoRA).</exception>
@@ -183,13 +182,7 @@ public sealed class GridStore(RunStore runs, StudioGenerator generator, StudioLi
         }
     }
 
-    private (RunStatus Run, string Lora) RunLoraOf(string id)
-    {
-        var run = runs.Read(id) ?? throw new StudioRequestException("runs", $"no run \"{id}\".");
-        return run.State == RunState.Completed && library.RunLora(run) is { } lora
-            ? (run, lora)
-            : throw new StudioRequestException("runs", $"run {id} is {run.State.ToString().ToLowerInvariant()} and has no .safetensors output to apply; a grid needs completed runs with a LoRA.");
-    }
+    private (RunStatus Run, string Lora) RunLoraOf(string id) => library.CompletedRunLora(id, "runs", "a grid needs completed runs with a LoRA");
 
     private static int? Side(RequestFields fields, string field)
     {

@@ -20,9 +20,6 @@ public sealed partial class StudioGenerator(StudioLibrary library)
     private readonly SemaphoreSlim oneAtATime = new(1, 1);
     private readonly GenerateRequestReader reader = new(library);
 
-    /// <summary>The request's fields.</summary>
-    public static IReadOnlyList<string> Fields => GenerateRequestReader.Fields;
-
     /// <summary>Checks the request, generates, saves the images and describes them.</summary>
     /// <exception cref="StudioRequestException">A field is missing, of the wrong type, out of range, or names an unknown sampler, model or file.</exception>
     public async Task<GenerateResponse> GenerateAsync(JsonNode? body, CancellationToken cancellationToken)

@@ -48,15 +48,20 @@ public sealed class StudioLibrary(RunStore store)
             return FilePath(Home.Loras, name, "loras", "LoRA");
         }
 
-        var id = name[RunPrefix.Length..];
-        if (store.Read(id) is not { } run)
-        {
-            throw new StudioRequestException("loras", $"no run \"{id}\".");
-        }
+        return CompletedRunLora(name[RunPrefix.Length..], "loras").Lora;
+    }
 
+    /// <summary>A completed run and its LoRA file (its first .safetensors output).</summary>
+    /// <param name="id">The run.</param>
+    /// <param name="field">The request field that names it.</param>
+    /// <param name="need">Said after the refusal: why the request needs such a run; null for nothing.</param>
+    /// <exception cref="StudioRequestException">No such run, or it is not completed or has no LoRA; names <paramref name="field"/>.</exception>
+    internal (RunStatus Run, string Lora) CompletedRunLora(string id, string field, string? need = null)
+    {
+        var run = store.Read(id) ?? throw new StudioRequestException(field, $"no run \"{id}\".");
         return run.State == RunState.Completed && RunLora(run) is { } file
-            ? file
-            : throw new StudioRequestException("loras", $"run {id} is {run.State.ToString().ToLowerInvariant()} and has no .safetensors output to apply.");
+            ? (run, file)
+            : throw new StudioRequestException(field, $"run {id} is {run.State.ToString().ToLowerInvariant()} and has no .safetensors output to apply{(need is null ? "" : "; " + need)}.");
     }
 
     /// <summary>A file under <paramref name="root"/>.</summary>
@@ -76,7 +81,7 @@ public sealed class StudioLibrary(RunStore store)
     }
 
     /// <summary>A finished run's LoRA file (its first .safetensors output), or null.</summary>
-    internal string? RunLora(RunStatus run) =>
+    private string? RunLora(RunStatus run) =>
         run.Outputs.FirstOrDefault(o => o.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) is { } output
             ? Path.Combine(store.Folder(run.Id), output)
             : null;

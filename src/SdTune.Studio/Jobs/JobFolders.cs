@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using SdTune.IO;
+using SdTune.Studio.Generation;
 
 namespace SdTune.Studio.Jobs;
 
@@ -54,6 +55,10 @@ public sealed class JobFolders<TStatus>(string root, string statusFile, Func<TSt
         !Directory.Exists(Root) ? [] :
         [.. Directory.EnumerateDirectories(Root).Select(Path.GetFileName).Select(id => Read(id!)).OfType<TStatus>()
             .OrderByDescending(s => describe(s).CreatedAt).ThenByDescending(s => describe(s).Id, StringComparer.Ordinal)];
+
+    /// <summary>The job's PNG <paramref name="name"/> (a plain file name directly in its folder), or null when there is none.</summary>
+    public string? Png(string id, string name) =>
+        Exists(id) && StudioGenerator.IsImageName(name) && File.Exists(Path.Combine(Folder(id), name)) ? Path.Combine(Folder(id), name) : null;
 
     /// <summary>
     /// Takes the job for this worker: its folder's lock (held until disposed; the system frees it when the worker dies)

@@ -241,20 +241,7 @@ public sealed record TrainingConfig
     /// <exception cref="TrainingConfigException">The bucket settings contradict each other or cannot hold the resolution; names the key.</exception>
     public DatasetOptions FolderDatasetOptions(PixelSize? size)
     {
-        if (EnableBucket)
-        {
-            Require(MaxBucketReso >= MinBucketReso, "max_bucket_reso", $"({MaxBucketReso}) must be at least min_bucket_reso ({MinBucketReso}).");
-            if (!BucketNoUpscale)
-            {
-                Require(MinBucketReso % BucketResoSteps == 0 && MaxBucketReso % BucketResoSteps == 0, "bucket_reso_steps",
-                    $"{BucketResoSteps} must divide min_bucket_reso ({MinBucketReso}) and max_bucket_reso ({MaxBucketReso}).");
-                Require(size is not { } small || Math.Min(small.Width, small.Height) >= MinBucketReso, "min_bucket_reso",
-                    $"({MinBucketReso}) must not exceed the smaller side of the resolution {size}.");
-                Require(size is not { } large || Math.Max(large.Width, large.Height) <= MaxBucketReso, "max_bucket_reso",
-                    $"({MaxBucketReso}) must not be below the larger side of the resolution {size}.");
-            }
-        }
-
+        TrainingConfigValidation.Buckets(this, size);
         return new DatasetOptions
         {
             BatchSize = TrainBatchSize,
@@ -265,14 +252,6 @@ public sealed record TrainingConfig
             BucketResoSteps = BucketResoSteps,
             BucketNoUpscale = BucketNoUpscale,
         };
-
-        static void Require(bool condition, string key, string message)
-        {
-            if (!condition)
-            {
-                throw new TrainingConfigException(key, message);
-            }
-        }
     }
 
     /// <summary>The training resolution as a size; null when it is left to the model.</summary>

@@ -1,3 +1,4 @@
+using SdTune.Training.Data;
 using SdTune.Training.Methods;
 using SdTune.Training.Optimization;
 
@@ -58,7 +59,7 @@ internal static class TrainingConfigValidation
         _ = c.ResolutionSize;
         if (c.TrainDataDir is not null)
         {
-            _ = c.FolderDatasetOptions(c.ResolutionSize);
+            Buckets(c, c.ResolutionSize);
         }
 
         foreach (var arg in c.OptimizerArgs)
@@ -84,6 +85,33 @@ internal static class TrainingConfigValidation
         Require(c.SavePrecision is null or "float" or "fp32" or "fp16" or "bf16", "save_precision", $"\"{c.SavePrecision}\" is not one of float, fp16, bf16.");
         Require((c.SampleEveryNSteps is null && c.SampleEveryNEpochs is null) || c.SamplePrompts is not null, "sample_prompts", "is required when sampling every N steps or epochs.");
         method.Validate(c);
+    }
+
+    /// <summary>
+    /// The bucketing keys of a <c>train_data_dir</c> dataset, checked as sd-scripts checks its arguments (with
+    /// <paramref name="size"/> null, only the checks that need no resolution).
+    /// </summary>
+    /// <exception cref="TrainingConfigException">The bucket settings contradict each other or cannot hold the resolution; names the key.</exception>
+    public static void Buckets(TrainingConfig c, PixelSize? size)
+    {
+        ArgumentNullException.ThrowIfNull(c);
+        if (!c.EnableBucket)
+        {
+            return;
+        }
+
+        Require(c.MaxBucketReso >= c.MinBucketReso, "max_bucket_reso", $"({c.MaxBucketReso}) must be at least min_bucket_reso ({c.MinBucketReso}).");
+        if (c.BucketNoUpscale)
+        {
+            return;
+        }
+
+        Require(c.MinBucketReso % c.BucketResoSteps == 0 && c.MaxBucketReso % c.BucketResoSteps == 0, "bucket_reso_steps",
+            $"{c.BucketResoSteps} must divide min_bucket_reso ({c.MinBucketReso}) and max_bucket_reso ({c.MaxBucketReso}).");
+        Require(size is not { } small || Math.Min(small.Width, small.Height) >= c.MinBucketReso, "min_bucket_reso",
+            $"({c.MinBucketReso}) must not exceed the smaller side of the resolution {size}.");
+        Require(size is not { } large || Math.Max(large.Width, large.Height) <= c.MaxBucketReso, "max_bucket_reso",
+            $"({c.MaxBucketReso}) must not be below the larger side of the resolution {size}.");
     }
 
     private static void Require(bool condition, string key, string message)
