@@ -15,7 +15,7 @@ public sealed partial record BenchmarkSpec
     private static readonly string[] Keys =
     [
         "identifier", "class_word", "image_size", "seed", "images_per_prompt", "instance_count",
-        "instance_caption", "evaluation_prompt", "class_prompt", "subject", "instances", "evaluation", "methods",
+        "instance_caption", "evaluation_prompt", "class_prompt", "subject", "instances", "evaluation", "methods", "methods_from",
     ];
 
     private static readonly string[] PlacementKeys = ["background", "size", "position"];
@@ -50,8 +50,9 @@ public sealed partial record BenchmarkSpec
     public required IReadOnlyList<ToyPlacement> Evaluation { get; init; }
 
     /// <summary>
-    /// The rows to run, with their settings (<c>[[methods]]</c>); empty when the spec names none, and then the rows the
-    /// training methods declare are run (<see cref="Benchmark.BenchmarkMethods.For"/>).
+    /// The rows to run, with their settings (<c>[[methods]]</c>, or those of the spec <c>methods_from</c> names, so two
+    /// subjects can share one set of tuned rows); empty when the spec names none, and then the rows the training methods
+    /// declare are run (<see cref="Benchmark.BenchmarkMethods.For"/>).
     /// </summary>
     public IReadOnlyList<BenchmarkRowSpec> Methods { get; init; } = [];
 
@@ -70,14 +71,15 @@ public sealed partial record BenchmarkSpec
     public static BenchmarkSpec Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return Parse(ToySpecReader.ReadFile(path), path);
+        return Parse(ToySpecReader.ReadFile(path), path, Path.GetDirectoryName(Path.GetFullPath(path)));
     }
 
     /// <summary>Parses and validates a benchmark spec.</summary>
     /// <param name="toml">The TOML text.</param>
     /// <param name="source">The name used in error messages.</param>
+    /// <param name="folder">The folder a relative <c>methods_from</c> path starts from (default: the current folder).</param>
     /// <exception cref="ToySpecException">The text is invalid; the message names the source and the field.</exception>
-    public static BenchmarkSpec Parse(string toml, string source)
+    public static BenchmarkSpec Parse(string toml, string source, string? folder = null)
     {
         ArgumentNullException.ThrowIfNull(toml);
         ArgumentNullException.ThrowIfNull(source);
@@ -117,6 +119,11 @@ public sealed partial record BenchmarkSpec
             Evaluation = evaluation,
         };
         var rows = root.Tables("methods").Select(t => BenchmarkRowSpec.Read(t, new Training.BenchmarkSubject(identifier, classWord))).ToList();
+        if (root.OptionalString("methods_from") is { } from)
+        {
+            rows = [.. MethodsFrom(root, from, folder, rows.Count)];
+        }
+
         if (rows.GroupBy(r => r.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1) is { } twice)
         {
             throw new ToySpecException($"{source}: two [[methods]] are named \"{twice.Key}\"; give each row its own name.");
@@ -129,6 +136,29 @@ public sealed partial record BenchmarkSpec
             EvaluationPrompt = Template(root, "evaluation_prompt", spec.EvaluationPrompt, requireIdentifier: true, allowColor: false),
             ClassPrompt = Template(root, "class_prompt", spec.ClassPrompt, requireIdentifier: false, allowColor: true),
         };
+    }
+
+    /// <summary>The <c>[[methods]]</c> of the spec named by <c>methods_from</c>, which must have rows of its own.</summary>
+    private static IReadOnlyList<BenchmarkRowSpec> MethodsFrom(ToySpecReader root, string from, string? folder, int ownRows)
+    {
+        if (ownRows > 0)
+        {
+            throw root.Error("methods_from", "cannot be combined with [[methods]] tables; give one or the other");
+        }
+
+        var path = Path.GetFullPath(from, folder ?? Directory.GetCurrentDirectory());
+        if (!File.Exists(path))
+        {
+            throw root.Error("methods_from", $"names {path}, which does not exist");
+        }
+
+        if (ToySpecReader.ParseToml(ToySpecReader.ReadFile(path), path).ContainsKey("methods_from"))
+        {
+            throw root.Error("methods_from", $"names {path}, which takes its rows from another spec in turn; name that one");
+        }
+
+        var rows = Load(path).Methods;
+        return rows.Count > 0 ? rows : throw root.Error("methods_from", $"names {path}, which has no [[methods]] of its own");
     }
 
     /// <summary>The instance scenes (the subject at each instance placement, with seeded jitter) and their captions.</summary>

@@ -70,6 +70,33 @@ public class BenchmarkSpecTests
         Assert.Same(SdTune.ToyWorld.Benchmark.BenchmarkMethods.All, SdTune.ToyWorld.Benchmark.BenchmarkMethods.For(BenchmarkSpec.Parse(Minimal, "minimal.toml")));
     }
 
+    [Fact]
+    public void A_spec_can_take_its_rows_from_another_so_two_subjects_share_one_set_of_tuned_rows()
+    {
+        var solid = BenchmarkSpec.Load(Path.Combine(TestPaths.RepositoryRoot, "toyworld", "benchmark-solid.toml"));
+        var shared = BenchmarkSpec.Load(DefaultSpecPath);
+        Assert.Equal(ToyColor.Purple, solid.Subject.Color);
+        Assert.Equal(shared.Methods.Select(m => (m.Name, string.Join(";", m.Settings))), solid.Methods.Select(m => (m.Name, string.Join(";", m.Settings))));
+
+        using var dir = TestPaths.NewTempDir();
+        File.WriteAllText(dir.File("rows.toml"), Minimal + "\n[[methods]]\nname = \"r\"\nmethod = \"lora\"\n");
+        File.WriteAllText(dir.File("empty.toml"), Minimal);
+        File.WriteAllText(dir.File("chain.toml"), "methods_from = \"rows.toml\"\n" + Minimal);
+        Assert.Equal(["r"], BenchmarkSpec.Parse("methods_from = \"rows.toml\"\n" + Minimal, "a.toml", dir.Path).Methods.Select(m => m.Name));
+        foreach (var (text, expected) in new[]
+        {
+            ("methods_from = \"missing.toml\"\n" + Minimal, "which does not exist"),
+            ("methods_from = \"empty.toml\"\n" + Minimal, "which has no [[methods]] of its own"),
+            ("methods_from = \"chain.toml\"\n" + Minimal, "takes its rows from another spec in turn"),
+            ("methods_from = \"rows.toml\"\n" + Minimal + "\n[[methods]]\nname = \"x\"\nmethod = \"lora\"\n", "cannot be combined with [[methods]]"),
+        })
+        {
+            var e = Assert.Throws<ToySpecException>(() => BenchmarkSpec.Parse(text, "a.toml", dir.Path));
+            Assert.Contains("key 'methods_from'", e.Message, StringComparison.Ordinal);
+            Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Theory]
     [InlineData("name = \"x\"\nmethod = \"lorax\"", "key 'method' is \"lorax\"; known methods: lora")]
     [InlineData("name = \"x\"\nmethod = \"lora\"\nsettings = { network_dim = 0 }", "[[methods]] #1: key 'settings' do not make a valid lora configuration")]

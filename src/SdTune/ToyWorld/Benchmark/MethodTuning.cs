@@ -6,10 +6,11 @@ namespace SdTune.ToyWorld.Benchmark;
 /// <summary>
 /// <c>sdtune bench tune</c>: each method at its best, as the papers compare them. Every row of the benchmark is run at
 /// a small grid of learning rates (its own times each factor; <c>unet_lr</c> and <c>text_encoder_lr</c> scale with it)
-/// and step counts, scored as the benchmark scores, and the setting chosen by a stated rule: the highest mean subject
-/// fidelity among the settings whose prior preservation is at least <see cref="TuningOptions.MinPriorPreservation"/>
-/// (ties: fewer steps, then the lower rate). The chosen values are then written into the spec by hand, so the table
-/// the benchmark prints is the frozen, tuned one.
+/// and step counts, scored as the benchmark scores, and the setting chosen by a stated rule (<see cref="Choose"/>):
+/// among the settings that learn the subject (mean subject fidelity above the base model's), the highest subject
+/// fidelity whose prior preservation is at least <see cref="TuningOptions.MinPriorPreservation"/>; when none keeps that
+/// bar, the best trade-off, subject fidelity × prior preservation (ties: fewer steps, then the lower rate). The chosen
+/// values are then written into the spec by hand, so the table the benchmark prints is the frozen, tuned one.
 /// </summary>
 public static class MethodTuning
 {
@@ -47,18 +48,33 @@ public static class MethodTuning
         var summaries = MethodBenchmark.Run(options with { Methods = [.. variants.Select(v => v.Variant)] }, log);
         var measured = variants.Select((v, i) => new TuningVariant(v.Row.Name, v.LearningRate, v.Steps, summaries[i + 1])).ToList();
         var chosen = measured.GroupBy(v => v.Method, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => Choose(g, tuning.MinPriorPreservation), StringComparer.Ordinal);
+            .ToDictionary(g => g.Key, g => Choose(g, tuning.MinPriorPreservation, summaries[0].Mean.SubjectFidelity), StringComparer.Ordinal);
         return new TuningResult(summaries[0], measured, chosen, tuning);
     }
 
-    /// <summary>The rule: the highest mean subject fidelity with prior preservation at or above the bar; ties go to fewer steps, then the lower rate; null when none qualifies.</summary>
-    public static TuningVariant? Choose(IEnumerable<TuningVariant> variants, double minPriorPreservation)
+    /// <summary>
+    /// The rule. Only settings that learn the subject (mean subject fidelity above <paramref name="baseSubjectFidelity"/>)
+    /// are chosen: the one with the highest subject fidelity among those whose prior preservation is at the bar, or,
+    /// when none keeps the bar, the one with the highest subject fidelity × prior preservation. Ties go to fewer steps,
+    /// then the lower rate. Null when no setting learns the subject.
+    /// </summary>
+    /// <param name="variants">One method's settings.</param>
+    /// <param name="minPriorPreservation">The bar.</param>
+    /// <param name="baseSubjectFidelity">The base model's subject fidelity.</param>
+    public static TuningChoice? Choose(IEnumerable<TuningVariant> variants, double minPriorPreservation, double baseSubjectFidelity)
     {
         ArgumentNullException.ThrowIfNull(variants);
-        return variants.Where(v => v.Summary.Mean.PriorPreservation >= minPriorPreservation - 1e-9)
-            .OrderByDescending(v => v.Summary.Mean.SubjectFidelity).ThenBy(v => v.Steps).ThenBy(v => v.LearningRate)
-            .FirstOrDefault();
+        var learners = variants.Where(v => v.Summary.Mean.SubjectFidelity > baseSubjectFidelity + 1e-9).ToList();
+        var keeping = learners.Where(v => v.Summary.Mean.PriorPreservation >= minPriorPreservation - 1e-9).ToList();
+        return keeping.Count > 0
+            ? new TuningChoice(Best(keeping, v => v.Summary.Mean.SubjectFidelity), KeepsBar: true)
+            : learners.Count > 0
+                ? new TuningChoice(Best(learners, v => v.Summary.Mean.SubjectFidelity * v.Summary.Mean.PriorPreservation), KeepsBar: false)
+                : null;
     }
+
+    private static TuningVariant Best(IEnumerable<TuningVariant> variants, Func<TuningVariant, double> score) =>
+        variants.OrderByDescending(v => Math.Round(score(v), 9)).ThenBy(v => v.Steps).ThenBy(v => v.LearningRate).First();
 
     /// <summary>The sweep as markdown: every setting's scores, then each method's choice.</summary>
     public static string ToMarkdown(TuningResult result)
@@ -66,14 +82,14 @@ public static class MethodTuning
         ArgumentNullException.ThrowIfNull(result);
         var text = new System.Text.StringBuilder(MethodBenchmark.ToMarkdown([result.Base, .. result.Variants.Select(v => v.Summary)]));
         text.AppendLine().AppendLine(string.Create(CultureInfo.InvariantCulture,
-            $"Chosen (highest subject fidelity with prior preservation >= {result.Options.MinPriorPreservation * 100:F0}%; ties: fewer steps, lower rate):")).AppendLine();
-        text.AppendLine("| method | learning_rate | max_train_steps | subject fidelity | prior preservation |").AppendLine("|---|---|---|---|---|");
+            $"Chosen: among the settings that learn the subject (subject fidelity above the base model's), the highest subject fidelity with prior preservation >= {result.Options.MinPriorPreservation * 100:F0}%; when none keeps that bar, the highest subject fidelity × prior preservation; ties: fewer steps, lower rate.")).AppendLine();
+        text.AppendLine("| method | learning_rate | max_train_steps | subject fidelity | prior preservation | chosen by |").AppendLine("|---|---|---|---|---|---|");
         foreach (var (method, choice) in result.Chosen)
         {
             text.AppendLine(choice is null
-                ? $"| {method} | – | – | no setting keeps prior preservation at the bar | – |"
+                ? $"| {method} | – | – | no setting learns the subject | – | – |"
                 : string.Create(CultureInfo.InvariantCulture,
-                    $"| {method} | {choice.LearningRate:G3} | {choice.Steps} | {choice.Summary.Mean.SubjectFidelity * 100:F0}% | {choice.Summary.Mean.PriorPreservation * 100:F0}% |"));
+                    $"| {method} | {choice.Variant.LearningRate:G3} | {choice.Variant.Steps} | {choice.Variant.Summary.Mean.SubjectFidelity * 100:F0}% | {choice.Variant.Summary.Mean.PriorPreservation * 100:F0}% | {(choice.KeepsBar ? "the bar" : "the trade-off")} |"));
         }
 
         return text.ToString();
@@ -130,6 +146,11 @@ public sealed record TuningVariant(string Method, double LearningRate, int Steps
 /// <summary>What <see cref="MethodTuning.Run"/> measured and chose.</summary>
 /// <param name="Base">The base model's scores.</param>
 /// <param name="Variants">Every setting of every row.</param>
-/// <param name="Chosen">Each row's chosen setting (null when none keeps the prior-preservation bar).</param>
+/// <param name="Chosen">Each row's chosen setting (null when no setting learns the subject).</param>
 /// <param name="Options">The grid and rule used.</param>
-public sealed record TuningResult(MethodSummary Base, IReadOnlyList<TuningVariant> Variants, IReadOnlyDictionary<string, TuningVariant?> Chosen, TuningOptions Options);
+public sealed record TuningResult(MethodSummary Base, IReadOnlyList<TuningVariant> Variants, IReadOnlyDictionary<string, TuningChoice?> Chosen, TuningOptions Options);
+
+/// <summary>A method's chosen setting and which part of the rule chose it.</summary>
+/// <param name="Variant">The setting.</param>
+/// <param name="KeepsBar">True when it keeps prior preservation at the bar; false when no learning setting does and it is the best trade-off.</param>
+public sealed record TuningChoice(TuningVariant Variant, bool KeepsBar);

@@ -27,7 +27,7 @@ public static class TuningChart
             scatter.LegendText = methods[i];
             if (result.Chosen.GetValueOrDefault(methods[i]) is { } chosen)
             {
-                var ring = plot.Add.Marker(chosen.Summary.Mean.PriorPreservation * 100, chosen.Summary.Mean.SubjectFidelity * 100);
+                var ring = plot.Add.Marker(chosen.Variant.Summary.Mean.PriorPreservation * 100, chosen.Variant.Summary.Mean.SubjectFidelity * 100);
                 ring.MarkerShape = ScottPlot.MarkerShape.OpenCircle;
                 ring.MarkerSize = 22;
                 ring.Color = palette.GetColor(i);

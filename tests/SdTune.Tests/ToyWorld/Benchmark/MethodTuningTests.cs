@@ -18,11 +18,27 @@ public sealed class MethodTuningTests
             Variant(1e-3, 600, 0.6, 0.85),
             Variant(3e-3, 300, 0.6, 0.8), // ties with the one above: fewer steps wins
             Variant(3e-4, 150, 0.2, 1),
+            Variant(1e-4, 150, 0, 1),     // keeps the class but learns nothing: never chosen
         };
-        Assert.Equal((3e-3, 300), (MethodTuning.Choose(variants, 0.8)!.LearningRate, MethodTuning.Choose(variants, 0.8)!.Steps));
-        Assert.Null(MethodTuning.Choose(variants, 1.01));
+        var choice = MethodTuning.Choose(variants, 0.8, 0)!;
+        Assert.Equal((3e-3, 300, true), (choice.Variant.LearningRate, choice.Variant.Steps, choice.KeepsBar));
         Assert.Throws<ArgumentException>(() => new TuningOptions { StepCounts = [] }.Validate());
         Assert.Throws<ArgumentException>(() => new TuningOptions { LearningRateFactors = [0] }.Validate());
+    }
+
+    [Fact]
+    public void Without_a_learning_setting_at_the_bar_the_rule_takes_the_best_trade_off_and_never_a_setting_that_learns_nothing()
+    {
+        var variants = new[]
+        {
+            Variant(1e-3, 300, 0.9, 0.3),  // 0.27
+            Variant(3e-3, 300, 0.5, 0.7),  // 0.35: the best trade-off
+            Variant(3e-3, 600, 0.7, 0.5),  // 0.35 too, but more steps
+            Variant(1e-2, 150, 0.1, 1),    // at the bar, but no better than the base model
+        };
+        var choice = MethodTuning.Choose(variants, 0.8, 0.1)!;
+        Assert.Equal((3e-3, 300, false), (choice.Variant.LearningRate, choice.Variant.Steps, choice.KeepsBar));
+        Assert.Null(MethodTuning.Choose(variants.Where(v => v.Summary.Mean.SubjectFidelity <= 0.1), 0.8, 0.1));
     }
 
     [Fact]
@@ -43,10 +59,10 @@ public sealed class MethodTuningTests
         Assert.Equal([(1e-2, 1), (1e-2, 2)], result.Variants.Select(v => (Math.Round(v.LearningRate, 9), v.Steps)));
         Assert.All(result.Variants, v => Assert.Equal("lora", v.Method));
         Assert.True(Directory.Exists(Path.Combine(dir.Path, "lora-lr0.01-steps2")));
-        Assert.Equal(MethodTuning.Choose(result.Variants, 0), result.Chosen["lora"]);
+        Assert.Equal(MethodTuning.Choose(result.Variants, 0, result.Base.Mean.SubjectFidelity), result.Chosen["lora"]);
         var report = MethodTuning.ToMarkdown(result);
         Assert.Contains("| lora-lr0.01-steps1 |", report, StringComparison.Ordinal);
-        Assert.Contains("Chosen (highest subject fidelity with prior preservation >= 0%", report, StringComparison.Ordinal);
+        Assert.Contains("the highest subject fidelity with prior preservation >= 0%", report, StringComparison.Ordinal);
         TuningChart.Save(result, dir.File("tune.png"), 400, 300);
         using var chart = SkiaSharp.SKBitmap.Decode(dir.File("tune.png"));
         Assert.Equal((400, 300), (chart.Width, chart.Height));
