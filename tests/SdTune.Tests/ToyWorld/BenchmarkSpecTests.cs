@@ -60,7 +60,7 @@ public class BenchmarkSpecTests
         }
 
         var locon = SdTune.ToyWorld.Benchmark.BenchmarkMethods.Get("locon", rows).Configure(shared, subject);
-        Assert.Equal(("lora", 8, 5e-3), (locon.Method, SdTune.Training.Methods.LoraMethod.NetworkDim.Value(locon), locon.LearningRate));
+        Assert.Equal(("lora", 8, 1.5e-3, 150), (locon.Method, SdTune.Training.Methods.LoraMethod.NetworkDim.Value(locon), locon.LearningRate, locon.MaxTrainSteps));
         Assert.Equal(["conv_dim=8", "conv_alpha=8"], SdTune.Training.Methods.LoraMethod.NetworkArgs.Value(locon));
         var ti = SdTune.ToyWorld.Benchmark.BenchmarkMethods.Get("textual-inversion", rows).Configure(shared, subject);
         Assert.Equal(("sks", "star", "sks"), (SdTune.Training.Methods.TextualInversionMethod.TokenString.Value(ti), SdTune.Training.Methods.TextualInversionMethod.InitWord.Value(ti), ti.OutputName));

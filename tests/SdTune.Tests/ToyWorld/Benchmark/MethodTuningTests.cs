@@ -56,12 +56,12 @@ public sealed class MethodTuningTests
             Seeds = 1,
         };
         var result = MethodTuning.Run(options, new TuningOptions { LearningRateFactors = [2], StepCounts = [1, 2], MinPriorPreservation = 0 });
-        Assert.Equal([(1e-2, 1), (1e-2, 2)], result.Variants.Select(v => (Math.Round(v.LearningRate, 9), v.Steps)));
+        Assert.Equal([(3e-3, 1), (3e-3, 2)], result.Variants.Select(v => (Math.Round(v.LearningRate, 9), v.Steps)));
         Assert.All(result.Variants, v => Assert.Equal("lora", v.Method));
-        Assert.True(Directory.Exists(Path.Combine(dir.Path, "lora-lr0.01-steps2")));
+        Assert.True(Directory.Exists(Path.Combine(dir.Path, "lora-lr0.003-steps2")));
         Assert.Equal(MethodTuning.Choose(result.Variants, 0, result.Base.Mean.SubjectFidelity), result.Chosen["lora"]);
         var report = MethodTuning.ToMarkdown(result);
-        Assert.Contains("| lora-lr0.01-steps1 |", report, StringComparison.Ordinal);
+        Assert.Contains("| lora-lr0.003-steps1 |", report, StringComparison.Ordinal);
         Assert.Contains("the highest subject fidelity with prior preservation >= 0%", report, StringComparison.Ordinal);
         TuningChart.Save(result, dir.File("tune.png"), 400, 300);
         using var chart = SkiaSharp.SKBitmap.Decode(dir.File("tune.png"));
