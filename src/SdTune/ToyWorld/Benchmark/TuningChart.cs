@@ -42,7 +42,7 @@ public static class TuningChart
         plot.Axes.Left.Label.Text = "subject fidelity (%)";
         plot.Title("Tuning sweep: subject fidelity against prior preservation (ringed: chosen)");
         plot.Axes.SetLimits(-5, 105, -5, 105);
-        plot.ShowLegend();
+        plot.ShowLegend(ScottPlot.Edge.Right);
         AtomicFile.WriteAllBytes(path, plot.GetImage(width, height).GetImageBytes(ScottPlot.ImageFormat.Png));
     }
 }
