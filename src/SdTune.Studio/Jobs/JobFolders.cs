@@ -58,7 +58,7 @@ public sealed class JobFolders<TStatus>(string root, string statusFile, Func<TSt
 
     /// <summary>The job's PNG <paramref name="name"/> (a plain file name directly in its folder), or null when there is none.</summary>
     public string? Png(string id, string name) =>
-        Exists(id) && StudioGenerator.IsImageName(name) && File.Exists(Path.Combine(Folder(id), name)) ? Path.Combine(Folder(id), name) : null;
+        Exists(id) && StudioGenerator.IsImageName(name) && Path.Combine(Folder(id), name) is var path && File.Exists(path) ? path : null;
 
     /// <summary>
     /// Takes the job for this worker: its folder's lock (held until disposed; the system frees it when the worker dies)

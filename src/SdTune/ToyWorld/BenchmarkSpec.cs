@@ -83,7 +83,12 @@ public sealed partial record BenchmarkSpec
     {
         ArgumentNullException.ThrowIfNull(toml);
         ArgumentNullException.ThrowIfNull(source);
-        var root = new ToySpecReader(ToySpecReader.ParseToml(toml, source), source, "top level");
+        return Parse(ToySpecReader.ParseToml(toml, source), source, folder);
+    }
+
+    private static BenchmarkSpec Parse(Tomlyn.Model.TomlTable table, string source, string? folder)
+    {
+        var root = new ToySpecReader(table, source, "top level");
         root.RejectUnknown(Keys);
         var subject = ToySubjectSpec.Read(root.SubTable("subject"));
         var identifier = Word(root, "identifier");
@@ -152,12 +157,13 @@ public sealed partial record BenchmarkSpec
             throw root.Error("methods_from", $"names {path}, which does not exist");
         }
 
-        if (ToySpecReader.ParseToml(ToySpecReader.ReadFile(path), path).ContainsKey("methods_from"))
+        var table = ToySpecReader.ParseToml(ToySpecReader.ReadFile(path), path);
+        if (table.ContainsKey("methods_from"))
         {
             throw root.Error("methods_from", $"names {path}, which takes its rows from another spec in turn; name that one");
         }
 
-        var rows = Load(path).Methods;
+        var rows = Parse(table, path, Path.GetDirectoryName(path)).Methods;
         return rows.Count > 0 ? rows : throw root.Error("methods_from", $"names {path}, which has no [[methods]] of its own");
     }
 

@@ -98,12 +98,13 @@ public sealed class T2IAdapterMethod : ITrainingMethod
         var type = AdapterType.Value(config) is { Length: > 0 } chosen ? chosen : T2IAdapterConfig.LayoutFor(model.Unet.Config);
         var xl = type == T2IAdapterConfig.FullAdapterXl;
         var widths = model.Unet.Config.BlockOutChannels;
-        if (xl && widths.Count != 3 && ParseChannels(Channels.Value(config)) is null)
+        var given = ParseChannels(Channels.Value(config));
+        if (xl && widths.Count != 3 && given is null)
         {
             throw new TrainingConfigException(AdapterType.Name, $"{T2IAdapterConfig.FullAdapterXl} feeds the three down blocks of SDXL's UNet; this UNet has {widths.Count}, so its features cannot be placed.");
         }
 
-        var channels = ParseChannels(Channels.Value(config)) ?? (xl ? [.. widths, widths[^1]] : widths);
+        var channels = given ?? (xl ? [.. widths, widths[^1]] : widths);
         var factor = DownscaleFactor.Value(config) is > 0 and var f ? f : TiledVae.DownscaleFactor(model.Vae) * (xl ? 2 : 1);
         var result = new T2IAdapterConfig { AdapterType = type, Channels = channels, NumResBlocks = NumResBlocks.Value(config), DownscaleFactor = factor };
         try
