@@ -79,8 +79,8 @@ public static class MethodBenchmark
     {
         ArgumentNullException.ThrowIfNull(rows);
         var text = new System.Text.StringBuilder()
-            .AppendLine("| method | subject fidelity: exact / shape + colours / pattern | prompt fidelity (bg / size / position) | prior preservation | class fidelity | class colour entropy (bits) | train time | peak memory | output size |")
-            .AppendLine("|---|---|---|---|---|---|---|---|---|");
+            .AppendLine("| method | steps | subject fidelity: exact / shape + colours / pattern | prompt fidelity (bg / size / position) | prior preservation | class fidelity | class colour entropy (bits) | train time | peak memory | output size |")
+            .AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var summary in rows)
         {
             var (r, s) = (summary.Mean, summary.Spread);
@@ -89,7 +89,7 @@ public static class MethodBenchmark
             string Q(double fraction) => BenchmarkFormat.Percent(fraction);
             var trained = r.Method != BaseRow;
             text.AppendLine(System.Globalization.CultureInfo.InvariantCulture,
-                $"| {r.Method} | {P(x => x.SubjectFidelity)} / {P(x => x.SubjectShapeAndColors)} / {P(x => x.SubjectPattern)} | {Q(r.PromptFidelity.Background)} / {Q(r.PromptFidelity.Size)} / {Q(r.PromptFidelity.Position)} | " +
+                $"| {r.Method} | {(trained ? r.Steps.ToString(System.Globalization.CultureInfo.InvariantCulture) : "–")} | {P(x => x.SubjectFidelity)} / {P(x => x.SubjectShapeAndColors)} / {P(x => x.SubjectPattern)} | {Q(r.PromptFidelity.Background)} / {Q(r.PromptFidelity.Size)} / {Q(r.PromptFidelity.Position)} | " +
                 $"{P(x => x.PriorPreservation)} | {P(x => x.ClassFidelity)} | {r.ClassColorEntropy:F2} | {BenchmarkFormat.Seconds(r.TrainSeconds, trained)} | " +
                 $"{BenchmarkFormat.Memory(r.PeakMemoryBytes)} | {BenchmarkFormat.OutputSize(r.OutputBytes, trained)} |");
         }
@@ -107,7 +107,7 @@ public static class MethodBenchmark
         var spec = options.Spec;
         var pictures = spec.Evaluation.Count * spec.ImagesPerPrompt * options.Seeds;
         return $"# Concept benchmark: {spec.Subject.Name} ({spec.Identifier} {spec.ClassWord})\n\n" +
-            $"Base model: {options.BaseModel}; spec: {spec.Source}; {options.Steps} steps per method, batch {options.BatchSize}; {Threads(TorchThreads.Current)}; " +
+            $"Base model: {options.BaseModel}; spec: {spec.Source}; {options.Steps} steps per method unless a row sets its own (the steps column), batch {options.BatchSize}; {Threads(TorchThreads.Current)}; " +
             $"evaluation: {options.Sampler}, {options.SamplingSteps} steps, CFG {options.CfgScale}, {spec.ImagesPerPrompt} pictures per prompt; " +
             $"{options.Seeds} seed(s) per row (mean ± sample standard deviation over the seeds), {pictures} pictures per measure " +
             $"(one picture = {100.0 / pictures:F1} points); the whole table took {elapsed.TotalMinutes:F1} minutes.\n\n" +
@@ -155,16 +155,17 @@ public static class MethodBenchmark
             config = config with { DatasetConfig = dataset };
         }
 
-        log($"{method.Name}: training {config.MaxTrainSteps ?? options.Steps} steps (seed {round + 1} of {options.Seeds})");
+        var steps = config.MaxTrainSteps ?? options.Steps;
+        log($"{method.Name}: training {steps} steps (seed {round + 1} of {options.Seeds})");
         var (_, file, seconds, peak, bytes) = BenchmarkTraining.Run(method.Name, config, options.BaseModel, log);
         if (TrainingMethods.Get(config.Method).Output.Apply is { } apply)
         {
             using var baseModel = StableDiffusionModels.Load(options.BaseModel);
-            return Score(method.Name, method.Description, baseModel, request => apply(request, file), options, round, seconds, peak, bytes, log);
+            return Score(method.Name, method.Description, baseModel, request => apply(request, file), options, round, seconds, peak, bytes, log) with { Steps = steps };
         }
 
         using var tuned = StableDiffusionModels.Load(file);
-        return Score(method.Name, method.Description, tuned, null, options, round, seconds, peak, bytes, log);
+        return Score(method.Name, method.Description, tuned, null, options, round, seconds, peak, bytes, log) with { Steps = steps };
     }
 
     /// <summary>How many instance pictures still read as the subject after the VAE's round trip: a ceiling for any method that keeps the VAE.</summary>

@@ -27,4 +27,8 @@ public sealed record MethodScore(
     double TrainSeconds,
     long PeakMemoryBytes,
     long OutputBytes,
-    string Grid);
+    string Grid)
+{
+    /// <summary>The optimizer steps the row trained (its own <c>max_train_steps</c>, else the benchmark's); 0 for the base model.</summary>
+    public int Steps { get; init; }
+}

@@ -52,18 +52,18 @@ public class MethodBenchmarkTests
         var rows = new[]
         {
             MethodSummary.Of([new MethodScore(MethodBenchmark.BaseRow, "no training", 0, 0.25, 0.5, fidelity, 1, 0.75, 2.5, 0, -1, 0, "a.png")]),
-            MethodSummary.Of([new MethodScore("lora", "LoRA", 0.75, 0.8, 0.9, fidelity, 0.875, 0.5, 2.0, 12.3, 500_000_000, 1_234_567, "b.png")]),
+            MethodSummary.Of([new MethodScore("lora", "LoRA", 0.75, 0.8, 0.9, fidelity, 0.875, 0.5, 2.0, 12.3, 500_000_000, 1_234_567, "b.png") { Steps = 600 }]),
             MethodSummary.Of([
-                new MethodScore("locon", "LoCon", 0.5, 0.5, 0.5, fidelity, 1, 1, 2.0, 10, 400_000_000, 1_000_000, "c.png"),
-                new MethodScore("locon", "LoCon", 0.7, 0.6, 0.5, fidelity, 0.8, 1, 2.0, 20, 400_000_000, 1_000_000, "d.png"),
+                new MethodScore("locon", "LoCon", 0.5, 0.5, 0.5, fidelity, 1, 1, 2.0, 10, 400_000_000, 1_000_000, "c.png") { Steps = 150 },
+                new MethodScore("locon", "LoCon", 0.7, 0.6, 0.5, fidelity, 0.8, 1, 2.0, 20, 400_000_000, 1_000_000, "d.png") { Steps = 150 },
             ]),
         };
         var lines = MethodBenchmark.ToMarkdown(rows).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(5, lines.Length);
-        Assert.Equal("| base model | 0% / 25% / 50% | 100% / 50% / 25% | 100% | 75% | 2.50 | – | – | – |", lines[2]);
-        Assert.Equal("| lora | 75% / 80% / 90% | 100% / 50% / 25% | 88% | 50% | 2.00 | 12 s | 500 MB | 1.23 MB |", lines[3]);
+        Assert.Equal("| base model | – | 0% / 25% / 50% | 100% / 50% / 25% | 100% | 75% | 2.50 | – | – | – |", lines[2]);
+        Assert.Equal("| lora | 600 | 75% / 80% / 90% | 100% / 50% / 25% | 88% | 50% | 2.00 | 12 s | 500 MB | 1.23 MB |", lines[3]);
         // Two seeds: mean ± sample standard deviation (0.5 and 0.7: 60 ± 14; 1 and 0.8: 90 ± 14).
-        Assert.Equal("| locon | 60% ± 14 / 55% ± 7 / 50% ± 0 | 100% / 50% / 25% | 90% ± 14 | 100% ± 0 | 2.00 | 15 s | 400 MB | 1.00 MB |", lines[4]);
+        Assert.Equal("| locon | 150 | 60% ± 14 / 55% ± 7 / 50% ± 0 | 100% / 50% / 25% | 90% ± 14 | 100% ± 0 | 2.00 | 15 s | 400 MB | 1.00 MB |", lines[4]);
         Assert.Equal("c.png", rows[2].Grid);
         Assert.Throws<ArgumentException>(() => MethodSummary.Of([]));
     }
