@@ -5,7 +5,8 @@ namespace SdTune.ToyWorld;
 /// other pixels are explained by colour models: one palette colour mixed with the measured background
 /// (antialiasing and blur mix linearly), or a pair of colours mixed with the background and with each other. The
 /// shape colour is the single colour that explains the most pixels; a pair replaces it when it explains clearly more
-/// (which colour of the pair comes first is left to the pattern match). The foreground mask is the largest
+/// and each of its colours is the nearer one for a share of the shape (which colour of the pair comes first is left to
+/// the pattern match). A pair whose pixels nearly all lean to one colour is read as that colour, shaded. The foreground mask is the largest
 /// 8-connected region whose coverage exceeds one half.
 /// </summary>
 internal sealed class ToyForeground
@@ -178,11 +179,21 @@ internal sealed class ToyForeground
 
         var gain = pair.Explained - single.Explained;
         SecondShare = (double)gain / strong.Count;
-        if (gain >= Math.Max(MinSecondPixels, SecondColorShare * strong.Count))
+        var needed = Math.Max(MinSecondPixels, SecondColorShare * strong.Count);
+        var nearerSecond = strong.Count(i => SegmentFit(p, i, pair.First, pair.Second).T >= 0.5);
+        var nearerFirst = strong.Count - nearerSecond;
+        if (gain >= needed && Math.Min(nearerFirst, nearerSecond) >= needed)
         {
             Color = pair.First;
             SecondColor = pair.Second;
             ColorConfidence = (double)pair.Explained / strong.Count;
+        }
+        else if (gain >= needed)
+        {
+            // The pair explains the pixels, but nearly all of them lie nearer one of its colours: that colour, shaded
+            // towards the other. A tint is not a second colour, and its shading is not a pattern.
+            Color = nearerFirst >= nearerSecond ? pair.First : pair.Second;
+            ColorConfidence = (double)Math.Max(nearerFirst, nearerSecond) / strong.Count;
         }
         else
         {

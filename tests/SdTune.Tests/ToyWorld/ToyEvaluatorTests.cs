@@ -123,6 +123,43 @@ public class ToyEvaluatorTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_solid_shape_shaded_towards_another_colour_reads_as_its_own_colour_and_solid()
+    {
+        // Every pixel of the shape leans to its own colour (at most 30% of the way to the other), so it is that colour
+        // shaded, not a two-colour fill: before this rule, purple stars shaded towards blue read as "purple and blue,
+        // dotted" and a benchmark missed a subject that every picture plainly showed.
+        var evaluator = Evaluator32.Value;
+        var generator = new ToyWorldGenerator(32, seed: 5);
+        var cases = new[]
+        {
+            (Color: ToyColor.Purple, Toward: ToyColor.Blue, Background: ToyColor.White),
+            (Color: ToyColor.Purple, Toward: ToyColor.Yellow, Background: ToyColor.Black),
+            (Color: ToyColor.Red, Toward: ToyColor.Purple, Background: ToyColor.Blue),
+            (Color: ToyColor.Orange, Toward: ToyColor.Yellow, Background: ToyColor.Green),
+        };
+        var i = 0;
+        foreach (var (color, toward, background) in cases)
+        {
+            foreach (var size in new[] { ToySize.Medium, ToySize.Large })
+            {
+                var scene = generator.Jitter(new ToyScene(ToyShape.Star, color, background, size, ToyPosition.Center), i++);
+                using var clean = generator.Render(scene);
+                using var shaded = ToyImages.Shade(clean, ToyPalette.ToSkia(background), ToyPalette.ToSkia(toward), 0.2);
+                using var noisy = ToyImages.AddNoise(shaded, 6, i);
+                var reading = evaluator.Read(noisy);
+                Assert.True(reading.Color == color && reading.Pattern == ToyPattern.Solid && reading.SecondColor is null,
+                    $"{color} shaded towards {toward} on {background}, {size}: read as {reading}");
+            }
+        }
+
+        // A real second colour still reads as one: the same star with halves in the other colour.
+        var halves = new ToyScene(ToyShape.Star, ToyColor.Purple, ToyColor.White, ToySize.Large, ToyPosition.Center) { Pattern = ToyPattern.Halves, SecondColor = ToyColor.Blue };
+        using var two = generator.Render(halves);
+        var read = evaluator.Read(two);
+        Assert.Equal((ToyColor.Purple, ToyPattern.Halves, ToyColor.Blue), (read.Color!.Value, read.Pattern!.Value, read.SecondColor!.Value));
+    }
+
+    [Fact]
     public void Reads_64_pixel_images()
     {
         var evaluator = new ToyEvaluator(64);
