@@ -1,5 +1,6 @@
 using SdTune.ToyWorld;
 using SdTune.ToyWorld.Benchmark;
+using SdTune.Training;
 
 namespace SdTune.Tests.ToyWorld.Benchmark;
 
@@ -56,12 +57,18 @@ public sealed class MethodTuningTests
             Seeds = 1,
         };
         var result = MethodTuning.Run(options, new TuningOptions { LearningRateFactors = [2], StepCounts = [1, 2], MinPriorPreservation = 0 });
-        Assert.Equal([(3e-3, 1), (3e-3, 2)], result.Variants.Select(v => (Math.Round(v.LearningRate, 9), v.Steps)));
+
+        // Each setting is the row's own rate (from the spec) times the factor.
+        var own = options.Methods[0].Configure(new TrainingConfig { PretrainedModel = options.BaseModel, OutputDir = "out", DatasetConfig = "dataset.toml" },
+            new BenchmarkSubject(spec.Identifier, spec.ClassWord)).LearningRate;
+        var rate = Math.Round(2 * own, 9);
+        Assert.Equal([(rate, 1), (rate, 2)], result.Variants.Select(v => (Math.Round(v.LearningRate, 9), v.Steps)));
         Assert.All(result.Variants, v => Assert.Equal("lora", v.Method));
-        Assert.True(Directory.Exists(Path.Combine(dir.Path, "lora-lr0.003-steps2")));
+        var name = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"lora-lr{rate:G3}-steps");
+        Assert.True(Directory.Exists(Path.Combine(dir.Path, name + "2")));
         Assert.Equal(MethodTuning.Choose(result.Variants, 0, result.Base.Mean.SubjectFidelity), result.Chosen["lora"]);
         var report = MethodTuning.ToMarkdown(result);
-        Assert.Contains("| lora-lr0.003-steps1 |", report, StringComparison.Ordinal);
+        Assert.Contains($"| {name}1 |", report, StringComparison.Ordinal);
         Assert.Contains("the highest subject fidelity with prior preservation >= 0%", report, StringComparison.Ordinal);
         TuningChart.Save(result, dir.File("tune.png"), 400, 300);
         using var chart = SkiaSharp.SKBitmap.Decode(dir.File("tune.png"));
