@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using SdTune.Adapters;
 using SdTune.Checkpoints;
 using SdTune.Cli.Errors;
 using SdTune.Cli.Output;
@@ -28,10 +29,19 @@ internal static class TrainCommand
             command.Add(subcommand);
         }
 
+        // LyCORIS shortcuts: `sdtune train loha` is `sdtune train lora` with algo=loha in network_args.
+        var lora = TrainingMethods.Get(LoraMethod.Definition.Name);
+        foreach (var algorithm in AdapterAlgorithms.All.Where(a => a.Name != LoraMethod.Definition.Name))
+        {
+            var subcommand = new Command(algorithm.Name, $"Train a LyCORIS {algorithm.Name} network: `sdtune train lora` with algo={algorithm.Name} in network_args.");
+            Configure(subcommand, lora.Name, [.. TrainingConfigKeys.Common.Where(k => k.Flag is not null), .. lora.Options], algorithm.Name);
+            command.Add(subcommand);
+        }
+
         return command;
     }
 
-    private static void Configure(Command command, string? method, IReadOnlyList<TrainingConfigKey> flags)
+    private static void Configure(Command command, string? method, IReadOnlyList<TrainingConfigKey> flags, string? algorithm = null)
     {
         var config = new Option<string?>("--config") { Description = "The training configuration (TOML, sd-scripts key names)." };
         var overrides = new Argument<string[]>("overrides") { Description = "key=value settings applied on top.", Arity = ArgumentArity.ZeroOrMore, HelpName = "key=value" };
@@ -72,6 +82,11 @@ internal static class TrainCommand
             settings.AddRange(flagOptions.Where(f => parse.GetValue(f.Option) is not null).Select(f => $"{f.Key}={parse.GetValue(f.Option)}"));
             settings.AddRange(parse.GetValue(overrides) ?? []);
             var resolved = (path is null ? TrainingConfig.Parse("", "command line") : TrainingConfig.Load(path)).WithOverrides(settings);
+            if (algorithm is not null)
+            {
+                resolved = LoraMethod.WithAlgorithm(resolved, algorithm);
+            }
+
             resolved.Validate();
             if (parse.GetValue(dryRun))
             {

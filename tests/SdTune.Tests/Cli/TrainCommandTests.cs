@@ -46,6 +46,29 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void Loha_and_lokr_are_lora_with_the_algorithm_first_in_network_args()
+    {
+        using var dir = TestPaths.NewTempDir();
+        var model = GenerateCommandTests.TinyPipelineFolder(dir);
+        var data = Path.GetDirectoryName(TrainingTestKit.Images(Path.Combine(dir.Path, "data", "2_toy"), 2, "a toy"))!;
+        string[] Args(string command, params string[] extra) =>
+            ["train", command, "--model", model, "--train-data-dir", data, "--output-dir", dir.File("out"), "--max-train-steps", "10", .. extra, "--dry-run"];
+
+        var loha = InspectCommandTests.Run(Args("loha", "network_args=[\"conv_dim=4\", \"algo=loha\"]"));
+        Assert.True(loha.ExitCode == 0, loha.Error);
+        Assert.Contains("method = \"lora\"", loha.Out, StringComparison.Ordinal);
+        Assert.Contains("network_args = [\"algo=loha\", \"conv_dim=4\"]", loha.Out, StringComparison.Ordinal);
+        var lokr = InspectCommandTests.Run(Args("lokr"));
+        Assert.True(lokr.ExitCode == 0, lokr.Error);
+        Assert.Contains("network_args = [\"algo=lokr\"]", lokr.Out, StringComparison.Ordinal);
+
+        // Another algorithm in network_args is a contradiction, not something to pick between silently.
+        var conflict = InspectCommandTests.Run(Args("lokr", "network_args=[\"algo=loha\"]"));
+        Assert.Equal(2, conflict.ExitCode);
+        Assert.StartsWith("error: network_args: \"algo=loha\" asks for another algorithm than `sdtune train lokr`", conflict.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_invalid_configuration_is_one_error_line_naming_the_key()
     {
         using var dir = TestPaths.NewTempDir();

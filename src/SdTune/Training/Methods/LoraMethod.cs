@@ -82,6 +82,47 @@ public sealed class LoraMethod : ITrainingMethod
     /// <inheritdoc />
     public bool TrainsTextEncoder => network is not null && network.Entries.Any(e => e.Component != LoraComponent.Unet);
 
+    /// <summary>
+    /// The configuration with <c>algo=ALGORITHM</c> first in its <c>network_args</c> (<c>sdtune train loha|lokr</c>): the
+    /// other arguments are kept; an <c>algo</c> naming the same algorithm is kept once, another one is refused.
+    /// </summary>
+    /// <param name="config">The configuration.</param>
+    /// <param name="algorithm">A registered adapter algorithm (<see cref="AdapterAlgorithms"/>).</param>
+    /// <exception cref="TrainingConfigException">The algorithm is unknown, or network_args already names another.</exception>
+    public static TrainingConfig WithAlgorithm(TrainingConfig config, string algorithm)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        string name;
+        try
+        {
+            name = AdapterAlgorithms.Get(algorithm).Name;
+        }
+        catch (ArgumentException e)
+        {
+            throw new TrainingConfigException(NetworkArgs.Name, e.Message);
+        }
+
+        var others = new List<string>();
+        foreach (var arg in NetworkArgs.Value(config))
+        {
+            var eq = arg.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0 && arg[..eq].Trim() == "algo")
+            {
+                var given = arg[(eq + 1)..].Trim().Trim('"', '\'');
+                if (!string.Equals(given, name, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new TrainingConfigException(NetworkArgs.Name, $"\"{arg}\" asks for another algorithm than `sdtune train {name}`; drop it, or use `sdtune train lora` with algo={given}.");
+                }
+
+                continue;
+            }
+
+            others.Add(arg);
+        }
+
+        return config.With(NetworkArgs, [$"algo={name}", .. others]);
+    }
+
     /// <summary>The network options a configuration asks for (network_dim, network_alpha, network_dropout, network_args).</summary>
     /// <exception cref="TrainingConfigException">A network argument is unknown or malformed.</exception>
     public static LoraNetworkOptions NetworkOptionsOf(TrainingConfig config)
