@@ -24,8 +24,7 @@ internal static class TrainCommand
         foreach (var method in TrainingMethods.All)
         {
             var subcommand = new Command(method.Name, method.Summary);
-            // The trainer's keys that have a flag, then every key of the method.
-            Configure(subcommand, method.Name, [.. TrainingConfigKeys.Common.Where(k => k.Flag is not null), .. method.Options]);
+            Configure(subcommand, method.Name, Flags(method));
             command.Add(subcommand);
         }
 
@@ -34,12 +33,16 @@ internal static class TrainCommand
         foreach (var algorithm in AdapterAlgorithms.All.Where(a => a.Name != LoraMethod.Definition.Name))
         {
             var subcommand = new Command(algorithm.Name, $"Train a LyCORIS {algorithm.Name} network: `sdtune train lora` with algo={algorithm.Name} in network_args.");
-            Configure(subcommand, lora.Name, [.. TrainingConfigKeys.Common.Where(k => k.Flag is not null), .. lora.Options], algorithm.Name);
+            Configure(subcommand, lora.Name, Flags(lora), algorithm.Name);
             command.Add(subcommand);
         }
 
         return command;
     }
+
+    /// <summary>A method subcommand's flags: the trainer's keys that have a flag, then every key of the method.</summary>
+    private static IReadOnlyList<TrainingConfigKey> Flags(TrainingMethodDefinition method) =>
+        [.. TrainingConfigKeys.Common.Where(k => k.Flag is not null), .. method.Options];
 
     private static void Configure(Command command, string? method, IReadOnlyList<TrainingConfigKey> flags, string? algorithm = null)
     {

@@ -180,25 +180,30 @@ internal sealed class ToyForeground
         var gain = pair.Explained - single.Explained;
         SecondShare = (double)gain / strong.Count;
         var needed = Math.Max(MinSecondPixels, SecondColorShare * strong.Count);
-        var nearerSecond = strong.Count(i => SegmentFit(p, i, pair.First, pair.Second).T >= 0.5);
-        var nearerFirst = strong.Count - nearerSecond;
-        if (gain >= needed && Math.Min(nearerFirst, nearerSecond) >= needed)
+        var (nearerFirst, nearerSecond) = (0, 0);
+        if (gain >= needed)
+        {
+            nearerSecond = strong.Count(i => SegmentFit(p, i, pair.First, pair.Second).T >= 0.5);
+            nearerFirst = strong.Count - nearerSecond;
+        }
+
+        if (gain < needed)
+        {
+            Color = single.Color;
+            ColorConfidence = (double)single.Explained / strong.Count;
+        }
+        else if (Math.Min(nearerFirst, nearerSecond) >= needed)
         {
             Color = pair.First;
             SecondColor = pair.Second;
             ColorConfidence = (double)pair.Explained / strong.Count;
         }
-        else if (gain >= needed)
+        else
         {
             // The pair explains the pixels, but nearly all of them lie nearer one of its colours: that colour, shaded
             // towards the other. A tint is not a second colour, and its shading is not a pattern.
             Color = nearerFirst >= nearerSecond ? pair.First : pair.Second;
             ColorConfidence = (double)Math.Max(nearerFirst, nearerSecond) / strong.Count;
-        }
-        else
-        {
-            Color = single.Color;
-            ColorConfidence = (double)single.Explained / strong.Count;
         }
 
         var first = Color.Value;

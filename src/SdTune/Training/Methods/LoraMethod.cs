@@ -105,19 +105,14 @@ public sealed class LoraMethod : ITrainingMethod
         var others = new List<string>();
         foreach (var arg in NetworkArgs.Value(config))
         {
-            var eq = arg.IndexOf('=', StringComparison.Ordinal);
-            if (eq > 0 && arg[..eq].Trim() == "algo")
+            if (SplitArgument(arg) is not ("algo", var given))
             {
-                var given = arg[(eq + 1)..].Trim().Trim('"', '\'');
-                if (!string.Equals(given, name, StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new TrainingConfigException(NetworkArgs.Name, $"\"{arg}\" asks for another algorithm than `sdtune train {name}`; drop it, or use `sdtune train lora` with algo={given}.");
-                }
-
-                continue;
+                others.Add(arg);
             }
-
-            others.Add(arg);
+            else if (!string.Equals(given, name, StringComparison.OrdinalIgnoreCase))
+            {
+                throw new TrainingConfigException(NetworkArgs.Name, $"\"{arg}\" asks for another algorithm than `sdtune train {name}`; drop it, or use `sdtune train lora` with algo={given}.");
+            }
         }
 
         return config.With(NetworkArgs, [$"algo={name}", .. others]);
@@ -139,9 +134,7 @@ public sealed class LoraMethod : ITrainingMethod
         var extra = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var arg in NetworkArgs.Value(config))
         {
-            var eq = arg.IndexOf('=', StringComparison.Ordinal);
-            var key = arg[..eq].Trim();
-            var value = arg[(eq + 1)..].Trim().Trim('"', '\'');
+            var (key, value) = SplitArgument(arg) ?? throw new TrainingConfigException(NetworkArgs.Name, $"\"{arg}\" is not key=value.");
             options = key switch
             {
                 "conv_dim" => options with { ConvDim = (int)ParseNumber(value, arg, TrainingConfigKeys.Rank) },
@@ -169,6 +162,13 @@ public sealed class LoraMethod : ITrainingMethod
         }
 
         return options;
+    }
+
+    /// <summary>A network argument's key and value (the value unquoted); null when it is not "key=value".</summary>
+    private static (string Key, string Value)? SplitArgument(string arg)
+    {
+        var eq = arg.IndexOf('=', StringComparison.Ordinal);
+        return eq < 0 ? null : (arg[..eq].Trim(), arg[(eq + 1)..].Trim().Trim('"', '\''));
     }
 
     /// <inheritdoc />
